@@ -1,0 +1,73 @@
+/**
+ * The command line: builds the commander program with every command and runs it. Errors are
+ * thrown to `main.ts`, the only place that turns them into exit codes.
+ *
+ * @module
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { UsageError } from "../errors.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import { VERSION } from "../version.ts";
+import { registerConfig } from "./config_cmd.ts";
+import { registerPlatform } from "./platform_cmd.ts";
+
+/** Thrown after commander printed help or the version: exit 0 without further output. */
+export class HelpShown extends Error {}
+
+/** Builds the program. `rt` is called lazily so `--help` does no I/O. */
+export function buildProgram(rt: () => Runtime): Command {
+  const program = new Command()
+    .name("autoexp")
+    .description(
+      "Orchestrate ML experiments on SLURM clusters: compose configs, expand sweeps, render and " +
+        "submit sbatch and array scripts, and keep every run alive until it is done.",
+    )
+    .version(VERSION, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => rt().output.out(s),
+      writeErr: (s) => rt().output.err(s),
+      outputError: () => {/* main.ts prints errors */},
+    })
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 ok, 1 failure, 2 usage or config error. NO_COLOR is honoured.
+Docs: README.md (config tour, recipes, troubleshooting).`,
+    );
+  registerConfig(program, rt);
+  registerPlatform(program, rt);
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput({
+      writeOut: (s) => rt().output.out(s),
+      writeErr: (s) => rt().output.err(s),
+      outputError: () => {},
+    }).showSuggestionAfterError(true);
+  }
+  return program;
+}
+
+/** Runs the command line. Resolves when the command finished; throws on errors. */
+export async function runCli(argv: readonly string[], rt: () => Runtime): Promise<void> {
+  const program = buildProgram(rt);
+  if (argv.length === 0) {
+    rt().output.out(program.helpInformation());
+    return;
+  }
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
+        e.code === "commander.help"
+      ) {
+        throw new HelpShown();
+      }
+      throw new UsageError(`${e.message.replace(/^error: /, "")}\n(see autoexp --help)`);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * `autoexp config`: print the composed config (unresolved by default, `--resolve` for values),
+ * as YAML or `--json`, or `--sources` to show which file each group came from.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { composeConfig } from "../config/compose.ts";
+import { loadConfig, loadConfigFiles } from "../config/load.ts";
+import { parseOverride } from "../config/overrides.ts";
+import { standardResolvers } from "../config/resolvers.ts";
+import { renderYaml } from "../config/yaml.ts";
+import { detectHostPlatform } from "../platform/mod.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import { renderJson, renderTable } from "./output.ts";
+import { addConfigOptions, type ConfigOptions } from "./common.ts";
+
+interface Options extends ConfigOptions {
+  resolve?: boolean;
+  json?: boolean;
+  schema: boolean;
+  sources?: boolean;
+}
+
+/** Registers the command. */
+export function registerConfig(program: Command, rt: () => Runtime): void {
+  const cmd = program
+    .command("config")
+    .description("print the composed config (YAML by default)")
+    .option("--resolve", "resolve interpolations (${...}) and print the values")
+    .option("--json", "print JSON instead of YAML")
+    .option("--no-schema", "skip schema validation (compose any YAML tree, for inspection)")
+    .option("--sources", "show which file each config group came from")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp config -C examples/quickstart --resolve
+  autoexp config -C examples/quickstart -o slurm=lumi -o project.name=trial --sources
+  autoexp config -o +backend.args.lr=3e-4 --json`,
+    );
+  addConfigOptions(cmd);
+  cmd.action(async (opts) => {
+    await runConfig(opts as Options, rt());
+  });
+}
+
+async function runConfig(opts: Options, rt: Runtime): Promise<void> {
+  const deps = { fs: rt.fs, host: rt.host };
+  const request = {
+    configDir: opts.configDir,
+    configName: opts.configName,
+    overrides: opts.override,
+  };
+  let config: unknown;
+  let sources;
+  let choices;
+  if (opts.schema === false && !opts.resolve) {
+    // Inspection mode: compose only; nothing is resolved or validated.
+    const files = await loadConfigFiles(rt.fs, opts.configDir);
+    const platform = await detectHostPlatform(files, rt.host, rt.fs);
+    const composition = composeConfig({
+      files,
+      configName: opts.configName ?? "autoexp",
+      overrides: (opts.override ?? []).map(parseOverride),
+      resolvers: standardResolvers({
+        env: rt.host.env,
+        now: rt.host.now(),
+        platform: platform.platform,
+      }),
+    });
+    config = composition.config;
+    sources = composition.sources;
+    choices = composition.choices;
+  } else {
+    const loaded = await loadConfig(
+      { ...request, schema: opts.schema !== false, requireAll: opts.resolve === true },
+      deps,
+    );
+    config = opts.resolve ? loaded.resolved : loaded.composition.config;
+    sources = loaded.composition.sources;
+    choices = loaded.composition.choices;
+  }
+  if (opts.sources) {
+    if (opts.json) {
+      rt.output.out(renderJson({ choices, sources }));
+      return;
+    }
+    rt.output.out(renderTable(
+      ["group", "option", "layer", "via", "file"],
+      sources.map((s) => [s.group || "(root)", s.option || "-", s.layer, s.via, s.file]),
+    ));
+    return;
+  }
+  rt.output.out(opts.json ? renderJson(config) : renderYaml(config));
+}

@@ -1,0 +1,113 @@
+/**
+ * The config use case shared by every command: read the user's config directory, overlay it on
+ * the built-in presets, detect the platform, compose, resolve and validate. Reports all
+ * problems at once as one {@link ConfigError}.
+ *
+ * @module
+ */
+import { builtinConfigFiles } from "../assets/mod.ts";
+import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
+import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
+import type { FileSystem, Host } from "../runtime/mod.ts";
+import { composeConfig, type Composition } from "./compose.ts";
+import { type ConfigFile, ConfigFiles } from "./files.ts";
+import { type Override, parseOverride } from "./overrides.ts";
+import { MISSING_VALUE, type Resolver, resolveTree } from "./resolve.ts";
+import { standardResolvers } from "./resolvers.ts";
+import { type ConfigMap, getPath, splitKey } from "./tree.ts";
+
+/** What to load. */
+export interface LoadRequest {
+  /** The user's config directory (`-C`); undefined means built-in presets only. */
+  readonly configDir?: string;
+  readonly configName?: string;
+  /** Raw `-o` texts. */
+  readonly overrides?: readonly string[];
+  /** Validate against the group schemas (default true). */
+  readonly schema?: boolean;
+  /** Require every `???` value to be set (default true). */
+  readonly requireAll?: boolean;
+}
+
+/** A loaded config. */
+export interface LoadedConfig {
+  readonly files: ConfigFiles;
+  readonly composition: Composition;
+  /** The resolved config; undefined when `resolve` was not asked and schema is off. */
+  readonly resolved?: ConfigMap;
+  readonly platform: PlatformDetection;
+  readonly overrides: readonly Override[];
+  readonly resolvers: Readonly<Record<string, Resolver>>;
+}
+
+/** Reads every YAML file of a user config directory as a config layer. */
+export async function readConfigDir(fs: FileSystem, dir: string): Promise<ConfigFile[]> {
+  if (!(await fs.isDirectory(dir))) {
+    throw new UsageError(
+      `config directory "${dir}" does not exist or is not a directory (check -C/--config-dir)`,
+    );
+  }
+  const abs = await fs.realPath(dir);
+  const out: ConfigFile[] = [];
+  for (const e of await fs.listFiles(abs)) {
+    if (!/\.ya?ml$/.test(e.relPath)) continue;
+    out.push({
+      relPath: e.relPath,
+      text: await fs.readTextFile(e.absPath),
+      origin: e.absPath,
+      layer: "user",
+    });
+  }
+  return out;
+}
+
+/** Builds the overlay of built-in presets and the user's directory. */
+export async function loadConfigFiles(fs: FileSystem, configDir?: string): Promise<ConfigFiles> {
+  const layers: ConfigFile[][] = [builtinConfigFiles()];
+  if (configDir !== undefined) layers.push(await readConfigDir(fs, configDir));
+  return new ConfigFiles(layers);
+}
+
+/**
+ * Loads, composes, resolves and (optionally) validates a config.
+ *
+ * @throws {ConfigError} with every problem found; {@link UsageError} for a bad `-o` or `-C`.
+ */
+export async function loadConfig(
+  req: LoadRequest,
+  deps: { readonly fs: FileSystem; readonly host: Host },
+): Promise<LoadedConfig> {
+  const files = await loadConfigFiles(deps.fs, req.configDir);
+  const platform = await detectHostPlatform(files, deps.host, deps.fs);
+  const overrides = (req.overrides ?? []).map(parseOverride);
+  const resolvers = standardResolvers({
+    env: deps.host.env,
+    now: deps.host.now(),
+    platform: platform.platform,
+  });
+  const composition = composeConfig({
+    files,
+    configName: req.configName ?? "autoexp",
+    overrides,
+    resolvers,
+  });
+  const origin = (p: string) => composition.origins.get(p);
+  const { value, problems } = resolveTree(composition.config, {
+    resolvers,
+    origin,
+    allowMissing: req.requireAll === false,
+  });
+  const all: ConfigProblem[] = [...problems];
+  if (req.schema !== false) {
+    const { validateConfig } = await import("./schema/mod.ts");
+    const failed = new Set(problems.map((p) => p.path));
+    const isMissing = (p: string) => getPath(value, splitKey(p)) === MISSING_VALUE;
+    all.push(
+      ...validateConfig(value, origin, ["project"]).filter((p) =>
+        !failed.has(p.path) && !isMissing(p.path)
+      ),
+    );
+  }
+  if (all.length) throw new ConfigError(all);
+  return { files, composition, resolved: value, platform, overrides, resolvers };
+}

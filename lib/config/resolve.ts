@@ -1,0 +1,373 @@
+/**
+ * Resolves interpolations in a config tree with OmegaConf's semantics: absolute and relative
+ * references, list indices, string interpolation (Python `str()` formatting), type preservation
+ * for whole-value references, nested interpolations, resolver calls, `???` required values and
+ * cycle detection. Pure: resolvers are passed in.
+ *
+ * @module
+ */
+import type { ConfigProblem } from "../errors.ts";
+import { didYouMean } from "./suggest.ts";
+import {
+  type ArgNode,
+  type Interp,
+  InterpolationSyntaxError,
+  parseArgument,
+  parseTemplate,
+  type Piece,
+} from "./interpolation.ts";
+import { pythonStr } from "./python_str.ts";
+import {
+  cloneTree,
+  type ConfigMap,
+  type ConfigValue,
+  formatPath,
+  isMap,
+  splitKey,
+} from "./tree.ts";
+
+/** What a resolver function gets besides its arguments. */
+export interface ResolverContext {
+  /** Path of the node whose value contains the call. */
+  readonly nodePath: readonly (string | number)[];
+  /** Looks up a key (absolute, or relative with leading dots) and resolves it; undefined if absent. */
+  select(key: string): ConfigValue | undefined;
+  /** True when the key exists but holds the `???` marker. */
+  isMissing(key: string): boolean;
+  /** Parses and resolves a string as one grammar element (for `oc.decode`). */
+  decode(text: string): ConfigValue;
+}
+
+/** A resolver: resolved arguments in, a value out. Throw an Error to report a problem. */
+export type Resolver = (args: ConfigValue[], ctx: ResolverContext) => ConfigValue;
+
+/** The required-value marker. */
+export const MISSING_VALUE = "???";
+
+/** An error while resolving one node, remembering where it started. */
+export class ResolutionError extends Error {
+  override name = "ResolutionError";
+  constructor(message: string, readonly originPath: string) {
+    super(message);
+  }
+}
+
+/** Where values came from, for error messages. */
+export type OriginLookup = (
+  path: string,
+) => { file?: string; line?: number; column?: number } | undefined;
+
+/** Options of {@link resolveTree}. */
+export interface ResolveOptions {
+  readonly resolvers: Readonly<Record<string, Resolver>>;
+  readonly origin?: OriginLookup;
+  /** Leave `???` in place instead of reporting it (for inspection output). */
+  readonly allowMissing?: boolean;
+}
+
+/** The result of resolving: a new tree (the input is not changed) and every problem found. */
+export interface ResolveResult {
+  readonly value: ConfigMap;
+  readonly problems: ConfigProblem[];
+}
+
+/**
+ * Resolves every interpolation in `root`. Problems are collected, one per failing node (a node
+ * that fails only because a node it references failed is not reported twice).
+ *
+ * @example
+ * resolveTree({ a: 1, b: "${a}", c: "x_${a}" }, { resolvers: {} }).value
+ * // { a: 1, b: 1, c: "x_1" }
+ */
+export function resolveTree(root: ConfigMap, options: ResolveOptions): ResolveResult {
+  const r = new TreeResolver(root, options);
+  return r.run();
+}
+
+/** Resolves a single string against a tree, as if it were the value at `nodePath`. */
+export function resolveString(
+  root: ConfigMap,
+  text: string,
+  options: ResolveOptions,
+  nodePath: (string | number)[] = [],
+): ConfigValue {
+  return new TreeResolver(root, options).resolveValueAt(text, nodePath);
+}
+
+type Seg = string | number;
+
+class TreeResolver {
+  private readonly done = new Map<string, ConfigValue>();
+  private readonly active: string[] = [];
+  private readonly activeSet = new Set<string>();
+
+  constructor(private readonly root: ConfigMap, private readonly opts: ResolveOptions) {}
+
+  run(): ResolveResult {
+    const problems: ConfigProblem[] = [];
+    const reported = new Set<string>();
+    const visit = (node: ConfigValue, path: Seg[]): ConfigValue => {
+      if (Array.isArray(node)) return node.map((v, i) => visit(v, [...path, i]));
+      if (isMap(node)) {
+        const out: ConfigMap = {};
+        for (const k in node) out[k] = visit(node[k], [...path, k]);
+        return out;
+      }
+      if (typeof node !== "string") return node;
+      if (node === MISSING_VALUE) {
+        if (this.opts.allowMissing) return node;
+        problems.push(
+          this.problem(
+            formatPath(path),
+            `missing required value (set it with -o ${formatPath(path)}=...)`,
+          ),
+        );
+        reported.add(formatPath(path));
+        return node;
+      }
+      if (!node.includes("${")) return node;
+      try {
+        return this.resolveAt(path);
+      } catch (e) {
+        if (!(e instanceof ResolutionError)) throw e;
+        if (!reported.has(e.originPath)) {
+          reported.add(e.originPath);
+          problems.push(this.problem(e.originPath, e.message));
+        }
+        return node;
+      }
+    };
+    const value = visit(this.root, []) as ConfigMap;
+    return { value, problems };
+  }
+
+  private problem(path: string, message: string): ConfigProblem {
+    const o = this.opts.origin?.(path);
+    return { path, message, file: o?.file, line: o?.line, column: o?.column };
+  }
+
+  /** The resolved value of the node at `path` (containers resolved deeply). */
+  resolveAt(path: Seg[]): ConfigValue {
+    const key = formatPath(path);
+    const hit = this.done.get(key);
+    if (hit !== undefined) return hit;
+    const raw = this.rawAt(path);
+    if (raw === undefined) throw new ResolutionError(`key "${key}" does not exist`, key);
+    let value: ConfigValue;
+    if (Array.isArray(raw)) value = raw.map((_, i) => this.resolveAt([...path, i]));
+    else if (isMap(raw)) {
+      const out: ConfigMap = {};
+      for (const k in raw) out[k] = this.resolveAt([...path, k]);
+      value = out;
+    } else if (typeof raw === "string" && raw.includes("${")) {
+      if (this.activeSet.has(key)) {
+        const cycle = [...this.active.slice(this.active.indexOf(key)), key].join(" -> ");
+        throw new ResolutionError(`interpolation cycle: ${cycle}`, key);
+      }
+      this.active.push(key);
+      this.activeSet.add(key);
+      try {
+        value = this.resolveValueAt(raw, path);
+      } finally {
+        this.active.pop();
+        this.activeSet.delete(key);
+      }
+    } else if (raw === MISSING_VALUE) {
+      throw new ResolutionError(`missing required value (set it with -o ${key}=...)`, key);
+    } else value = raw;
+    this.done.set(key, value);
+    return value;
+  }
+
+  private rawAt(path: readonly Seg[]): ConfigValue | undefined {
+    let cur: ConfigValue = this.root;
+    for (const seg of path) {
+      if (Array.isArray(cur)) {
+        const i = typeof seg === "number" ? seg : Number(seg);
+        if (!Number.isInteger(i) || i < 0 || i >= cur.length) return undefined;
+        cur = cur[i];
+      } else if (isMap(cur)) {
+        if (!Object.hasOwn(cur, String(seg))) return undefined;
+        cur = cur[String(seg)];
+      } else return undefined;
+    }
+    return cur;
+  }
+
+  /** Resolves a string as the value of the node at `nodePath`. */
+  resolveValueAt(text: string, nodePath: Seg[]): ConfigValue {
+    const where = formatPath(nodePath);
+    let t;
+    try {
+      t = parseTemplate(text);
+    } catch (e) {
+      if (e instanceof InterpolationSyntaxError) throw new ResolutionError(e.message, where);
+      throw e;
+    }
+    if (!t) return text;
+    if (t.whole) return this.evalInterp(t.whole, nodePath);
+    return this.concat(t.parts, nodePath);
+  }
+
+  private concat(parts: readonly Piece[], nodePath: Seg[]): string {
+    let out = "";
+    for (const p of parts) {
+      out += typeof p === "string" ? p : pythonStr(this.evalInterp(p, nodePath));
+    }
+    return out;
+  }
+
+  private evalInterp(node: Interp, nodePath: Seg[]): ConfigValue {
+    if (node.kind === "ref") {
+      const key = node.key.map((p) =>
+        typeof p === "string" ? p : pythonStr(this.evalInterp(p, nodePath))
+      ).join("");
+      return cloneTree(this.lookup(key, nodePath, true) as ConfigValue);
+    }
+    const fn = this.opts.resolvers[node.name];
+    const where = formatPath(nodePath);
+    if (!fn) {
+      const hint = didYouMean(node.name, Object.keys(this.opts.resolvers));
+      throw new ResolutionError(
+        `unknown resolver "${node.name}"${hint ? `; ${hint}` : ""} (known: ${
+          Object.keys(this.opts.resolvers).sort().join(", ")
+        })`,
+        where,
+      );
+    }
+    const args = node.args.map((a) => this.evalArg(a, nodePath));
+    try {
+      return fn(args, this.context(nodePath));
+    } catch (e) {
+      if (e instanceof ResolutionError) throw e;
+      throw new ResolutionError(`\${${node.name}:...} failed: ${(e as Error).message}`, where);
+    }
+  }
+
+  private evalArg(a: ArgNode, nodePath: Seg[]): ConfigValue {
+    switch (a.kind) {
+      case "value":
+        return a.value;
+      case "interp":
+        return this.evalInterp(a.node, nodePath);
+      case "concat":
+        return this.concat(a.parts, nodePath);
+      case "list":
+        return a.items.map((x) => this.evalArg(x, nodePath));
+      case "dict": {
+        const out: ConfigMap = {};
+        for (const [k, v] of a.entries) out[k] = this.evalArg(v, nodePath);
+        return out;
+      }
+    }
+  }
+
+  /** Turns a reference key into an absolute path, relative to the container of `nodePath`. */
+  private targetPath(key: string, nodePath: readonly Seg[]): Seg[] {
+    const m = key.match(/^\.+/);
+    if (!m) return splitKey(key);
+    const dots = m[0].length;
+    const base = nodePath.slice(0, Math.max(0, nodePath.length - dots));
+    if (nodePath.length - dots < 0) {
+      throw new ResolutionError(
+        `relative reference "${key}" goes above the root`,
+        formatPath(nodePath),
+      );
+    }
+    return [...base, ...splitKey(key.slice(dots))];
+  }
+
+  /**
+   * Resolves a reference. With `strict`, an absent key is an error naming the closest keys;
+   * otherwise undefined is returned.
+   */
+  private lookup(key: string, nodePath: readonly Seg[], strict: boolean): ConfigValue | undefined {
+    const target = this.targetPath(key, nodePath);
+    // Walk the raw tree; when an intermediate node is itself an interpolation, continue inside
+    // its resolved value.
+    const cur: Seg[] = [];
+    for (let i = 0; i < target.length; i++) {
+      const raw = this.rawAt(cur);
+      if (typeof raw === "string" && raw.includes("${")) {
+        const resolved = this.resolveAt(cur);
+        return this.descend(resolved, target.slice(i), key, nodePath, strict);
+      }
+      const next = [...cur, target[i]];
+      if (this.rawAt(next) === undefined) {
+        if (!strict) return undefined;
+        const parent = this.rawAt(cur);
+        const siblings = isMap(parent) ? Object.keys(parent) : [];
+        const hint = didYouMean(String(target[i]), siblings);
+        throw new ResolutionError(
+          `interpolation "\${${key}}" refers to "${formatPath(next)}", which does not exist${
+            hint ? `; ${hint}` : ""
+          }`,
+          formatPath(nodePath),
+        );
+      }
+      cur.push(target[i]);
+    }
+    try {
+      return this.resolveAt(cur);
+    } catch (e) {
+      if (
+        e instanceof ResolutionError && e.originPath === formatPath(cur) &&
+        this.rawAt(cur) === MISSING_VALUE
+      ) {
+        throw new ResolutionError(
+          `interpolation "\${${key}}" refers to "${
+            formatPath(cur)
+          }", which is a missing required value (???)`,
+          formatPath(nodePath),
+        );
+      }
+      throw e;
+    }
+  }
+
+  private descend(
+    v: ConfigValue,
+    rest: Seg[],
+    key: string,
+    nodePath: readonly Seg[],
+    strict: boolean,
+  ): ConfigValue | undefined {
+    let cur: ConfigValue | undefined = v;
+    for (const seg of rest) {
+      if (Array.isArray(cur)) cur = cur[Number(seg)];
+      else if (isMap(cur) && Object.hasOwn(cur, String(seg))) cur = cur[String(seg)];
+      else cur = undefined;
+      if (cur === undefined) {
+        if (!strict) return undefined;
+        throw new ResolutionError(
+          `interpolation "\${${key}}" refers to a key that does not exist`,
+          formatPath(nodePath),
+        );
+      }
+    }
+    return cur;
+  }
+
+  private context(nodePath: Seg[]): ResolverContext {
+    return {
+      nodePath,
+      select: (key) => this.lookup(key, nodePath, false),
+      isMissing: (key) => {
+        try {
+          return this.rawAt(this.targetPath(key, nodePath)) === MISSING_VALUE;
+        } catch {
+          return false;
+        }
+      },
+      decode: (text) => {
+        let node: ArgNode;
+        try {
+          node = parseArgument(text);
+        } catch (e) {
+          throw new Error(`cannot decode "${text}": ${(e as Error).message}`);
+        }
+        return this.evalArg(node, nodePath);
+      },
+    };
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Schema validation of composed configs: one schema per known group, every problem reported
+ * at once with file, key path, line and column, bad value and allowed values or closest key.
+ *
+ * @module
+ */
+import type * as z from "zod/mini";
+import type { ConfigProblem } from "../../errors.ts";
+import { closestMatches } from "../suggest.ts";
+import { type ConfigMap, type ConfigValue, formatPath, isMap } from "../tree.ts";
+import { projectSchema } from "./project.ts";
+import { slurmSchema } from "./slurm.ts";
+
+/** Group name -> schema. Later issues add monitoring, restart, sweep, backend, container. */
+export const GROUP_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = {
+  project: projectSchema,
+  slurm: slurmSchema,
+};
+
+/** Where a key path's value was written (file, line, column), when known. */
+export type OriginOf = (
+  path: string,
+) => { file?: string; line?: number; column?: number } | undefined;
+
+/**
+ * Validates every group that has a schema and returns all problems (empty when valid).
+ * `required` lists groups that must be present.
+ */
+export function validateConfig(
+  config: ConfigMap,
+  origin: OriginOf,
+  required: readonly string[] = [],
+  schemas: Readonly<Record<string, z.ZodMiniType>> = GROUP_SCHEMAS,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const g of required) {
+    if (config[g] === undefined || config[g] === null) {
+      problems.push({
+        path: g,
+        message: `the "${g}" group is missing`,
+        hint: `add "- ${g}: <option>" to the defaults list or select one with -o ${g}=<option>`,
+      });
+    }
+  }
+  for (const [group, schema] of Object.entries(schemas)) {
+    const value = config[group];
+    if (value === undefined) continue;
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) continue;
+    for (const issue of result.error.issues) {
+      problems.push(...issueToProblems(group, value, issue as unknown as Issue, origin, schema));
+    }
+  }
+  return problems;
+}
+
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  expected?: string;
+  values?: unknown[];
+  keys?: string[];
+  input?: unknown;
+  errors?: Issue[][];
+  minimum?: number;
+  maximum?: number;
+  format?: string;
+}
+
+function issueToProblems(
+  group: string,
+  root: ConfigValue,
+  issue: Issue,
+  origin: OriginOf,
+  schema: z.ZodMiniType,
+): ConfigProblem[] {
+  const rel = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
+  const full = [group, ...rel];
+  const at = (path: (string | number)[]) => {
+    const key = formatPath(path);
+    const o = origin(key) ?? origin(formatPath(path.slice(0, -1)));
+    return { path: key, file: o?.file, line: o?.line, column: o?.column };
+  };
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const schemaKeys = objectKeysAt(schema, rel);
+      return (issue.keys ?? []).map((k) => {
+        const best = closestMatches(k, schemaKeys);
+        return {
+          ...at([...full, k]),
+          message: `unknown key "${k}"`,
+          hint: best.length
+            ? `did you mean ${best.map((b) => `"${b}"`).join(", ")}?`
+            : schemaKeys.length
+            ? `allowed keys: ${schemaKeys.join(", ")}`
+            : undefined,
+        };
+      });
+    }
+    case "invalid_type": {
+      const expected = issue.expected === "int" ? "an integer" : `a ${issue.expected}`;
+      if (issue.input === undefined) {
+        return [{ ...at(full), message: `required key is missing (expected ${expected})` }];
+      }
+      return [{
+        ...at(full),
+        message: `expected ${expected}, got ${show(issue.input)}`,
+        hint: boolHint(issue),
+      }];
+    }
+    case "invalid_value": {
+      const allowed = (issue.values ?? []).map((v) => String(v));
+      const best = closestMatches(String(issue.input), allowed);
+      return [{
+        ...at(full),
+        message: `${show(issue.input)} is not allowed (allowed: ${allowed.join(", ")})`,
+        hint: best.length ? `did you mean "${best[0]}"?` : undefined,
+      }];
+    }
+    case "invalid_union": {
+      // Prefer the branch whose error is most specific (a format message over a type mismatch).
+      const branches = (issue.errors ?? []).flat();
+      const specific = branches.find((b) => b.code !== "invalid_type");
+      if (specific) {
+        return issueToProblems(
+          group,
+          root,
+          { ...specific, path: [...issue.path, ...specific.path], input: issue.input },
+          origin,
+          schema,
+        );
+      }
+      const kinds = [...new Set(branches.map((b) => b.expected))].filter(Boolean).join(" or ");
+      return [{
+        ...at(full),
+        message: `expected ${kinds || "another type"}, got ${show(issue.input)}`,
+      }];
+    }
+    default: {
+      const msg = issue.message && issue.message !== "Invalid input"
+        ? issue.message
+        : issue.code.replaceAll("_", " ");
+      return [{ ...at(full), message: `${show(issue.input)} ${msg}` }];
+    }
+  }
+}
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  innerType?: { _zod: { def: SchemaDef } };
+  valueType?: { _zod: { def: SchemaDef } };
+  element?: { _zod: { def: SchemaDef } };
+  options?: { _zod: { def: SchemaDef } }[];
+}
+
+/** The keys an object schema allows at a path (for "allowed keys" hints). */
+export function objectKeysAt(schema: z.ZodMiniType, path: readonly (string | number)[]): string[] {
+  let def: SchemaDef | undefined = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  const unwrap = (d: SchemaDef | undefined): SchemaDef | undefined => {
+    while (d && (d.type === "optional" || d.type === "nullable" || d.type === "default")) {
+      d = d.innerType?._zod.def;
+    }
+    if (d?.type === "union") {
+      d = d.options?.map((o) => o._zod.def).find((o) => unwrap(o)?.type === "object");
+    }
+    return d;
+  };
+  for (const seg of path) {
+    def = unwrap(def);
+    if (!def) return [];
+    if (def.type === "object") def = def.shape?.[String(seg)]?._zod.def;
+    else if (def.type === "record") def = def.valueType?._zod.def;
+    else if (def.type === "array") def = def.element?._zod.def;
+    else return [];
+  }
+  def = unwrap(def);
+  return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
+function show(v: unknown): string {
+  if (typeof v === "string") return `"${v}"`;
+  if (v === undefined) return "nothing";
+  if (isMap(v as ConfigValue)) return "a mapping";
+  if (Array.isArray(v)) return "a list";
+  return JSON.stringify(v);
+}
+
+function boolHint(issue: Issue): string | undefined {
+  if (issue.expected !== "boolean" || typeof issue.input !== "string") return undefined;
+  if (/^(yes|no|on|off|y|n)$/i.test(issue.input)) {
+    return "autoexp reads YAML 1.2: write true or false (yes/no/on/off are strings)";
+  }
+  return undefined;
+}

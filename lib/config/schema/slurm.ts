@@ -1,0 +1,95 @@
+/**
+ * Schema of the `slurm` group: sbatch options (from the one table in `sbatch_options.ts`),
+ * extra directives, the job environment, launcher prefix, srun options and array settings.
+ *
+ * @module
+ */
+import * as z from "zod/mini";
+import { SBATCH_OPTIONS, type SbatchOption, SLURM_MEMORY, SLURM_TIME } from "./sbatch_options.ts";
+
+function optionSchema(o: SbatchOption) {
+  switch (o.type) {
+    case "int":
+      return z.int().check(z.nonnegative());
+    case "bool":
+    case "flag":
+      return z.boolean();
+    case "time":
+      return z.union([
+        z.string().check(z.regex(SLURM_TIME, "must be a SLURM time: MM, HH:MM:SS or D-HH:MM:SS")),
+        z.int().check(z.positive()),
+      ]);
+    case "memory":
+      return z.union([
+        z.string().check(z.regex(SLURM_MEMORY, "must be a size such as 64G, 4000M or 0")),
+        z.int().check(z.nonnegative()),
+      ]);
+    default:
+      return z.union([z.string(), z.number()]);
+  }
+}
+
+/** `slurm.sbatch`: only options from the table (others go in `sbatch_extra_directives`). */
+export const sbatchSchema = z.strictObject(
+  Object.fromEntries(
+    Object.entries(SBATCH_OPTIONS).map(([k, o]) => [k, z.optional(z.nullable(optionSchema(o)))]),
+  ),
+);
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Environment variables: a string value, or `{value, shell: true}` for a shell expression. */
+export const envSchema = z.record(
+  z.string().check(
+    z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"),
+  ),
+  z.union([scalar, z.strictObject({ value: z.string(), shell: z.optional(z.boolean()) })]),
+);
+
+/** The `slurm` group. */
+export const slurmSchema = z.strictObject({
+  class_name: z.optional(z.literal("Slurm")),
+  scheduler: z.optional(z.enum(["auto", "slurm", "local"])),
+  sbatch: z.optional(sbatchSchema),
+  sbatch_overrides: z.optional(sbatchSchema),
+  sbatch_extra_directives: z.optional(z.array(z.string())),
+  env: z.optional(envSchema),
+  environment: z.optional(envSchema),
+  launcher_cmd: z.optional(z.nullable(z.string())),
+  launcher_env_passthrough: z.optional(z.boolean()),
+  srun: z.optional(z.nullable(z.record(z.string(), scalar))),
+  modules: z.optional(z.array(z.string())),
+  setup: z.optional(z.array(z.string())),
+  array: z.optional(z.union([
+    z.boolean(),
+    z.strictObject({
+      enabled: z.optional(z.boolean()),
+      throttle: z.optional(z.nullable(z.int().check(z.positive()))),
+    }),
+  ])),
+  max_array_size: z.optional(z.nullable(z.int().check(z.positive()))),
+  script_dir: z.optional(z.nullable(z.string())),
+  log_dir: z.optional(z.nullable(z.string())),
+});
+
+/** Field descriptions for the generated configuration reference. */
+export const slurmDocs: Record<string, string> = {
+  class_name: "accepted for compatibility with the seed tool's configs; ignored",
+  scheduler: "auto (SLURM when a controller answers, else local), slurm or local",
+  sbatch: "sbatch options by name; see the sbatch option table",
+  sbatch_overrides: "more sbatch options, applied after `sbatch` (seed-tool spelling)",
+  sbatch_extra_directives:
+    "lines added verbatim to the script header, e.g. `#SBATCH --gpu-bind=closest`",
+  env:
+    "environment variables exported in the job; `{value: ..., shell: true}` keeps a shell expression",
+  environment: "seed-tool spelling of env",
+  launcher_cmd: "command prefix before the backend command (e.g. `srun`, `apptainer exec ...`)",
+  launcher_env_passthrough: "pass every `env` variable into the launcher as `--env VAR=$VAR`",
+  srun: "srun options (cpu_bind, gpus_per_node, ...) for the srun launcher",
+  modules: "environment modules loaded before the job runs (`module load ...`)",
+  setup: "shell lines run before the job command (trusted, not quoted)",
+  array: "true to run the sweep as job arrays; `{throttle: N}` limits concurrent tasks",
+  max_array_size: "the cluster's MaxArraySize (larger arrays are split); detected when unset",
+  script_dir: "where rendered scripts go (default `<sweep>/scripts`)",
+  log_dir: "where job logs go (default `<sweep>/runs/<run>/logs`)",
+};

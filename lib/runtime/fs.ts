@@ -1,0 +1,87 @@
+/**
+ * The file system as autoexp uses it, behind a small interface so the rest of the program can
+ * be tested against an in-memory tree. `DenoFileSystem` is the real one.
+ *
+ * @module
+ */
+
+/** One entry of a recursive directory listing. */
+export interface FileEntry {
+  /** Path relative to the listed directory, with `/` separators. */
+  readonly relPath: string;
+  readonly absPath: string;
+}
+
+/** File operations autoexp needs. Paths are absolute or relative to the process cwd. */
+export interface FileSystem {
+  readTextFile(path: string): Promise<string>;
+  /** Writes atomically: a temporary file in the same folder, then rename. */
+  writeTextFile(path: string, text: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  isDirectory(path: string): Promise<boolean>;
+  mkdirp(path: string): Promise<void>;
+  /** Every regular file under `dir`, sorted by relative path. */
+  listFiles(dir: string): Promise<FileEntry[]>;
+  realPath(path: string): Promise<string>;
+}
+
+/** The real file system. */
+export class DenoFileSystem implements FileSystem {
+  readTextFile(path: string): Promise<string> {
+    return Deno.readTextFile(path);
+  }
+
+  async writeTextFile(path: string, text: string): Promise<void> {
+    const dir = path.replace(/\/[^/]*$/, "") || ".";
+    const tmp = `${dir}/.${path.slice(dir.length + 1)}.${Deno.pid}.${
+      crypto.randomUUID().slice(0, 8)
+    }.tmp`;
+    await Deno.writeTextFile(tmp, text);
+    try {
+      await Deno.rename(tmp, path);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await Deno.stat(path);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+      throw e;
+    }
+  }
+
+  async isDirectory(path: string): Promise<boolean> {
+    try {
+      return (await Deno.stat(path)).isDirectory;
+    } catch {
+      return false;
+    }
+  }
+
+  async mkdirp(path: string): Promise<void> {
+    await Deno.mkdir(path, { recursive: true });
+  }
+
+  async listFiles(dir: string): Promise<FileEntry[]> {
+    const out: FileEntry[] = [];
+    const walk = async (abs: string, rel: string) => {
+      for await (const e of Deno.readDir(abs)) {
+        const a = `${abs}/${e.name}`;
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory) await walk(a, r);
+        else if (e.isFile || e.isSymlink) out.push({ relPath: r, absPath: a });
+      }
+    };
+    await walk(dir.replace(/\/+$/, ""), "");
+    return out.sort((a, b) => a.relPath.localeCompare(b.relPath));
+  }
+
+  realPath(path: string): Promise<string> {
+    return Deno.realPath(path);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * autoexp's entry point: argv in, exit code out. The only place an error becomes an exit code:
+ * user mistakes exit 2 with a message (no stack trace), scheduler failures exit 1, anything
+ * unexpected exits 1 asking for a bug report.
+ *
+ * @module
+ */
+import { ConfigError, ExitCode, SchedulerError, UsageError } from "./lib/errors.ts";
+import { denoRuntime, exitProcess, processArgs, type Runtime } from "./lib/runtime/mod.ts";
+
+async function main(): Promise<number> {
+  const argv = processArgs();
+  let runtime: Runtime | undefined;
+  const rt = () => (runtime ??= denoRuntime());
+  try {
+    const { runCli } = await import("./lib/cli/app.ts");
+    await runCli(argv, rt);
+    return ExitCode.ok;
+  } catch (e) {
+    return reportError(e, rt());
+  }
+}
+
+function reportError(e: unknown, rt: Runtime): number {
+  if ((e as Error)?.constructor?.name === "HelpShown") return ExitCode.ok;
+  if (e instanceof UsageError) {
+    rt.output.err(`autoexp: ${e.message}\n`);
+    return ExitCode.usage;
+  }
+  if (e instanceof ConfigError) {
+    rt.output.err(`autoexp: ${e.message}\n`);
+    return ExitCode.usage;
+  }
+  if (e instanceof SchedulerError) {
+    rt.output.err(`autoexp: ${e.message}\n`);
+    return ExitCode.failure;
+  }
+  const err = e as Error;
+  rt.output.err(
+    `autoexp: internal error: ${err?.message ?? String(e)}\n` +
+      `This is a bug in autoexp. Please report it with the command you ran and this trace:\n${
+        err?.stack ?? ""
+      }\n`,
+  );
+  return ExitCode.failure;
+}
+
+if (import.meta.main) exitProcess(await main());
