@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 
 /** The parsed shared options. */
 export interface ConfigOptions {
@@ -17,7 +17,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Adds `-C/--config-dir`, `--config-name` and repeatable `-o/--override`. */
-export function addConfigOptions<C extends Command>(cmd: C): C {
+export function addConfigOptions(cmd: CommandUnknownOpts): void {
   cmd
     .option("-C, --config-dir <dir>", "your config directory (overlays the built-in presets)")
     .option("--config-name <name>", "root config file name without .yaml", "autoexp")
@@ -26,5 +26,4 @@ export function addConfigOptions<C extends Command>(cmd: C): C {
       "override (repeatable): key=value, +key=value, ++key=value, ~key, group=option",
       collect,
     );
-  return cmd;
 }

@@ -12,6 +12,25 @@ import type { Node as YamlNode } from "yaml";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import type { ConfigValue } from "./tree.ts";
 
+/**
+ * YAML 1.1 (PyYAML, hence OmegaConf) reads `2_000_000` as a number; YAML 1.2 core would read
+ * a string. Configs written for OmegaConf use underscores in token budgets, so accept them.
+ */
+const UNDERSCORE_NUMBERS = [
+  {
+    tag: "tag:yaml.org,2002:int",
+    default: true,
+    test: /^[-+]?[0-9][0-9_]*[0-9]$/,
+    resolve: (s: string) => Number(s.replaceAll("_", "")),
+  },
+  {
+    tag: "tag:yaml.org,2002:float",
+    default: true,
+    test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?$/,
+    resolve: (s: string) => Number(s.replaceAll("_", "")),
+  },
+];
+
 /** A source position, 1-based. */
 export interface Position {
   readonly line: number;
@@ -40,6 +59,7 @@ export function parseYamlFile(text: string, file: string): YamlFile {
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
+    customTags: UNDERSCORE_NUMBERS,
   });
   const problems: ConfigProblem[] = [];
   for (const err of doc.errors) {
