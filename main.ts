@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ConfigError, ExitCode, SchedulerError, UsageError } from "./lib/errors.ts";
+import { ConfigError, ExitCode, HelpShown, SchedulerError, UsageError } from "./lib/errors.ts";
 import { denoRuntime, exitProcess, processArgs, type Runtime } from "./lib/runtime/mod.ts";
 
 async function main(): Promise<number> {
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
 }
 
 function reportError(e: unknown, rt: Runtime): number {
-  if ((e as Error)?.constructor?.name === "HelpShown") return ExitCode.ok;
+  if (e instanceof HelpShown) return ExitCode.ok;
   if (e instanceof UsageError) {
     rt.output.err(`autoexp: ${e.message}\n`);
     return ExitCode.usage;

@@ -82,5 +82,10 @@ function formatProblems(list: readonly ConfigProblem[]): string {
     list.map((p) => `  - ${formatProblem(p).replaceAll("\n", "\n    ")}`).join("\n");
 }
 
+/** Thrown after help or the version was printed: exit 0 without further output. */
+export class HelpShown extends Error {
+  override name = "HelpShown";
+}
+
 /** Exit codes of the command-line contract. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;

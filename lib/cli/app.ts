@@ -5,14 +5,11 @@
  * @module
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { UsageError } from "../errors.ts";
+import { HelpShown, UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { registerConfig } from "./config_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
-
-/** Thrown after commander printed help or the version: exit 0 without further output. */
-export class HelpShown extends Error {}
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
 export function buildProgram(rt: () => Runtime): Command {

@@ -6,13 +6,22 @@
  * `- optional group: option`, `- override group: option` (also `override /group:` inside
  * group files, as Hydra experiment configs use it), `- group@pkg: option`, `- name` (a config
  * of the same folder, e.g. `defaults: [base, _self_]`), `- /abs/group: option`, `- _self_`
- * (implicitly last when absent), interpolated options such as `${platform:}`, and the
- * `# @package` header (`_global_`, `_group_` or a dotted package).
+ * (implicitly last when absent), `- group: ???` (must be chosen with `-o`), interpolated
+ * options such as `${platform:}`, and the `# @package` header (`_global_`, `_group_` or a
+ * dotted package). Command-line group overrides: `group=x`, `+group=x` (add), `++group=x` (add
+ * or change), `~group` and `~group=x` (remove, the latter only when `x` is chosen).
+ *
+ * Deliberate differences from Hydra 1.3: `override` entries may appear anywhere in a defaults
+ * list (Hydra wants them last); an `optional` group still rejects a missing option chosen on
+ * the command line (Hydra may skip it silently); an interpolated option that names no file
+ * falls back to the group's `base`; interpolated options see resolvers only, not other groups'
+ * choices.
  *
  * @module
  */
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
 import type { ConfigFile, ConfigFiles } from "./files.ts";
+import type { YamlFile } from "./yaml.ts";
 import type { Override } from "./overrides.ts";
 import { type Resolver, resolveString } from "./resolve.ts";
 import { closestMatches, didYouMean } from "./suggest.ts";
@@ -38,9 +47,13 @@ export interface Origin {
 
 /** One config file that took part in the composition, in merge order. */
 export interface ComposedSource {
-  /** Group path (`slurm`), or "" for the root config and plain configs. */
+  /**
+   * Group path (`slurm`) whose choice brought the file in, or "" for the root config and the
+   * plain configs it lists. A plain config of a group file (`base` in `slurm/lumi.yaml`'s
+   * `defaults: [base, _self_]`) reports the group and option of that file (`slurm`, `lumi`).
+   */
   readonly group: string;
-  /** Option name within the group (`lumi`), or the config path for non-group entries. */
+  /** Option name within the group (`lumi`), or "" for the root config. */
   readonly option: string;
   /** The file's origin (path shown to users) and layer. */
   readonly file: string;
@@ -73,7 +86,7 @@ export interface ComposeInput {
 }
 
 type Entry =
-  | { kind: "self" }
+  | { kind: "self"; at: string }
   | { kind: "config"; path: string; package?: string; at: string }
   | {
     kind: "group";
@@ -83,6 +96,8 @@ type Entry =
     override: boolean;
     package?: string;
     at: string;
+    /** Set for groups added from the command line (`+group=x`, `++group=x`). */
+    cli?: Override;
   };
 
 interface Loaded {
@@ -98,6 +113,10 @@ const MAX_OVERRIDE_PASSES = 5;
 /**
  * Composes a config. All problems found (unknown options, missing files, bad overrides) are
  * reported together in one {@link ConfigError}.
+ *
+ * Packages follow Hydra 1.1+: a config lands at its parent's package joined with the entry's
+ * `@package`, else the file's `# @package` header, else the entry's (relative) group path;
+ * `_global_` anywhere in that result means "from the root".
  */
 export function composeConfig(input: ComposeInput): Composition {
   const { files, configName } = input;
@@ -126,44 +145,52 @@ export function composeConfig(input: ComposeInput): Composition {
   const problems: ConfigProblem[] = [];
   const cliGroup = new Map<string, Override>();
   const cliAdd: Override[] = [];
-  const cliRemove = new Set<string>();
+  const cliRemove = new Map<string, Override>();
   const valueOverrides: Override[] = [];
   for (const o of overrides) {
-    const g = o.key.replaceAll(".", "/");
-    const isGroup = files.isGroup(o.key) || (o.key.includes("/") && files.isGroup(g));
-    if (!isGroup) {
+    const group = o.key.replace(/^\//, "");
+    if (!files.isGroup(group)) {
       valueOverrides.push(o);
       continue;
     }
-    const group = o.key.replace(/^\//, "");
-    if (o.kind === "delete") cliRemove.add(group);
+    if (o.kind === "delete") cliRemove.set(group, o);
     else if (o.kind === "add") cliAdd.push(o);
-    else cliGroup.set(group, o);
+    else if (o.kind === "force") {
+      // `++group=x`: overrides the group when the defaults list has it, adds it otherwise.
+      cliGroup.set(group, o);
+      cliAdd.push(o);
+    } else cliGroup.set(group, o);
   }
 
+  // Override entries (`override group: x`) can live in files that are only loaded because of
+  // other choices, so expand until the set of override entries settles.
   let fromOverrideEntries = new Map<string, string | string[] | null>();
-  let loaded: Loaded[] = [];
-  let seenGroups = new Set<string>();
-  for (let pass = 0; pass < MAX_OVERRIDE_PASSES; pass++) {
-    const state = expand();
-    loaded = state.loaded;
-    seenGroups = state.seenGroups;
-    if (sameChoices(state.overrideEntries, fromOverrideEntries) || state.problems.length) {
-      problems.push(...state.problems);
-      for (const g of state.overrideEntries.keys()) {
-        if (!state.seenGroups.has(g)) {
-          problems.push({
-            path: "",
-            message: `"override ${g}" matches no group in the defaults list`,
-          });
-        }
-      }
-      break;
-    }
+  let state = expand();
+  for (let pass = 1; pass < MAX_OVERRIDE_PASSES; pass++) {
+    if (sameChoices(state.overrideEntries, fromOverrideEntries)) break;
     fromOverrideEntries = state.overrideEntries;
+    state = expand();
+  }
+  const { loaded, seenGroups } = state;
+  problems.push(...state.problems);
+  for (const g of state.overrideEntries.keys()) {
+    const at = state.overrideEntries.where.get(g)!;
+    if (!seenGroups.has(g)) {
+      const groups = [...files.groups().keys()];
+      const hint = files.isGroup(g) ? "" : didYouMean(g, groups);
+      problems.push({
+        path: at.at,
+        file: at.file.origin,
+        ...files.parse(at.file).positions.get(at.at),
+        message: `"override ${g}" matches no group in the defaults list${hint ? `; ${hint}` : ""}`,
+        hint: files.isGroup(g)
+          ? `to add the group, drop "override" from the entry (- /${g}: ...)`
+          : undefined,
+      });
+    }
   }
   for (const [g, o] of cliGroup) {
-    if (!seenGroups.has(g)) {
+    if (o.kind !== "force" && !seenGroups.has(g)) {
       problems.push({
         path: "",
         message: `cannot override group "${g}" with -o ${o.text}: it is not in the defaults list`,
@@ -171,11 +198,11 @@ export function composeConfig(input: ComposeInput): Composition {
       });
     }
   }
-  for (const g of cliRemove) {
+  for (const [g, o] of cliRemove) {
     if (!seenGroups.has(g)) {
       problems.push({
         path: "",
-        message: `cannot remove group "${g}" (-o ~${g}): it is not in the defaults list`,
+        message: `cannot remove group "${g}" (-o ${o.text}): it is not in the defaults list`,
       });
     }
   }
@@ -184,7 +211,6 @@ export function composeConfig(input: ComposeInput): Composition {
   const config: ConfigMap = {};
   const origins = new Map<string, Origin>();
   const sources: ComposedSource[] = [];
-  const choices: Record<string, string | string[] | null> = {};
   for (const l of loaded) {
     const yaml = files.parse(l.file);
     if (!isMap(yaml.data)) {
@@ -203,8 +229,12 @@ export function composeConfig(input: ComposeInput): Composition {
     const prefix = l.package ? `${l.package}.` : "";
     mergeInto(config, wrapped, (path) => {
       const full = formatPath(path);
-      const rel = prefix && full.startsWith(prefix) ? full.slice(prefix.length) : full;
-      const pos = yaml.positions.get(rel);
+      if (prefix && !full.startsWith(prefix)) {
+        // A mapping created for the package itself: no line of the file wrote it.
+        origins.set(full, { file: l.file.origin });
+        return;
+      }
+      const pos = yaml.positions.get(full.slice(prefix.length));
       origins.set(full, { file: l.file.origin, line: pos?.line, column: pos?.column });
     });
     sources.push({
@@ -215,36 +245,42 @@ export function composeConfig(input: ComposeInput): Composition {
       package: l.package,
       via: l.via,
     });
-    if (l.group) {
-      const prev = choices[l.group];
-      choices[l.group] = prev === undefined
-        ? l.option
-        : [...(Array.isArray(prev) ? prev : [prev ?? ""]), l.option];
-    }
   }
-  for (const g of seenGroups) if (!(g in choices)) choices[g] = null;
+  // Value overrides are checked even when composition failed, so one run reports everything.
+  problems.push(
+    ...applyValueOverrides(
+      config,
+      valueOverrides,
+      origins,
+      [...files.groups().keys()],
+      problems.length === 0,
+    ),
+  );
   if (problems.length) throw new ConfigError(problems);
-
-  applyValueOverrides(config, valueOverrides, origins);
-  return { config, choices, sources, origins };
+  return { config, choices: state.choices, sources, origins };
 
   // --- expansion of the defaults tree -------------------------------------------------------
   function expand() {
     const state = {
       loaded: [] as Loaded[],
       problems: [] as ConfigProblem[],
-      overrideEntries: new Map<string, string | string[] | null>(),
+      /** Group -> the option an `override` entry chose, and where the last one was written. */
+      overrideEntries: new OverrideEntries(),
       seenGroups: new Set<string>(),
+      choices: {} as Record<string, string | string[] | null>,
+      /** `group@package` keys already selected, with where, to catch duplicates. */
+      selected: new Map<string, { at: string; file: string; option: string }>(),
     };
     const stack: string[] = [];
-    visit(root!, "", "", "", "root", true);
+    visit(root!, "", "", "", { rel: "" }, "root", true);
     return state;
 
     function visit(
       file: ConfigFile,
       group: string,
       option: string,
-      pkg: string,
+      parentPkg: string,
+      pkg: { explicit?: string; rel: string },
       via: Loaded["via"],
       isRoot: boolean,
     ) {
@@ -256,65 +292,78 @@ export function composeConfig(input: ComposeInput): Composition {
         });
         return;
       }
+      let yaml: YamlFile;
+      try {
+        yaml = files.parse(file);
+      } catch (err) {
+        // A YAML syntax error is one more problem to report with the others.
+        if (!(err instanceof ConfigError)) throw err;
+        state.problems.push(...err.problems);
+        return;
+      }
       stack.push(file.relPath);
-      const yaml = files.parse(file);
-      const entries = parseDefaults(yaml.data, file, state.problems);
-      const header = yaml.packageHeader;
-      let ownPkg = pkg;
-      if (header === "_global_") ownPkg = "";
-      else if (header && header !== "_group_") ownPkg = header;
+      const entries = parseDefaults(yaml, file, state.problems);
+      const header = yaml.packageHeader === "_group_" ? undefined : yaml.packageHeader;
+      const ownPkg = finalPackage(parentPkg, pkg.explicit ?? header ?? pkg.rel, pkg.rel);
       const containing = file.relPath.includes("/") ? file.relPath.replace(/\/[^/]*$/, "") : "";
       const self: Loaded = { file, package: ownPkg, group, option, via };
       const list = [...entries];
+      // As in Hydra, an implicit `_self_` goes after the file's own entries but before groups
+      // added from the command line, so `+experiment=x` can change the root's values.
+      if (!list.some((e) => e.kind === "self")) list.push({ kind: "self", at: "" });
       if (isRoot) {
         for (const o of cliAdd) {
-          const g = o.key.replace(/^\//, "");
           list.push({
             kind: "group",
-            group: `/${g}`,
+            group: `/${o.key.replace(/^\//, "")}`,
             option: toOption(o.value),
             optional: false,
             override: false,
             package: o.package,
             at: `-o ${o.text}`,
+            cli: o,
           });
         }
       }
-      if (!list.some((e) => e.kind === "self")) list.push({ kind: "self" });
       for (const e of list) {
         if (e.kind === "self") {
           state.loaded.push(self);
           continue;
         }
+        const pos = yaml.positions.get(e.at);
         if (e.kind === "config") {
-          const target = e.path.startsWith("/")
-            ? e.path.slice(1)
-            : (containing ? `${containing}/${e.path}` : e.path);
+          const rel = e.path.replace(/^\//, "");
+          const target = e.path.startsWith("/") || !containing ? rel : `${containing}/${rel}`;
           const f = files.get(target);
           if (!f) {
             const options = containing ? files.options(containing) : files.rootConfigs();
-            const hint = didYouMean(e.path.replace(/^\//, ""), options);
+            const hint = didYouMean(rel, options);
             state.problems.push({
               path: e.at,
               file: file.origin,
+              line: pos?.line,
+              column: pos?.column,
               message: `defaults entry "${e.path}": no config "${target}.yaml"${
                 hint ? `; ${hint}` : ""
               }`,
             });
             continue;
           }
-          visit(f, group, option, e.package ? joinPkg(ownPkg, e.package) : ownPkg, via, false);
+          const relPkg = rel.includes("/") ? rel.replace(/\/[^/]*$/, "").replaceAll("/", ".") : "";
+          visit(f, group, option, ownPkg, { explicit: e.package, rel: relPkg }, via, false);
           continue;
         }
         const g = e.group.startsWith("/")
           ? e.group.slice(1)
           : (containing ? `${containing}/${e.group}` : e.group);
         if (e.override) {
-          state.overrideEntries.set(g, e.option);
+          state.overrideEntries.set(g, e.option, { at: e.at, file });
           continue;
         }
+        // `++group=x` adds the group only when the defaults list does not already have it.
+        if (e.cli?.kind === "force" && state.seenGroups.has(g)) continue;
         state.seenGroups.add(g);
-        if (cliRemove.has(g)) continue;
+        if (!(g in state.choices)) state.choices[g] = null;
         let chosen = e.option;
         let chosenVia: Loaded["via"] = "default";
         const cli = cliGroup.get(g);
@@ -325,9 +374,65 @@ export function composeConfig(input: ComposeInput): Composition {
           chosen = fromOverrideEntries.get(g)!;
           chosenVia = "override";
         }
+        const removal = cliRemove.get(g);
+        if (removal) {
+          if (removal.value !== undefined && !sameOption(toOption(removal.value), chosen)) {
+            state.problems.push({
+              path: "",
+              message: `cannot remove group "${g}" with -o ${removal.text}: its option is ${
+                JSON.stringify(chosen)
+              }, not ${JSON.stringify(toOption(removal.value))}`,
+              hint: `to remove it whatever its option, use -o ~${g}`,
+            });
+          }
+          continue;
+        }
         if (chosen === null) continue;
-        const options = Array.isArray(chosen) ? chosen : [chosen];
-        for (let opt of options) {
+        const entryFile = e.cli ? undefined : file.origin;
+        const key = `${g}@${e.package ?? ""}`;
+        const previous = state.selected.get(key);
+        if (previous) {
+          const first = `${previous.file ? `${previous.file}: ` : ""}${previous.at}`;
+          state.problems.push(
+            e.cli
+              ? {
+                path: "",
+                message: `cannot add group "${g}" with -o ${e.cli.text}: ` +
+                  `it is already in the defaults list (${g}: ${previous.option})`,
+                hint: `to change it, use -o ${e.cli.text.replace(/^\+\+?/, "")}`,
+              }
+              : {
+                path: e.at,
+                file: file.origin,
+                line: pos?.line,
+                column: pos?.column,
+                message:
+                  `group "${g}" appears more than once in the defaults list (first at ${first})`,
+                hint: `to change the option chosen earlier, write "- override ${e.group}: ..."`,
+              },
+          );
+          continue;
+        }
+        state.selected.set(key, {
+          at: e.at,
+          file: entryFile ?? "",
+          option: JSON.stringify(chosen),
+        });
+        if (chosen === "???") {
+          state.problems.push({
+            path: e.at,
+            file: file.origin,
+            line: pos?.line,
+            column: pos?.column,
+            message: `group "${g}" needs an option ("${e.group}: ???")`,
+            hint: `choose one with -o ${g}=<option>; available: ${
+              files.options(g).join(", ") || "(none)"
+            }`,
+          });
+          continue;
+        }
+        const picked: string[] = [];
+        for (let opt of Array.isArray(chosen) ? chosen : [chosen]) {
           let optVia: Loaded["via"] = chosenVia;
           const interpolated = opt.includes("${");
           if (interpolated) {
@@ -337,6 +442,8 @@ export function composeConfig(input: ComposeInput): Composition {
               state.problems.push({
                 path: e.at,
                 file: file.origin,
+                line: pos?.line,
+                column: pos?.column,
                 message: `cannot resolve option "${opt}" of group "${g}": ${
                   (err as Error).message
                 }`,
@@ -351,41 +458,49 @@ export function composeConfig(input: ComposeInput): Composition {
             optVia = "fallback";
           }
           if (!f) {
-            if (e.optional) continue;
-            const cliText = chosenVia === "command-line"
-              ? cli!.text
-              : e.at.startsWith("-o ")
-              ? e.at.slice(3)
-              : undefined;
-            state.problems.push(
-              missingOption(files, g, opt, e.at, cliText, file, yaml.positions.get(e.at)),
-            );
+            // `optional` forgives a missing config, not a typo on the command line.
+            if (e.optional && chosenVia !== "command-line") continue;
+            const cliText = chosenVia === "command-line" ? cli!.text : e.cli?.text;
+            state.problems.push(missingOption(files, g, opt, e.at, cliText, file, pos));
             continue;
           }
-          const childPkg = e.package
-            ? joinPkg(pkgOfGroup(ownPkg, g, isRoot), e.package, true)
-            : g.replaceAll("/", ".");
-          visit(f, g, opt, childPkg, optVia, false);
+          picked.push(opt);
+          const rel = e.group.replace(/^\//, "").replaceAll("/", ".");
+          visit(f, g, opt, ownPkg, { explicit: e.package, rel }, optVia, false);
         }
+        state.choices[g] = Array.isArray(chosen) ? picked : picked[0] ?? null;
       }
       stack.pop();
     }
   }
 }
 
-function pkgOfGroup(_parent: string, group: string, _isRoot: boolean): string {
-  return group.replaceAll("/", ".");
+/** Where the last `override` entry for each group was written, besides its option. */
+class OverrideEntries extends Map<string, string | string[] | null> {
+  readonly where = new Map<string, { at: string; file: ConfigFile }>();
+  override set(
+    group: string,
+    option: string | string[] | null,
+    where?: { at: string; file: ConfigFile },
+  ): this {
+    if (where) this.where.set(group, where);
+    return super.set(group, option);
+  }
 }
 
-function joinPkg(base: string, pkg: string, replaceLast = false): string {
-  if (pkg === "_global_") return "";
-  if (pkg.startsWith("_global_.")) return pkg.slice("_global_.".length);
-  if (replaceLast) {
-    const parts = base ? base.split(".") : [];
-    parts.pop();
-    return [...parts, pkg].filter(Boolean).join(".");
-  }
-  return base ? `${base}.${pkg}` : pkg;
+/**
+ * Hydra's final package: `parent` joined with `pkg` (in which `_group_` stands for the entry's
+ * group path); everything up to a `_global_` is dropped.
+ */
+function finalPackage(parent: string, pkg: string, group: string): string {
+  const own = pkg.split(".").flatMap((s) => s === "_group_" ? group.split(".") : [s]);
+  const parts = [...(parent ? parent.split(".") : []), ...own].filter(Boolean);
+  const g = parts.lastIndexOf("_global_");
+  return parts.slice(g + 1).join(".");
+}
+
+function sameOption(a: string | string[] | null, b: string | string[] | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function toOption(v: ConfigValue | undefined): string | string[] | null {
@@ -444,19 +559,24 @@ function missingOption(
 }
 
 /** Parses a file's `defaults:` list into entries, reporting malformed ones. */
-function parseDefaults(data: ConfigValue, file: ConfigFile, problems: ConfigProblem[]): Entry[] {
+function parseDefaults(yaml: YamlFile, file: ConfigFile, problems: ConfigProblem[]): Entry[] {
+  const data = yaml.data;
   if (!isMap(data) || data.defaults === undefined) return [];
   const list = data.defaults;
+  const where = (at: string) => ({ path: at, file: file.origin, ...yaml.positions.get(at) });
   if (!Array.isArray(list)) {
-    problems.push({ path: "defaults", file: file.origin, message: "defaults must be a list" });
+    problems.push({ ...where("defaults"), message: "defaults must be a list" });
     return [];
   }
   const out: Entry[] = [];
   list.forEach((item, i) => {
     const at = `defaults[${i}]`;
     if (typeof item === "string") {
-      if (item === "_self_") out.push({ kind: "self" });
-      else {
+      if (item === "_self_") {
+        if (out.some((e) => e.kind === "self")) {
+          problems.push({ ...where(at), message: "_self_ appears more than once in defaults" });
+        } else out.push({ kind: "self", at });
+      } else {
         const [path, pkg] = item.split("@");
         out.push({ kind: "config", path, package: pkg, at });
       }
@@ -464,26 +584,23 @@ function parseDefaults(data: ConfigValue, file: ConfigFile, problems: ConfigProb
     }
     if (isMap(item) && Object.keys(item).length === 1) {
       const [rawKey] = Object.keys(item);
-      const value = item[rawKey];
+      let value = item[rawKey];
       const m = rawKey.trim().match(
         /^(?:(optional|override)\s+)?(?:(optional|override)\s+)?([^@\s]+)(?:@(\S+))?$/,
       );
       if (!m) {
-        problems.push({
-          path: at,
-          file: file.origin,
-          message: `malformed defaults entry "${rawKey}"`,
-        });
+        problems.push({ ...where(at), message: `malformed defaults entry "${rawKey}"` });
         return;
       }
       const flags = [m[1], m[2]];
+      // YAML reads `- model: 7` as a number; the option is still the file `model/7.yaml`.
+      if (typeof value === "number" || typeof value === "boolean") value = String(value);
       if (
         value !== null && typeof value !== "string" &&
         !(Array.isArray(value) && value.every((v) => typeof v === "string"))
       ) {
         problems.push({
-          path: at,
-          file: file.origin,
+          ...where(at),
           message: `option of "${rawKey}" must be a name, a list of names or null, got ${
             JSON.stringify(value)
           }`,
@@ -502,8 +619,7 @@ function parseDefaults(data: ConfigValue, file: ConfigFile, problems: ConfigProb
       return;
     }
     problems.push({
-      path: at,
-      file: file.origin,
+      ...where(at),
       message: `malformed defaults entry ${
         JSON.stringify(item)
       }: expected "group: option", "name" or "_self_"`,
@@ -512,34 +628,57 @@ function parseDefaults(data: ConfigValue, file: ConfigFile, problems: ConfigProb
   return out;
 }
 
-/** Applies `key=value`, `+key=value`, `++key=value` and `~key` overrides in order. */
+/**
+ * Applies `key=value`, `+key=value`, `++key=value` and `~key` overrides in order and returns
+ * the problems. As in Hydra, a mapping value set onto a mapping is merged into it. Unlike Hydra,
+ * `+key=...` fails whenever the key exists (Hydra lets it through when the key holds null or the
+ * value is a mapping or list) and `~key` deletes a key holding null (Hydra says it is absent).
+ * `composed` is false when composition already failed: a key that is missing because its whole
+ * group failed to load is then not reported again.
+ */
 function applyValueOverrides(
   config: ConfigMap,
   overrides: readonly Override[],
   origins: Map<string, Origin>,
-): void {
+  groups: readonly string[],
+  composed: boolean,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  const missing = (path: string[], o: Override) => {
+    if (composed || getPath(config, path.slice(0, 1)) !== undefined) {
+      problems.push(unknownKey(config, path, o, groups));
+    }
+  };
   for (const o of overrides) {
     const path = splitKey(o.key);
     if (path.length === 0) {
       problems.push({ path: "", message: `-o ${o.text}: empty key` });
       continue;
     }
-    const exists = getPath(config, path) !== undefined;
-    const where = { file: `-o ${o.text}` };
+    if (o.package !== undefined) {
+      const hint = didYouMean(o.key, groups);
+      problems.push({
+        path: o.key,
+        message:
+          `-o ${o.text}: "${o.key}@${o.package}" looks like a group override, but there is ` +
+          `no config group "${o.key}"${hint ? `; ${hint}` : ""}`,
+      });
+      continue;
+    }
+    const current = getPath(config, path);
+    const exists = current !== undefined;
     if (o.kind === "delete") {
       if (!exists) {
-        problems.push(unknownKey(config, path, o));
+        missing(path, o);
         continue;
       }
-      if (
-        o.value !== undefined && JSON.stringify(getPath(config, path)) !== JSON.stringify(o.value)
-      ) {
+      if (o.value !== undefined && JSON.stringify(current) !== JSON.stringify(o.value)) {
         problems.push({
           path: o.key,
-          message: `-o ${o.text}: current value is ${JSON.stringify(getPath(config, path))}, not ${
+          message: `-o ${o.text}: current value is ${JSON.stringify(current)}, not ${
             JSON.stringify(o.value)
           }`,
+          hint: `to delete it whatever its value, use -o ~${o.key}`,
         });
         continue;
       }
@@ -547,7 +686,7 @@ function applyValueOverrides(
       continue;
     }
     if (o.kind === "set" && !exists) {
-      problems.push(unknownKey(config, path, o));
+      missing(path, o);
       continue;
     }
     if (o.kind === "add" && exists) {
@@ -558,33 +697,54 @@ function applyValueOverrides(
       });
       continue;
     }
-    if (!setPath(config, path, cloneTree(o.value ?? null))) {
+    // Key paths as origins spell them: list indices as numbers.
+    const typed = path.map((
+      s,
+      i,
+    ) => (Array.isArray(getPath(config, path.slice(0, i))) ? Number(s) : s));
+    const value = cloneTree(o.value ?? null);
+    if (isMap(value) && isMap(current)) {
+      mergeInto(current, value, (p) => origins.set(formatPath(p), { file: `-o ${o.text}` }), typed);
+    } else if (!setPath(config, path, value)) {
       problems.push({
         path: o.key,
         message: `-o ${o.text}: cannot set "${o.key}": a parent is not a mapping`,
       });
       continue;
     }
-    origins.set(
-      formatPath(
-        path.map((s, i) => (Array.isArray(getPath(config, path.slice(0, i))) ? Number(s) : s)),
-      ),
-      where,
-    );
+    origins.set(formatPath(typed), { file: `-o ${o.text}` });
   }
-  if (problems.length) throw new ConfigError(problems);
+  return problems;
 }
 
-function unknownKey(config: ConfigMap, path: string[], o: Override): ConfigProblem {
+function unknownKey(
+  config: ConfigMap,
+  path: string[],
+  o: Override,
+  groups: readonly string[],
+): ConfigProblem {
   let i = 0;
   while (i < path.length && getPath(config, path.slice(0, i + 1)) !== undefined) i++;
   const parent = getPath(config, path.slice(0, i));
+  const prefix = path.slice(0, i).join(".");
+  if (Array.isArray(parent)) {
+    return {
+      path: o.key,
+      message: `-o ${o.text}: index ${path[i]} is out of range: "${prefix}" has ${parent.length} ${
+        parent.length === 1 ? "item" : "items"
+      }`,
+    };
+  }
   const siblings = isMap(parent) ? Object.keys(parent) : [];
   const best = closestMatches(path[i], siblings);
-  const prefix = path.slice(0, i).join(".");
-  const hint = best.length
+  let hint = best.length
     ? `did you mean ${best.map((b) => `"${prefix ? `${prefix}.` : ""}${b}"`).join(", ")}?`
     : `to add a new key, use -o +${o.text.replace(/^[~+]+/, "")}`;
+  if (!best.length && i === 0 && o.kind !== "delete") {
+    // A mistyped group name (`expriment=x`) is not a key either.
+    const group = closestMatches(path[0], groups)[0];
+    if (group) hint = `did you mean the config group "${group}" (-o +${group}=...)?`;
+  }
   return {
     path: o.key,
     message: `-o ${o.text}: key "${o.key}" does not exist (no "${path[i]}" in ${

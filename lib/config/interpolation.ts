@@ -4,9 +4,14 @@
  * (`${oc.env:HOME,/tmp}`) whose arguments are primitives, quoted strings, lists, dicts and
  * further interpolations. Parsing is pure and cached per string.
  *
- * Escapes: `\${` is a literal `${` (as in OmegaConf) and `\\${` is a backslash followed by an
- * interpolation. autoexp also treats `$${` as a literal `${`, so a value such as
- * `$${oc.timestring:}` is kept for a later run to resolve (OmegaConf would print `$` and resolve).
+ * Escapes follow OmegaConf 2.2. In plain text and in quoted arguments, a run of n backslashes
+ * right before `${` becomes n/2 backslashes (rounded down); an odd run makes the `${` literal
+ * (`\${x}` -> `${x}`), an even one leaves it an interpolation (`\\${x}` -> `\` + value).
+ * Backslashes elsewhere are kept as written, except in quoted arguments before the closing
+ * quote (`'a\\'` -> `a\`, `'it\'s'` -> `it's`). In unquoted arguments `\\`, `\,`, `\:`, `\=`,
+ * `\ `, `\(`, `\)`, `\[`, `\]`, `\{`, `\}` stand for the second character; a lone `\` is kept.
+ * autoexp also treats `$${` as a literal `${`, so a value such as `$${oc.timestring:}` is kept
+ * for a later run to resolve (OmegaConf would print `$` and resolve).
  *
  * @module
  */
@@ -85,7 +90,7 @@ export function parseTemplate(s: string): Template | null {
 export function parseArgument(s: string): ArgNode {
   const p = new Parser(s);
   p.skipWs();
-  if (p.i >= s.length) return { kind: "value", value: "" };
+  if (p.i >= s.length) p.fail("nothing to decode in an empty string");
   const node = p.element(null);
   p.skipWs();
   if (p.i < s.length) p.fail(`unexpected "${s[p.i]}"`);
@@ -113,6 +118,16 @@ export function parsePrimitive(text: string): string | number | boolean | null {
 
 const RESOLVER_NAME = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*\s*:/;
 
+/** Characters a backslash escapes in an unquoted resolver argument (OmegaConf's `ESC`). */
+const UNQUOTED_ESCAPABLE = "\\()[]{}:=, \t";
+
+/** The number of consecutive backslashes starting at `i`. */
+function backslashRun(s: string, i: number): number {
+  let j = i;
+  while (s[j] === "\\") j++;
+  return j - i;
+}
+
 class Parser {
   i = 0;
   constructor(readonly s: string) {}
@@ -133,14 +148,8 @@ class Parser {
     while (this.i < s.length) {
       const c = s[this.i];
       if (stop && c === stop) break;
-      if (c === "\\" && s.startsWith("\\\\${", this.i)) {
-        buf += "\\";
-        this.i += 2;
-        continue;
-      }
-      if (c === "\\" && s.startsWith("\\${", this.i)) {
-        buf += "${";
-        this.i += 3;
+      if (c === "\\") {
+        buf += this.backslashes(null);
         continue;
       }
       if (c === "$" && s.startsWith("$${", this.i)) {
@@ -161,6 +170,30 @@ class Parser {
     return parts;
   }
 
+  /**
+   * At a run of backslashes in text or in a string quoted with `quote`: consumes the run (and a
+   * `${` or quote it escapes) and returns the text it stands for. An even run before `${` leaves
+   * the `${` to be parsed as an interpolation.
+   */
+  backslashes(quote: string | null): string {
+    const { s } = this;
+    const n = backslashRun(s, this.i);
+    const end = this.i + n;
+    this.i = end;
+    const half = "\\".repeat(n >> 1);
+    if (s.startsWith("${", end)) {
+      if (n % 2 === 0) return half;
+      this.i += 2;
+      return `${half}\${`;
+    }
+    if (quote !== null && s[end] === quote) {
+      if (n % 2 === 0) return half; // the backslashes end the string
+      this.i++;
+      return half + quote;
+    }
+    return s.slice(end - n, end);
+  }
+
   /** At `${`: parses one interpolation and consumes its closing brace. */
   interp(): Interp {
     const start = this.i;
@@ -172,7 +205,7 @@ class Parser {
     if (m) {
       const name = m[0].slice(0, -1).trim();
       this.i += m[0].length;
-      node = { kind: "call", name, args: this.args() };
+      node = { kind: "call", name, args: this.args(start) };
     } else {
       const key = this.text("}");
       if (this.s[this.i] !== "}") this.fail("unterminated interpolation", start);
@@ -184,8 +217,8 @@ class Parser {
     return node;
   }
 
-  /** Resolver arguments up to (not including) the closing `}`. */
-  args(): ArgNode[] {
+  /** Resolver arguments up to (not including) the closing `}` of the `${` at `start`. */
+  args(start: number): ArgNode[] {
     const out: ArgNode[] = [];
     this.skipWs();
     if (this.s[this.i] === "}") return out;
@@ -198,7 +231,8 @@ class Parser {
         continue;
       }
       if (c === "}") return out;
-      this.fail(this.i >= this.s.length ? "unterminated interpolation" : `unexpected "${c}"`);
+      if (this.i >= this.s.length) this.fail("unterminated interpolation", start);
+      this.fail(`unexpected "${c}"`);
     }
   }
 
@@ -220,12 +254,8 @@ class Parser {
     const { s } = this;
     while (this.i < s.length && s[this.i] !== q) {
       const c = s[this.i];
-      if (c === "\\" && (s[this.i + 1] === q || s[this.i + 1] === "\\")) {
-        buf += s[this.i + 1];
-        this.i += 2;
-      } else if (c === "\\" && s.startsWith("\\${", this.i)) {
-        buf += "${";
-        this.i += 3;
+      if (c === "\\") {
+        buf += this.backslashes(q);
       } else if (c === "$" && s.startsWith("$${", this.i)) {
         buf += "${";
         this.i += 3;
@@ -316,17 +346,27 @@ class Parser {
     const { s } = this;
     const parts: Piece[] = [];
     let buf = "";
+    let kept = 0; // length of `buf` that trailing-whitespace trimming must not touch
+    let escaped = false; // an escape makes the value a string, as in OmegaConf
     let depth = 0; // parentheses, so `${eval:max(1, 2)}` keeps working unquoted
     while (this.i < s.length) {
       const c = s[this.i];
       if (depth === 0 && (c === "," || c === close || (close === null && c === "}"))) break;
-      if (c === "(") depth++;
-      else if (c === ")" && depth > 0) depth--;
-      if (c === "\\" && s.startsWith("\\${", this.i)) {
-        buf += "${";
-        this.i += 3;
+      if (c === "\\") {
+        const next = s[this.i + 1];
+        if (next !== undefined && UNQUOTED_ESCAPABLE.includes(next)) {
+          buf += next;
+          this.i += 2;
+          kept = buf.length;
+          escaped = true;
+        } else {
+          buf += c; // a lone backslash is an ordinary character, even before `${`
+          this.i++;
+        }
         continue;
       }
+      if (c === "(") depth++;
+      else if (c === ")" && depth > 0) depth--;
       if (c === "$" && s.startsWith("$${", this.i)) {
         buf += "${";
         this.i += 3;
@@ -335,6 +375,7 @@ class Parser {
       if (c === "$" && s[this.i + 1] === "{") {
         if (buf) parts.push(buf);
         buf = "";
+        kept = 0;
         parts.push(this.interp());
         continue;
       }
@@ -344,15 +385,21 @@ class Parser {
       buf += c;
       this.i++;
     }
+    // Leading whitespace was skipped by the caller; trailing whitespace is not part of the
+    // value unless it was escaped.
+    let end = buf.length;
+    while (end > kept && /\s/.test(buf[end - 1])) end--;
+    buf = buf.slice(0, end);
     if (buf) parts.push(buf);
-    const trimmed = trimPieces(parts);
-    if (trimmed.length === 0) return { kind: "value", value: "" };
-    if (trimmed.length === 1) {
-      const only = trimmed[0];
-      if (typeof only === "string") return { kind: "value", value: parsePrimitive(only) };
+    if (parts.length === 0) return { kind: "value", value: "" };
+    if (parts.length === 1) {
+      const only = parts[0];
+      if (typeof only === "string") {
+        return { kind: "value", value: escaped ? only : parsePrimitive(only) };
+      }
       return { kind: "interp", node: only };
     }
-    return { kind: "concat", parts: trimmed };
+    return { kind: "concat", parts };
   }
 }
 

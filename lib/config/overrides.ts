@@ -58,9 +58,12 @@ export function parseOverride(text: string): Override {
     }
     return { kind, key, package: pkg, text };
   }
+  // Hydra: `~key=` (nothing after "=") deletes whatever the value is, like `~key`.
+  if (kind === "delete" && rawValue.trim() === "") return { kind, key, package: pkg, text };
   let parsed: { value: ConfigValue; sweep?: ConfigValue[] };
   try {
-    parsed = parseOverrideValue(rawValue);
+    // Columns in messages count from the start of the whole override.
+    parsed = parseOverrideValue(rawValue, text.length - rawValue.length);
   } catch (e) {
     throw new UsageError(`invalid override "${text}": ${(e as Error).message}`);
   }
@@ -68,11 +71,14 @@ export function parseOverride(text: string): Override {
 }
 
 /** Parses the right-hand side of an override. */
-export function parseOverrideValue(src: string): { value: ConfigValue; sweep?: ConfigValue[] } {
-  const p = new ValueParser(src);
+export function parseOverrideValue(
+  src: string,
+  offset = 0,
+): { value: ConfigValue; sweep?: ConfigValue[] } {
+  const p = new ValueParser(src, offset);
   const fn = src.trim().match(/^(range|choice)\((.*)\)$/s);
   if (fn) {
-    const inner = new ValueParser(fn[2]).elements(null);
+    const inner = new ValueParser(fn[2], offset + src.indexOf("(") + 1).elements(null);
     if (fn[1] === "choice") return { value: inner[0] ?? null, sweep: inner };
     const nums = inner.map(Number);
     if (nums.length < 1 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
@@ -102,7 +108,8 @@ export function parseOverridePrimitive(text: string): ConfigValue {
   if (lower === "null") return null;
   if (lower === "true") return true;
   if (lower === "false") return false;
-  if (/^[+-]?\d(?:_?\d)*$/.test(t)) return Number(t.replaceAll("_", ""));
+  // Hydra's INT has no leading zeros: `007` stays the string "007".
+  if (/^[+-]?(?:0|[1-9](?:_?\d)*)$/.test(t)) return Number(t.replaceAll("_", ""));
   if (/^[+-]?(?:\d(?:_?\d)*)?\.?\d*(?:[eE][+-]?\d+)?$/.test(t) && /\d/.test(t) && /[.eE]/.test(t)) {
     const n = Number(t.replaceAll("_", ""));
     if (Number.isFinite(n)) return n;
@@ -114,7 +121,8 @@ export function parseOverridePrimitive(text: string): ConfigValue {
 
 class ValueParser {
   i = 0;
-  constructor(readonly s: string) {}
+  /** `offset`: where `s` starts in the text the user typed, for columns in messages. */
+  constructor(readonly s: string, readonly offset = 0) {}
 
   /** Comma-separated elements up to `close` (or the end). */
   elements(close: "]" | "}" | null): ConfigValue[] {
@@ -135,7 +143,7 @@ class ValueParser {
         continue;
       }
       if (c === close) return out;
-      throw new Error(`unexpected "${c}" at column ${this.i + 1}`);
+      throw new Error(`unexpected "${c}" at column ${this.offset + this.i + 1}`);
     }
   }
 
@@ -174,7 +182,7 @@ class ValueParser {
       if (s[this.i] === "'" || s[this.i] === '"') key = String(this.quoted(s[this.i]));
       else {
         const m = s.slice(this.i).match(/^[^:,{}[\]]+/);
-        if (!m) throw new Error(`expected a key at column ${this.i + 1}`);
+        if (!m) throw new Error(`expected a key at column ${this.offset + this.i + 1}`);
         key = m[0].trim();
         this.i += m[0].length;
       }
@@ -192,7 +200,9 @@ class ValueParser {
         return out;
       }
       throw new Error(
-        this.i >= s.length ? 'missing "}"' : `unexpected "${s[this.i]}" at column ${this.i + 1}`,
+        this.i >= s.length
+          ? 'missing "}"'
+          : `unexpected "${s[this.i]}" at column ${this.offset + this.i + 1}`,
       );
     }
   }
@@ -209,18 +219,29 @@ class ValueParser {
       } else out += s[this.i++];
     }
     if (s[this.i] !== q) {
-      throw new Error(`unterminated quoted string starting at column ${start + 1}`);
+      throw new Error(`unterminated quoted string starting at column ${this.offset + start + 1}`);
     }
     this.i++;
     return out;
   }
 
-  /** Unquoted text; `${...}` blocks are copied whole (their commas do not split). */
+  /**
+   * Unquoted text; `${...}` blocks are copied whole (their commas do not split). As in Hydra,
+   * a backslash escapes one of `\\()[]{}:=, ` and the tab, and an escaped value stays a string.
+   */
   primitive(close: "]" | "}" | null): ConfigValue {
     const { s } = this;
     let buf = "";
+    let escaped = false;
     while (this.i < s.length) {
       const c = s[this.i];
+      if (c === "\\" && this.i + 1 < s.length && ESCAPABLE.includes(s[this.i + 1])) {
+        // Fenced by private-use marks so trimming below does not eat an escaped space.
+        buf += ESC_MARK + s[this.i + 1] + ESC_MARK;
+        escaped = true;
+        this.i += 2;
+        continue;
+      }
       if (c === "," || c === close) break;
       if (c === "$" && s[this.i + 1] === "{") {
         let depth = 0;
@@ -240,19 +261,25 @@ class ValueParser {
           this.i++;
         }
         if (depth !== 0) {
-          throw new Error(`unterminated interpolation starting at column ${start + 1}`);
+          throw new Error(
+            `unterminated interpolation starting at column ${this.offset + start + 1}`,
+          );
         }
         buf += s.slice(start, this.i);
         continue;
       }
       if (c === "[" || c === "]" || c === "{" || c === "}") {
         throw new Error(
-          `unexpected "${c}" at column ${this.i + 1} (quote the value if it is text)`,
+          `unexpected "${c}" at column ${this.offset + this.i + 1} (quote the value if it is text)`,
         );
       }
       buf += c;
       this.i++;
     }
+    if (escaped) return buf.trim().replaceAll(ESC_MARK, "");
     return parseOverridePrimitive(buf);
   }
 }
+
+const ESCAPABLE = "\\()[]{}:=, \t";
+const ESC_MARK = "\uE000";

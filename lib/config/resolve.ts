@@ -17,14 +17,7 @@ import {
   type Piece,
 } from "./interpolation.ts";
 import { pythonStr } from "./python_str.ts";
-import {
-  cloneTree,
-  type ConfigMap,
-  type ConfigValue,
-  formatPath,
-  isMap,
-  splitKey,
-} from "./tree.ts";
+import { cloneTree, type ConfigMap, type ConfigValue, formatPath, isMap } from "./tree.ts";
 
 /** What a resolver function gets besides its arguments. */
 export interface ResolverContext {
@@ -44,10 +37,17 @@ export type Resolver = (args: ConfigValue[], ctx: ResolverContext) => ConfigValu
 /** The required-value marker. */
 export const MISSING_VALUE = "???";
 
-/** An error while resolving one node, remembering where it started. */
+/**
+ * An error while resolving one node, remembering where it started. `related` lists other nodes
+ * the same problem accounts for (the members of a cycle), so it is reported once.
+ */
 export class ResolutionError extends Error {
   override name = "ResolutionError";
-  constructor(message: string, readonly originPath: string) {
+  constructor(
+    message: string,
+    readonly originPath: string,
+    readonly related: readonly string[] = [],
+  ) {
     super(message);
   }
 }
@@ -96,6 +96,21 @@ export function resolveString(
 
 type Seg = string | number;
 
+/**
+ * Splits a reference key as OmegaConf's grammar does: segments separated by dots or written in
+ * brackets (`a.b`, `a[0].b`, `a[b]`). Leading dots (relative references) are removed before.
+ */
+function splitRefKey(key: string, nodePath: readonly Seg[]): string[] {
+  if (key === "") return [];
+  if (!/^(?:[^.[\]]+|\[[^.[\]]+\])(?:\.[^.[\]]+|\[[^.[\]]+\])*$/.test(key)) {
+    throw new ResolutionError(
+      `malformed interpolation key "${key}" (write keys as a.b, a[0] or a.0)`,
+      formatPath(nodePath),
+    );
+  }
+  return [...key.matchAll(/\[([^\]]+)\]|([^.[\]]+)/g)].map((m) => m[1] ?? m[2]);
+}
+
 class TreeResolver {
   private readonly done = new Map<string, ConfigValue>();
   private readonly active: string[] = [];
@@ -115,7 +130,7 @@ class TreeResolver {
       }
       if (typeof node !== "string") return node;
       if (node === MISSING_VALUE) {
-        if (this.opts.allowMissing) return node;
+        if (this.opts.allowMissing || reported.has(formatPath(path))) return node;
         problems.push(
           this.problem(
             formatPath(path),
@@ -134,6 +149,7 @@ class TreeResolver {
           reported.add(e.originPath);
           problems.push(this.problem(e.originPath, e.message));
         }
+        for (const p of e.related) reported.add(p);
         return node;
       }
     };
@@ -161,8 +177,9 @@ class TreeResolver {
       value = out;
     } else if (typeof raw === "string" && raw.includes("${")) {
       if (this.activeSet.has(key)) {
-        const cycle = [...this.active.slice(this.active.indexOf(key)), key].join(" -> ");
-        throw new ResolutionError(`interpolation cycle: ${cycle}`, key);
+        const members = this.active.slice(this.active.indexOf(key));
+        const cycle = [...members, key].join(" -> ");
+        throw new ResolutionError(`interpolation cycle: ${cycle}`, key, members);
       }
       this.active.push(key);
       this.activeSet.add(key);
@@ -265,7 +282,7 @@ class TreeResolver {
   /** Turns a reference key into an absolute path, relative to the container of `nodePath`. */
   private targetPath(key: string, nodePath: readonly Seg[]): Seg[] {
     const m = key.match(/^\.+/);
-    if (!m) return splitKey(key);
+    if (!m) return splitRefKey(key, nodePath);
     const dots = m[0].length;
     const base = nodePath.slice(0, Math.max(0, nodePath.length - dots));
     if (nodePath.length - dots < 0) {
@@ -274,7 +291,7 @@ class TreeResolver {
         formatPath(nodePath),
       );
     }
-    return [...base, ...splitKey(key.slice(dots))];
+    return [...base, ...splitRefKey(key.slice(dots), nodePath)];
   }
 
   /**
@@ -292,12 +309,17 @@ class TreeResolver {
         const resolved = this.resolveAt(cur);
         return this.descend(resolved, target.slice(i), key, nodePath, strict);
       }
-      const next = [...cur, target[i]];
+      // A list index written as text (`a.0`, `a[0]`) becomes a number, so that a node has one
+      // path (and one cache and cycle-detection key) however it is referenced.
+      const seg = Array.isArray(raw) && /^\d+$/.test(String(target[i]))
+        ? Number(target[i])
+        : target[i];
+      const next = [...cur, seg];
       if (this.rawAt(next) === undefined) {
         if (!strict) return undefined;
         const parent = this.rawAt(cur);
         const siblings = isMap(parent) ? Object.keys(parent) : [];
-        const hint = didYouMean(String(target[i]), siblings);
+        const hint = didYouMean(String(seg), siblings);
         throw new ResolutionError(
           `interpolation "\${${key}}" refers to "${formatPath(next)}", which does not exist${
             hint ? `; ${hint}` : ""
@@ -305,14 +327,24 @@ class TreeResolver {
           formatPath(nodePath),
         );
       }
-      cur.push(target[i]);
+      cur.push(seg);
+    }
+    if (cur.length < nodePath.length && cur.every((seg, i) => seg === nodePath[i])) {
+      throw new ResolutionError(
+        `interpolation "\${${key}}" refers to ${
+          cur.length ? `"${formatPath(cur)}"` : "the root"
+        }, which contains this node (an interpolation cycle)`,
+        formatPath(nodePath),
+      );
     }
     try {
       return this.resolveAt(cur);
     } catch (e) {
+      // Without allowMissing the `???` node itself is the problem (reported once, at it);
+      // with it, the reference is.
       if (
-        e instanceof ResolutionError && e.originPath === formatPath(cur) &&
-        this.rawAt(cur) === MISSING_VALUE
+        this.opts.allowMissing && e instanceof ResolutionError &&
+        e.originPath === formatPath(cur) && this.rawAt(cur) === MISSING_VALUE
       ) {
         throw new ResolutionError(
           `interpolation "\${${key}}" refers to "${

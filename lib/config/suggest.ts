@@ -29,21 +29,23 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidates closest to `word` (case-insensitive), best first, at most `limit`; only those
- * within a distance that still looks like a typo (about a third of the word's length).
+ * within a distance that still looks like a typo (about a third of the word's length, one edit
+ * for words of up to three letters), or that contain the word or are contained in it (`gpus`
+ * for `gpus_per_node`), which rank just behind the typos at the largest distance.
  *
  * @example closestMatches("partiton", ["partition", "account"]) // ["partition"]
  */
 export function closestMatches(word: string, candidates: Iterable<string>, limit = 3): string[] {
   const w = word.toLowerCase();
-  const max = Math.max(2, Math.ceil(w.length / 3));
+  const max = Math.max(1, Math.ceil(w.length / 3));
   const scored: [number, string][] = [];
   for (const c of new Set(candidates)) {
     const lc = c.toLowerCase();
     let d = editDistance(w, lc);
     if (d > max && (lc.includes(w) || w.includes(lc)) && Math.min(w.length, lc.length) >= 3) {
-      d = max;
+      d = max + 0.5;
     }
-    if (d <= max) scored.push([d, c]);
+    if (d <= max + 0.5) scored.push([d, c]);
   }
   scored.sort((x, y) => x[0] - y[0] || x[1].localeCompare(y[1]));
   return scored.slice(0, limit).map(([, c]) => c);

@@ -7,7 +7,18 @@
  *
  * @module
  */
-import { isMap as isYamlMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from "yaml";
+import {
+  Document,
+  isMap as isYamlMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parse,
+  parseDocument,
+  Parser,
+  Scalar,
+  visit,
+} from "yaml";
 import type { Node as YamlNode } from "yaml";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import type { ConfigValue } from "./tree.ts";
@@ -63,13 +74,21 @@ export function parseYamlFile(text: string, file: string): YamlFile {
   });
   const problems: ConfigProblem[] = [];
   for (const err of doc.errors) {
-    const pos = lineCounter.linePos(err.pos[0]);
+    const pos = lineCounter.linePos(
+      openingOf(text, err.pos[0], err.code, err.message) ?? err.pos[0],
+    );
     problems.push({
       path: "",
       file,
       line: pos.line,
       column: pos.col,
-      message: `invalid YAML: ${firstLine(err.message)}`,
+      message: `invalid YAML: ${
+        err.code === "DUPLICATE_KEY"
+          ? duplicateKey(text, err.pos[0])
+          : err.code === "MULTIPLE_DOCS"
+          ? 'a config file holds one YAML document; remove the "---" separator'
+          : firstLine(err.message)
+      }`,
       hint: sourceExcerpt(text, pos.line, pos.col),
     });
   }
@@ -78,17 +97,105 @@ export function parseYamlFile(text: string, file: string): YamlFile {
   try {
     data = (doc.toJS({ maxAliasCount: 10_000 }) ?? {}) as ConfigValue;
   } catch (e) {
-    throw new ConfigError({ path: "", file, message: `invalid YAML: ${(e as Error).message}` });
+    const message = `invalid YAML: ${(e as Error).message}`;
+    // An unknown alias (`*name`): point at its first use.
+    const alias = message.match(/Unresolved alias[^:]*: (\S+)/)?.[1];
+    const at = alias ? text.search(new RegExp(`\\*${RegExp.escape(alias)}(?![\\w-])`)) : -1;
+    if (at < 0) throw new ConfigError({ path: "", file, message });
+    const pos = lineCounter.linePos(at);
+    throw new ConfigError({
+      path: "",
+      file,
+      line: pos.line,
+      column: pos.col,
+      message,
+      hint: sourceExcerpt(text, pos.line, pos.col),
+    });
   }
   const positions = new Map<string, Position>();
   if (doc.contents) collectPositions(doc.contents as YamlNode, "", positions, lineCounter);
-  const header = text.match(/^\s*#\s*@package\s+(\S+)/);
-  return { data, positions, packageHeader: header?.[1] };
+  return { data, positions, packageHeader: packageHeader(text) };
 }
 
-/** Renders data as YAML for output (block style, keys in insertion order). */
+/**
+ * Hydra's `# @package <pkg>` header: searched in the comment lines at the top of the file (a
+ * description comment may come first), as Hydra does.
+ */
+function packageHeader(text: string): string | undefined {
+  for (const line of text.split(/\r?\n/)) {
+    const t = line.trim();
+    if (t === "") continue;
+    if (!t.startsWith("#")) return undefined;
+    const m = t.match(/^#\s*@package\s+(\S+)/);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * For an unclosed quoted string or flow collection the parser reports where the file ended;
+ * the user needs to see where the quote or bracket was opened. Returns that offset, if found.
+ */
+function openingOf(text: string, pos: number, code: string, message: string): number | undefined {
+  const want = code === "MISSING_CHAR" && /quote/.test(message)
+    ? "quote"
+    : /end with a [\]}]/.test(message)
+    ? "flow"
+    : undefined;
+  if (!want) return undefined;
+  let best: number | undefined;
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const tok = node as { type?: string; offset?: number; source?: string; end?: unknown };
+    if (typeof tok.offset === "number" && tok.offset <= pos && (best ?? -1) < tok.offset) {
+      const quoted = tok.type === "single-quoted-scalar" || tok.type === "double-quoted-scalar";
+      const closed = Array.isArray(tok.end) &&
+        tok.end.some((e) => /^flow-(seq|map)-end$/.test((e as { type?: string }).type ?? ""));
+      if (
+        (want === "quote" && quoted && tok.offset + (tok.source?.length ?? 0) >= pos) ||
+        (want === "flow" && tok.type === "flow-collection" && !closed)
+      ) best = tok.offset;
+    }
+    for (const v of Object.values(node)) walk(v);
+  };
+  try {
+    for (const tok of new Parser().parse(text)) walk(tok);
+  } catch {
+    return undefined;
+  }
+  return best;
+}
+
+/**
+ * Renders data as YAML for output (block style, keys in insertion order). Strings that a YAML
+ * 1.1 reader (PyYAML, hence OmegaConf and Hydra) would take for something else, such as
+ * `"01:00:00"` (sexagesimal), `"yes"` or `"on"`, are quoted, so the text reads back the same
+ * under YAML 1.1 and 1.2.
+ */
 export function renderYaml(data: unknown): string {
-  return stringify(data, { lineWidth: 0, aliasDuplicateObjects: false });
+  const doc = new Document(data, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === "string" && node.value !== "" && notStringInYaml11(node.value)) {
+        node.type = Scalar.QUOTE_DOUBLE;
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+function notStringInYaml11(s: string): boolean {
+  try {
+    return typeof parse(s, { version: "1.1" }) !== "string";
+  } catch {
+    return false;
+  }
+}
+
+function duplicateKey(text: string, pos: number): string {
+  const key = text.slice(pos).match(/^[^:\n]*/)?.[0].trim();
+  return key ? `duplicate key "${key}" (a key may appear only once in a mapping)` : "duplicate key";
 }
 
 function firstLine(msg: string): string {
@@ -98,9 +205,9 @@ function firstLine(msg: string): string {
 /** The offending line with a caret under the column. */
 export function sourceExcerpt(text: string, line: number, column: number): string {
   const src = text.split(/\r?\n/)[line - 1] ?? "";
-  return `${line} | ${src}\n${" ".repeat(String(line).length)} | ${
-    " ".repeat(Math.max(0, column - 1))
-  }^`;
+  // Keep tabs in the padding so the caret lines up under tab-indented text.
+  const pad = src.slice(0, Math.max(0, column - 1)).replace(/[^\t]/g, " ").padEnd(column - 1);
+  return `${line} | ${src}\n${" ".repeat(String(line).length)} | ${pad}^`;
 }
 
 function collectPositions(
@@ -111,6 +218,8 @@ function collectPositions(
 ): void {
   if (isYamlMap(node)) {
     for (const pair of node.items) {
+      // `<<: *base` merge keys are not keys of the data.
+      if (isScalar(pair.key) && typeof pair.key.value === "symbol") continue;
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       const path = prefix ? `${prefix}.${key}` : key;
       const anchor = (pair.value as YamlNode | null)?.range?.[0] ??
