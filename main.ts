@@ -13,6 +13,11 @@ async function main(): Promise<number> {
   let runtime: Runtime | undefined;
   const rt = () => (runtime ??= denoRuntime());
   try {
+    if (argv[0] === "run-entry") {
+      // The dispatcher inside every job: a small import graph, no config or CLI libraries.
+      const { runEntry } = await import("./lib/cli/run_entry.ts");
+      return await runEntry(argv.slice(1));
+    }
     const { runCli } = await import("./lib/cli/app.ts");
     await runCli(argv, rt);
     return ExitCode.ok;

@@ -9,6 +9,7 @@ import { HelpShown, UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { registerConfig } from "./config_cmd.ts";
+import { registerPlan } from "./plan_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
@@ -28,12 +29,20 @@ export function buildProgram(rt: () => Runtime): Command {
       writeErr: (s) => rt().output.err(s),
       outputError: () => {/* main.ts prints errors */},
     })
+    .addCommand(
+      new Command("run-entry")
+        .description("inside a job: run sweep entry N (what job scripts call)")
+        .usage("--sweep FILE --index N [--dry-run]")
+        .allowUnknownOption()
+        .helpOption(false),
+    )
     .addHelpText(
       "after",
       `
 Exit codes: 0 ok, 1 failure, 2 usage or config error. NO_COLOR is honoured.
 Docs: README.md (config tour, recipes, troubleshooting).`,
     );
+  registerPlan(program, rt);
   registerConfig(program, rt);
   registerPlatform(program, rt);
   for (const c of program.commands) {

@@ -40,6 +40,20 @@ export interface LoadedConfig {
   readonly resolvers: Readonly<Record<string, Resolver>>;
 }
 
+/**
+ * Adds the reserved `autoexp` key (`run_name`, `run_dir`, `sweep_dir`, `index`) as it is for a
+ * single, unswept run; `autoexp plan` sets it per sweep point.
+ */
+export function addRunContext(config: ConfigMap): void {
+  if (config.autoexp !== undefined) return;
+  config.autoexp = {
+    run_name: "${project.name}",
+    sweep_dir: "${project.base_output_dir}/${project.name}",
+    run_dir: "${project.base_output_dir}/${project.name}/runs/${project.name}",
+    index: 0,
+  };
+}
+
 /** Reads every YAML file of a user config directory as a config layer. */
 export async function readConfigDir(fs: FileSystem, dir: string): Promise<ConfigFile[]> {
   if (!(await fs.isDirectory(dir))) {
@@ -92,6 +106,7 @@ export async function loadConfig(
     resolvers,
   });
   const origin = (p: string) => composition.origins.get(p);
+  addRunContext(composition.config);
   const { value, problems } = resolveTree(composition.config, {
     resolvers,
     origin,

@@ -65,7 +65,10 @@ export interface ResolveOptions {
   readonly allowMissing?: boolean;
 }
 
-/** The result of resolving: a new tree (the input is not changed) and every problem found. */
+/**
+ * The result of resolving: a tree (the input is not changed; subtrees without interpolations are
+ * shared with it, so treat both as read-only) and every problem found.
+ */
 export interface ResolveResult {
   readonly value: ConfigMap;
   readonly problems: ConfigProblem[];
@@ -122,11 +125,31 @@ class TreeResolver {
     const problems: ConfigProblem[] = [];
     const reported = new Set<string>();
     const visit = (node: ConfigValue, path: Seg[]): ConfigValue => {
-      if (Array.isArray(node)) return node.map((v, i) => visit(v, [...path, i]));
+      // Copy on write: a container whose children all stay the same is returned as is, so a
+      // resolved tree shares every subtree without interpolations with its input.
+      if (Array.isArray(node)) {
+        let out: ConfigValue[] | undefined;
+        for (let i = 0; i < node.length; i++) {
+          const v = visit(node[i], [...path, i]);
+          if (v !== node[i] && !out) out = node.slice(0, i);
+          if (out) out.push(v);
+        }
+        return out ?? node;
+      }
       if (isMap(node)) {
-        const out: ConfigMap = {};
-        for (const k in node) out[k] = visit(node[k], [...path, k]);
-        return out;
+        let out: ConfigMap | undefined;
+        for (const k in node) {
+          const v = visit(node[k], [...path, k]);
+          if (v !== node[k] && !out) {
+            out = {};
+            for (const k2 in node) {
+              if (k2 === k) break;
+              out[k2] = node[k2];
+            }
+          }
+          if (out) out[k] = v;
+        }
+        return out ?? node;
       }
       if (typeof node !== "string") return node;
       if (node === MISSING_VALUE) {

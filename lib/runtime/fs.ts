@@ -17,6 +17,11 @@ export interface FileSystem {
   readTextFile(path: string): Promise<string>;
   /** Writes atomically: a temporary file in the same folder, then rename. */
   writeTextFile(path: string, text: string): Promise<void>;
+  /** Writes bytes atomically (temporary file, then rename). */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  readFile(path: string): Promise<Uint8Array>;
+  /** Removes a file or an empty directory; no error when it does not exist. */
+  remove(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
   isDirectory(path: string): Promise<boolean>;
   mkdirp(path: string): Promise<void>;
@@ -31,17 +36,32 @@ export class DenoFileSystem implements FileSystem {
     return Deno.readTextFile(path);
   }
 
-  async writeTextFile(path: string, text: string): Promise<void> {
+  writeTextFile(path: string, text: string): Promise<void> {
+    return this.writeFile(path, new TextEncoder().encode(text));
+  }
+
+  async writeFile(path: string, data: Uint8Array): Promise<void> {
     const dir = path.replace(/\/[^/]*$/, "") || ".";
-    const tmp = `${dir}/.${path.slice(dir.length + 1)}.${Deno.pid}.${
-      crypto.randomUUID().slice(0, 8)
-    }.tmp`;
-    await Deno.writeTextFile(tmp, text);
+    const base = path.slice(dir.length + 1);
+    const tmp = `${dir}/.${base}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    await Deno.writeFile(tmp, data);
     try {
       await Deno.rename(tmp, path);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});
       throw e;
+    }
+  }
+
+  readFile(path: string): Promise<Uint8Array> {
+    return Deno.readFile(path);
+  }
+
+  async remove(path: string): Promise<void> {
+    try {
+      await Deno.remove(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
 

@@ -14,6 +14,11 @@ export interface Host {
   now(): Date;
   /** True when standard output is a terminal and colour is allowed (NO_COLOR honoured). */
   readonly color: boolean;
+  /**
+   * How a job starts this same autoexp: the compiled binary's own path, or
+   * `deno run -A <main module>` when running from a checkout or the bundle.
+   */
+  selfCommand(): string[];
 }
 
 /** The real host. */
@@ -31,5 +36,13 @@ export function denoHost(): Host {
     cwd: () => Deno.cwd(),
     now: () => new Date(),
     color: !("NO_COLOR" in env) && Deno.stdout.isTerminal(),
+    selfCommand: () => {
+      const exe = Deno.execPath();
+      if (!/(^|\/)deno(\.exe)?$/.test(exe)) return [exe];
+      const main = Deno.mainModule.startsWith("file://")
+        ? decodeURIComponent(new URL(Deno.mainModule).pathname)
+        : Deno.mainModule;
+      return [exe, "run", "-A", "--quiet", main];
+    },
   };
 }

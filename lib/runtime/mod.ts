@@ -6,9 +6,11 @@
  */
 import { DenoFileSystem, type FileSystem } from "./fs.ts";
 import { denoHost, type Host } from "./host.ts";
+import { DenoProcessRunner, type ProcessRunner } from "./process.ts";
 
 export type { FileEntry, FileSystem } from "./fs.ts";
 export type { Host } from "./host.ts";
+export type { CommandResult, ProcessRunner, RunOptions } from "./process.ts";
 
 /** Text output streams. */
 export interface Output {
@@ -21,6 +23,7 @@ export interface Runtime {
   readonly fs: FileSystem;
   readonly host: Host;
   readonly output: Output;
+  readonly proc: ProcessRunner;
 }
 
 const encoder = new TextEncoder();
@@ -29,6 +32,7 @@ const encoder = new TextEncoder();
 export function denoRuntime(): Runtime {
   return {
     fs: new DenoFileSystem(),
+    proc: new DenoProcessRunner(),
     host: denoHost(),
     output: {
       out: (t) => writeAll(Deno.stdout, t),

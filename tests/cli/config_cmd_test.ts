@@ -46,7 +46,7 @@ Deno.test("config --resolve of the quickstart computes derived values", async ()
   assertEquals(cfg.backend.args.save, "/scratch/me/quickstart/checkpoints");
   assertEquals(cfg.backend.args.run_name, "quickstart_lr0.0003_gbs64");
   assertEquals(cfg.slurm.sbatch.time, "00:30:00"); // root config overrides its group (_self_ last)
-  assertEquals(cfg.backend.budget.train_tokens, 2000000);
+  assertEquals(cfg.experiment.train_tokens, 2000000);
 });
 
 Deno.test("config without --resolve keeps interpolations for inspection", async () => {

@@ -10,11 +10,14 @@ import { closestMatches } from "../suggest.ts";
 import { type ConfigMap, type ConfigValue, formatPath, isMap } from "../tree.ts";
 import { projectSchema } from "./project.ts";
 import { slurmSchema } from "./slurm.ts";
+import { backendSchema, containerSchema } from "./backend.ts";
 
 /** Group name -> schema. Later issues add monitoring, restart, sweep, backend, container. */
 export const GROUP_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = {
   project: projectSchema,
   slurm: slurmSchema,
+  backend: backendSchema,
+  container: containerSchema,
 };
 
 /** Where a key path's value was written (file, line, column), when known. */

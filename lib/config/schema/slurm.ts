@@ -68,6 +68,7 @@ export const slurmSchema = z.strictObject({
     }),
   ])),
   max_array_size: z.optional(z.nullable(z.int().check(z.positive()))),
+  autoexp_command: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
   script_dir: z.optional(z.nullable(z.string())),
   log_dir: z.optional(z.nullable(z.string())),
 });
@@ -90,6 +91,10 @@ export const slurmDocs: Record<string, string> = {
   setup: "shell lines run before the job command (trusted, not quoted)",
   array: "true to run the sweep as job arrays; `{throttle: N}` limits concurrent tasks",
   max_array_size: "the cluster's MaxArraySize (larger arrays are split); detected when unset",
-  script_dir: "where rendered scripts go (default `<sweep>/scripts`)",
-  log_dir: "where job logs go (default `<sweep>/runs/<run>/logs`)",
+  autoexp_command:
+    "how jobs start autoexp for `run-entry` (default: this binary, or `deno run -A main.ts` in a checkout)",
+  script_dir:
+    "accepted for seed-tool compatibility and ignored: scripts are always in `<sweep>/scripts`",
+  log_dir:
+    "accepted for seed-tool compatibility and ignored: logs are always in `<sweep>/runs/<run>/logs`",
 };

@@ -1,0 +1,104 @@
+/**
+ * `autoexp plan`: compose, expand, render and write the sweep's tree; print the plan as a table
+ * (or `--json`) with node-hours and GPU-hours. Submits nothing.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { pythonStr } from "../config/python_str.ts";
+import { formatSlurmTime } from "../config/schema/sbatch_options.ts";
+import { type PlanOutcome, writePlan } from "../plan/mod.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import { addConfigOptions, type ConfigOptions } from "./common.ts";
+import { renderJson, renderTable } from "./output.ts";
+
+interface Options extends ConfigOptions {
+  multirun?: boolean;
+  json?: boolean;
+  all?: boolean;
+}
+
+/** Rows shown before the table is cut (use --all for every run). */
+const MAX_ROWS = 50;
+
+/** Registers the command. */
+export function registerPlan(program: Command, rt: () => Runtime): void {
+  const cmd = program
+    .command("plan")
+    .description(
+      "compose, expand the sweep and write sweep.json and the job scripts (submits nothing)",
+    )
+    .option("-m, --multirun", "comma lists in -o overrides are sweep axes (lr=1e-3,1e-4)")
+    .option("--json", "print the plan as JSON")
+    .option("--all", "list every run (the table shows the first 50 otherwise)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp plan -C examples/scaling
+  autoexp plan -C examples/quickstart -m -o backend.args.lr=1e-3,3e-4 -o backend.args.global_batch_size=64,128
+  autoexp plan -C examples/scaling --json | jq '.runs[0].argv'`,
+    );
+  addConfigOptions(cmd);
+  cmd.action(async (opts) => {
+    const r = rt();
+    const o = opts as Options;
+    const outcome = await writePlan(
+      {
+        configDir: o.configDir,
+        configName: o.configName,
+        overrides: o.override,
+        multirun: o.multirun === true,
+        argv: ["plan", ...Deno.args.slice(1)],
+      },
+      { fs: r.fs, host: r.host, proc: r.proc },
+    );
+    r.output.out(o.json ? renderJson(outcome.plan) : renderPlanTable(outcome, o.all === true));
+    for (const w of outcome.warnings) r.output.err(`autoexp: warning: ${w}\n`);
+  });
+}
+
+/** The human view of a plan. */
+export function renderPlanTable(outcome: PlanOutcome, all: boolean): string {
+  const { plan } = outcome;
+  const keys = [...new Set(plan.runs.flatMap((r) => Object.keys(r.values)))];
+  const header = ["#", "run", ...keys, "nodes", "gpus", "time", "job"];
+  const rows = plan.runs.map((r) => [
+    String(r.index),
+    r.name,
+    ...keys.map((k) => (k in r.values ? short(r.values[k]) : "")),
+    String(r.nodes),
+    String(r.gpus),
+    r.minutes ? formatSlurmTime(r.minutes) : "-",
+    r.group,
+  ]);
+  const shown = all || rows.length <= MAX_ROWS ? rows : rows.slice(0, MAX_ROWS);
+  let out = renderTable(header, shown);
+  if (shown.length < rows.length) {
+    out += `... and ${rows.length - shown.length} more runs (--all lists every run)\n`;
+  }
+  const nodeHours = plan.runs.reduce((s, r) => s + (r.nodes * r.minutes) / 60, 0);
+  const gpuHours = plan.runs.reduce((s, r) => s + (r.gpus * r.minutes) / 60, 0);
+  const arrays = plan.groups.filter((g) => g.kind === "array");
+  const jobs = arrays.length
+    ? `${arrays.length} job array${arrays.length === 1 ? "" : "s"} (${
+      arrays.reduce((s, g) => s + g.chunks.length, 0)
+    } sbatch calls)`
+    : `${plan.groups.length} job${plan.groups.length === 1 ? "" : "s"}`;
+  out += `\n${plan.runs.length} run${plan.runs.length === 1 ? "" : "s"} in ${jobs}; ` +
+    `at most ${fmt(nodeHours)} node-hours, ${fmt(gpuHours)} GPU-hours (time limits)\n`;
+  out += `sweep:   ${plan.sweep.dir}/sweep.json\nscripts: ${plan.sweep.dir}/scripts/\n`;
+  for (const [run, d] of Object.entries(outcome.derived).slice(0, 1)) {
+    out += `derived (${run}): ${Object.entries(d).map(([k, v]) => `${k}=${v}`).join(", ")}\n`;
+  }
+  return out;
+}
+
+function short(v: unknown): string {
+  const s = typeof v === "object" && v !== null ? JSON.stringify(v) : pythonStr(v);
+  return s.length > 24 ? `${s.slice(0, 21)}...` : s;
+}
+
+function fmt(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}

@@ -1,0 +1,247 @@
+/**
+ * `autoexp run-entry --sweep FILE --index N`: the dispatcher inside every job. It reads entry N
+ * (two small reads through the entry index), creates the run's directories, records a start
+ * marker, runs the entry's argv without a shell with its environment, forwards signals, records
+ * the end marker (exit code, signal) atomically, and exits with the child's code.
+ *
+ * Kept free of the config and CLI libraries: it starts once per job on compute nodes.
+ *
+ * @module
+ */
+import { entrySpan, type RunEntry } from "../plan/sweep_file.ts";
+
+const FORWARDED: Deno.Signal[] = ["SIGUSR1", "SIGUSR2", "SIGTERM", "SIGINT", "SIGHUP", "SIGCONT"];
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGTERM: 15,
+  SIGCONT: 18,
+};
+
+/** Attempt marker written by run-entry (see docs/sweep-json.md). */
+export interface AttemptMarker {
+  schema: 1;
+  run: string;
+  index: number;
+  job_id: string;
+  array_job_id: string | null;
+  array_task_id: string | null;
+  restart_count: number;
+  host: string;
+  pid: number;
+  started_at: string;
+  ended_at?: string;
+  exit_code?: number;
+  signal?: string | null;
+  forwarded_signals?: string[];
+  state: "running" | "completed" | "failed";
+  log_path: string;
+  fingerprint: string;
+}
+
+function fail(message: string, code = 2): never {
+  console.error(`autoexp run-entry: ${message}`);
+  Deno.exit(code);
+}
+
+function parseArgs(args: string[]): { sweep: string; index: number; dryRun: boolean } {
+  let sweep = "";
+  let index = NaN;
+  let dryRun = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--sweep") sweep = args[++i] ?? "";
+    else if (a.startsWith("--sweep=")) sweep = a.slice(8);
+    else if (a === "--index") index = Number(args[++i]);
+    else if (a.startsWith("--index=")) index = Number(a.slice(8));
+    else if (a === "--dry-run") dryRun = true;
+    else if (a === "-h" || a === "--help") {
+      console.log(
+        "Usage: autoexp run-entry --sweep FILE --index N [--dry-run]\n\n" +
+          "Runs entry N of a planned sweep (what every job script calls). --dry-run prints the\n" +
+          "command and environment instead of running it.",
+      );
+      Deno.exit(0);
+    } else fail(`unknown argument "${a}" (usage: autoexp run-entry --sweep FILE --index N)`);
+  }
+  if (!sweep) fail("missing --sweep FILE");
+  if (!Number.isInteger(index) || index < 0) fail("--index must be a non-negative integer");
+  return { sweep, index, dryRun };
+}
+
+/** Reads entry `index` of the sweep whose `sweep.json` is `sweepFile`. */
+export async function readEntry(sweepFile: string, index: number): Promise<RunEntry> {
+  const dir = sweepFile.replace(/\/[^/]*$/, "") || ".";
+  let idx: Uint8Array;
+  try {
+    idx = await Deno.readFile(`${dir}/sweep.entries.idx`);
+  } catch {
+    // Older or hand-made sweeps: fall back to the full sweep.json.
+    const plan = JSON.parse(await Deno.readTextFile(sweepFile));
+    const run = plan.runs?.find((r: { index: number }) => r.index === index);
+    if (!run) fail(`sweep ${sweepFile} has no entry ${index}`);
+    return {
+      index,
+      name: run.name,
+      sweep_id: plan.sweep.id,
+      sweep_dir: plan.sweep.dir,
+      run_dir: run.runDir,
+      log_path: run.logPath,
+      group: run.group,
+      kind: plan.groups.find((g: { id: string }) => g.id === run.group)?.kind ?? "single",
+      argv: run.argv,
+      env: run.env,
+      workdir: run.workdir,
+      fingerprint: run.fingerprint,
+    };
+  }
+  const span = entrySpan(idx, index);
+  if (!span || span.end <= span.start + 1) fail(`sweep ${sweepFile} has no entry ${index}`);
+  const file = await Deno.open(`${dir}/sweep.entries.jsonl`, { read: true });
+  try {
+    await file.seek(span.start, Deno.SeekMode.Start);
+    const buf = new Uint8Array(span.end - span.start);
+    let off = 0;
+    while (off < buf.length) {
+      const n = await file.read(buf.subarray(off));
+      if (n === null) break;
+      off += n;
+    }
+    return JSON.parse(new TextDecoder().decode(buf.subarray(0, off)));
+  } finally {
+    file.close();
+  }
+}
+
+/** Replaces `${env:VAR}` in argv tokens with the job's environment. */
+export function expandEnvRefs(token: string, env: Record<string, string>): string {
+  return token.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? "");
+}
+
+async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(data, null, 2) + "\n");
+  await Deno.rename(tmp, path);
+}
+
+/** Runs the dispatcher; returns the exit code. */
+export async function runEntry(args: string[]): Promise<number> {
+  const { sweep, index, dryRun } = parseArgs(args);
+  let entry: RunEntry;
+  try {
+    entry = await readEntry(sweep, index);
+  } catch (e) {
+    fail(`cannot read entry ${index} of ${sweep}: ${(e as Error).message}`);
+  }
+  const penv = Deno.env.toObject();
+  const jobId = penv.SLURM_JOB_ID ?? `local-${Deno.pid}`;
+  const restart = Number(penv.SLURM_RESTART_COUNT ?? "0") || 0;
+  const childEnv: Record<string, string> = {
+    ...penv,
+    ...entry.env,
+    AUTOEXP_RUN: entry.name,
+    AUTOEXP_RUN_DIR: entry.run_dir,
+    AUTOEXP_SWEEP_DIR: entry.sweep_dir,
+    AUTOEXP_INDEX: String(entry.index),
+    AUTOEXP_JOB_ID: jobId,
+    AUTOEXP_ATTEMPT_LOG: entry.log_path.replace("{job_id}", jobId),
+  };
+  const argv = entry.argv.map((t) => expandEnvRefs(t, childEnv));
+  if (dryRun) {
+    console.log(
+      JSON.stringify({ run: entry.name, argv, env: entry.env, workdir: entry.workdir }, null, 2),
+    );
+    return 0;
+  }
+  const logs = `${entry.run_dir}/logs`;
+  const attempts = `${entry.run_dir}/attempts`;
+  await Deno.mkdir(logs, { recursive: true });
+  await Deno.mkdir(attempts, { recursive: true });
+  await Deno.mkdir(entry.workdir, { recursive: true });
+  const logPath = entry.log_path.replace("{job_id}", jobId);
+  if (entry.kind === "array" && penv.SLURM_ARRAY_JOB_ID && penv.SLURM_ARRAY_TASK_ID) {
+    const target =
+      `${entry.sweep_dir}/logs/${entry.group}/${penv.SLURM_ARRAY_JOB_ID}_${penv.SLURM_ARRAY_TASK_ID}.log`;
+    try {
+      await Deno.symlink(target, logPath);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        console.error(`autoexp run-entry: cannot link ${logPath}: ${e}`);
+      }
+    }
+  }
+  const marker: AttemptMarker = {
+    schema: 1,
+    run: entry.name,
+    index: entry.index,
+    job_id: jobId,
+    array_job_id: penv.SLURM_ARRAY_JOB_ID ?? null,
+    array_task_id: penv.SLURM_ARRAY_TASK_ID ?? null,
+    restart_count: restart,
+    host: Deno.hostname(),
+    pid: Deno.pid,
+    started_at: new Date().toISOString(),
+    state: "running",
+    log_path: logPath,
+    fingerprint: entry.fingerprint,
+    forwarded_signals: [],
+  };
+  const markerPath = `${attempts}/${jobId}.${restart}.json`;
+  await writeJsonAtomic(markerPath, marker);
+  console.error(
+    `autoexp run-entry: run "${entry.name}" (index ${entry.index}), job ${jobId}, on ${marker.host}`,
+  );
+
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      cwd: entry.workdir,
+      env: childEnv,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+  } catch (e) {
+    const code = e instanceof Deno.errors.NotFound ? 127 : 126;
+    console.error(
+      `autoexp run-entry: cannot start ${JSON.stringify(argv[0])}: ${(e as Error).message}`,
+    );
+    await writeJsonAtomic(markerPath, {
+      ...marker,
+      state: "failed",
+      exit_code: code,
+      signal: null,
+      ended_at: new Date().toISOString(),
+    });
+    return code;
+  }
+  const handlers: [Deno.Signal, () => void][] = [];
+  for (const sig of FORWARDED) {
+    const h = () => {
+      marker.forwarded_signals!.push(sig);
+      try {
+        child.kill(sig);
+      } catch { /* child already gone */ }
+    };
+    try {
+      Deno.addSignalListener(sig, h);
+      handlers.push([sig, h]);
+    } catch { /* signal not supported here */ }
+  }
+  const status = await child.status;
+  for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+  const code = status.signal ? 128 + (SIGNAL_NUMBERS[status.signal] ?? 0) : status.code;
+  await writeJsonAtomic(markerPath, {
+    ...marker,
+    state: code === 0 ? "completed" : "failed",
+    exit_code: code,
+    signal: status.signal ?? null,
+    ended_at: new Date().toISOString(),
+  });
+  return code;
+}

@@ -1,0 +1,102 @@
+/**
+ * Schemas of the `backend` and `container` groups: what a job runs and inside what.
+ *
+ * @module
+ */
+import * as z from "zod/mini";
+import { envSchema } from "./slurm.ts";
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const words = z.union([z.string(), z.array(z.union([z.string(), z.number()]))]);
+const count = z.union([z.int().check(z.positive()), z.string()]);
+
+const launcherType = z.enum(["none", "python", "torchrun", "accelerate", "srun"]);
+
+/** `backend.launcher`: a name, or a mapping with `type` and the launcher's options. */
+export const launcherSchema = z.union([
+  z.null(),
+  launcherType,
+  z.strictObject({
+    type: launcherType,
+    command: z.optional(z.string()),
+    python: z.optional(z.string()),
+    extra_args: z.optional(words),
+    nproc_per_node: z.optional(count),
+    nnodes: z.optional(count),
+    master_port: z.optional(count),
+    rdzv: z.optional(z.boolean()),
+    rdzv_backend: z.optional(z.string()),
+    rdzv_endpoint: z.optional(z.string()),
+    rdzv_id: z.optional(z.string()),
+    num_processes: z.optional(count),
+    num_machines: z.optional(count),
+    machine_rank: z.optional(z.union([z.int(), z.string()])),
+    main_process_ip: z.optional(z.string()),
+    main_process_port: z.optional(count),
+    mixed_precision: z.optional(z.enum(["no", "fp16", "bf16", "fp8"])),
+    gpu_ids: z.optional(z.union([z.string(), z.array(z.int())])),
+    config_file: z.optional(z.string()),
+  }),
+]);
+
+/** The `backend` group. */
+export const backendSchema = z.strictObject({
+  class_name: z.optional(z.string()),
+  name: z.enum(["command", "megatron"]),
+  command: z.optional(words),
+  args: z.optional(z.nullable(z.record(z.string(), z.any()))),
+  arg_style: z.optional(z.enum(["--key value", "--key=value", "key=value"])),
+  dash_keys: z.optional(z.boolean()),
+  env: z.optional(z.nullable(envSchema)),
+  workdir: z.optional(z.nullable(z.string())),
+  launcher: z.optional(launcherSchema),
+  megatron_path: z.optional(z.nullable(z.string())),
+  script: z.optional(z.string()),
+  python: z.optional(z.string()),
+  extra_args: z.optional(z.array(scalar)),
+});
+
+/** The `container` group. */
+export const containerSchema = z.strictObject({
+  class_name: z.optional(z.string()),
+  runtime: z.nullable(z.enum(["apptainer", "singularity", "none"])),
+  image: z.optional(z.nullable(z.string())),
+  command: z.optional(z.string()),
+  binds: z.optional(z.array(z.string())),
+  gpu: z.optional(z.union([z.boolean(), z.enum(["nv", "rocm"])])),
+  env_passthrough: z.optional(z.boolean()),
+  cleanenv: z.optional(z.boolean()),
+  extra_args: z.optional(words),
+  env: z.optional(z.nullable(envSchema)),
+});
+
+/** Field descriptions for the generated configuration reference. */
+export const backendDocs: Record<string, string> = {
+  name: "`command` (any program) or `megatron` (Megatron-LM with argument checks)",
+  command: "command backend: the program as an argv list (or one string split like a shell)",
+  args: "arguments: command backend appends them (see arg_style); megatron renders Megatron flags",
+  arg_style:
+    "how the command backend renders args: `--key value` (default), `--key=value`, `key=value` (Hydra apps)",
+  dash_keys: "command backend: turn underscores in keys into dashes",
+  env: "environment variables of the run (added to slurm.env)",
+  workdir: "working directory of the command (default: the run directory)",
+  launcher:
+    "how to start it: none, python, torchrun, accelerate, srun; or {type: torchrun, nproc_per_node: 8, ...}",
+  megatron_path: "megatron: the Megatron-LM checkout on the cluster",
+  script: "megatron: training script relative to megatron_path (default pretrain_gpt.py)",
+  python: "megatron: python interpreter (default python)",
+  extra_args: "arguments appended verbatim after the rendered ones",
+};
+
+/** Field descriptions of the container group. */
+export const containerDocs: Record<string, string> = {
+  runtime: "apptainer, singularity, or null/none for no container",
+  image: "the image (a .sif path or URI)",
+  command: "the runtime's executable (default: the runtime name)",
+  binds: "bind mounts, `src[:dst[:opts]]`, each passed as --bind",
+  gpu: "true or nv: --nv (NVIDIA); rocm: --rocm (AMD)",
+  env_passthrough: "pass every job environment variable as --env VAR=<value at run time>",
+  cleanenv: "add --cleanenv (start from an empty environment)",
+  extra_args: "more arguments for `exec`",
+  env: "environment variables of the run (added to slurm.env)",
+};

@@ -1,0 +1,138 @@
+/**
+ * Backends turn a point's resolved config into the program a job runs. `command`: any argv
+ * with `args` appended in a chosen style. `megatron`: Megatron-LM's training script with
+ * `backend.args` expanded (convenience arguments), checked against Megatron's real argument
+ * table and rendered as flags.
+ *
+ * @module
+ */
+import type { ConfigProblem } from "../errors.ts";
+import { pythonStr } from "../config/python_str.ts";
+import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import { splitShellWords } from "../render/shell.ts";
+import {
+  expandConvenienceArgs,
+  renderMegatronFlags,
+  validateMegatronArgs,
+} from "./megatron/mod.ts";
+
+/** The backends autoexp knows. */
+export const BACKENDS = ["command", "megatron"] as const;
+
+/** A backend's output: the program argv (before launchers) and what it derived. */
+export interface BackendProgram {
+  readonly program: string[];
+  /** Values the backend computed (e.g. Megatron `train_iters` from `train_tokens`). */
+  readonly derived: Record<string, number>;
+  readonly problems: ConfigProblem[];
+  readonly warnings: string[];
+}
+
+/** Argument styles of the command backend. */
+export const ARG_STYLES = ["--key value", "--key=value", "key=value"] as const;
+
+/**
+ * Renders `args` for the command backend. Booleans are bare flags (`--flag`) when true and
+ * omitted when false; null is omitted; lists become several values (`--k a b`) or, in
+ * `key=value` style (Hydra apps), `k=[a,b]`.
+ */
+export function renderCommandArgs(args: ConfigMap, style: string, dashKeys: boolean): string[] {
+  const out: string[] = [];
+  for (const [rawKey, v] of Object.entries(args)) {
+    if (v === null || v === false) continue;
+    const key = dashKeys ? rawKey.replaceAll("_", "-") : rawKey;
+    if (style === "key=value") {
+      out.push(`${key}=${hydraValue(v)}`);
+      continue;
+    }
+    if (v === true) {
+      out.push(`--${key}`);
+      continue;
+    }
+    const values = Array.isArray(v) ? v.map(scalar) : [scalar(v)];
+    if (style === "--key=value") out.push(`--${key}=${values.join(",")}`);
+    else out.push(`--${key}`, ...values);
+  }
+  return out;
+}
+
+function scalar(v: ConfigValue): string {
+  return isMap(v) || Array.isArray(v) ? JSON.stringify(v) : pythonStr(v);
+}
+
+function hydraValue(v: ConfigValue): string {
+  if (Array.isArray(v)) return `[${v.map(hydraValue).join(",")}]`;
+  if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${k}:${hydraValue(x)}`).join(",")}}`;
+  if (v === null) return "null";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  return pythonStr(v);
+}
+
+/** Builds the program of a point from its resolved `backend` group. */
+export function buildBackendProgram(backend: ConfigMap): BackendProgram {
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const name = typeof backend.name === "string" ? backend.name : "command";
+  const args = isMap(backend.args) ? backend.args : {};
+  if (name === "megatron") {
+    const expanded = expandConvenienceArgs(args, "backend.args");
+    problems.push(...expanded.problems);
+    // A failed expansion makes validation repeat the same mistake ("training length missing").
+    const checked = expanded.problems.length
+      ? { problems: [], warnings: [] }
+      : validateMegatronArgs(expanded.args, "backend.args");
+    problems.push(...checked.problems);
+    warnings.push(...checked.warnings.map((w) => `${w.path}: ${w.message}`));
+    const python = typeof backend.python === "string" ? backend.python : "python";
+    const root = typeof backend.megatron_path === "string"
+      ? backend.megatron_path.replace(/\/+$/, "")
+      : "";
+    const script = typeof backend.script === "string" ? backend.script : "pretrain_gpt.py";
+    const scriptPath = script.startsWith("/") || !root ? script : `${root}/${script}`;
+    const extra = Array.isArray(backend.extra_args)
+      ? backend.extra_args.map((x) => pythonStr(x))
+      : [];
+    return {
+      program: problems.length
+        ? []
+        : [python, scriptPath, ...renderMegatronFlags(expanded.args), ...extra],
+      derived: expanded.derived,
+      problems,
+      warnings,
+    };
+  }
+  if (name !== "command") {
+    problems.push({
+      path: "backend.name",
+      message: `unknown backend "${name}" (allowed: ${BACKENDS.join(", ")})`,
+    });
+  }
+  let command: string[] = [];
+  if (Array.isArray(backend.command)) command = backend.command.map((x) => pythonStr(x));
+  else if (typeof backend.command === "string") {
+    try {
+      command = splitShellWords(backend.command);
+    } catch (e) {
+      problems.push({ path: "backend.command", message: (e as Error).message });
+    }
+  }
+  if (command.length === 0) {
+    problems.push({
+      path: "backend.command",
+      message: "the command backend needs a command (an argv list, e.g. [python, train.py])",
+    });
+  }
+  const style = typeof backend.arg_style === "string" ? backend.arg_style : "--key value";
+  if (!(ARG_STYLES as readonly string[]).includes(style)) {
+    problems.push({
+      path: "backend.arg_style",
+      message: `unknown arg_style "${style}" (allowed: ${ARG_STYLES.join(", ")})`,
+    });
+  }
+  return {
+    program: [...command, ...renderCommandArgs(args, style, backend.dash_keys === true)],
+    derived: {},
+    problems,
+    warnings,
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Command prefixes: how a backend's program is started. Launchers (`torchrun`,
+ * `accelerate launch`, `python`), the SLURM launcher (`srun` with its options) and container
+ * runtimes (`apptainer exec` / `singularity exec` with binds, GPU flag and `--env` passthrough).
+ *
+ * Argv tokens may contain `${env:VAR}`: `autoexp run-entry` replaces them with the job's
+ * environment when it starts the command (argv runs without a shell).
+ *
+ * @module
+ */
+import type { ConfigProblem } from "../errors.ts";
+import { splitShellWords } from "../render/shell.ts";
+import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import { pythonStr } from "../config/python_str.ts";
+
+/** A reference to the job's environment inside an argv token, expanded by run-entry. */
+export function envRef(name: string): string {
+  return `\${env:${name}}`;
+}
+
+/** The launchers a backend can use. */
+export const LAUNCHERS = ["none", "python", "torchrun", "accelerate", "srun"] as const;
+export type LauncherType = typeof LAUNCHERS[number];
+
+function str(v: ConfigValue | undefined): string | undefined {
+  return v === undefined || v === null ? undefined : pythonStr(v);
+}
+
+function list(v: ConfigValue | undefined): string[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v.map((x) => pythonStr(x));
+  if (typeof v === "string") return splitShellWords(v);
+  return [pythonStr(v)];
+}
+
+/** Normalises `launcher: torchrun` or `launcher: {type: torchrun, ...}`. */
+export function launcherSettings(
+  v: ConfigValue | undefined,
+): { type: LauncherType; opts: ConfigMap } {
+  if (v === undefined || v === null) return { type: "none", opts: {} };
+  if (typeof v === "string") return { type: v as LauncherType, opts: {} };
+  if (isMap(v)) return { type: (v.type as LauncherType) ?? "none", opts: v };
+  return { type: "none", opts: {} };
+}
+
+/** Facts the launchers derive defaults from. */
+export interface LaunchContext {
+  readonly nodes: number;
+  readonly gpusPerNode: number;
+}
+
+/**
+ * Wraps a program (`script` + its arguments) in the backend's launcher.
+ * `program[0]` is the script or executable; a leading `python`/`python3` is dropped for
+ * torchrun and accelerate, which take the script path themselves.
+ */
+export function applyLauncher(
+  program: readonly string[],
+  launcher: ConfigValue | undefined,
+  ctx: LaunchContext,
+  problems: ConfigProblem[],
+  path = "backend.launcher",
+): string[] {
+  const { type, opts } = launcherSettings(launcher);
+  const script = /^python[0-9.]*$/.test(program[0] ?? "") ? program.slice(1) : [...program];
+  const extra = list(opts.extra_args);
+  switch (type) {
+    case "none":
+      return [...program];
+    case "python":
+      return [str(opts.python) ?? "python", ...extra, ...script];
+    case "torchrun": {
+      const nnodes = str(opts.nnodes) ?? String(ctx.nodes);
+      const nproc = str(opts.nproc_per_node) ?? String(Math.max(1, ctx.gpusPerNode));
+      const port = str(opts.master_port) ?? "29500";
+      const out = [
+        str(opts.command) ?? "torchrun",
+        `--nnodes=${nnodes}`,
+        `--nproc-per-node=${nproc}`,
+      ];
+      if (Number(nnodes) > 1 || opts.rdzv === true) {
+        out.push(
+          `--rdzv-backend=${str(opts.rdzv_backend) ?? "c10d"}`,
+          `--rdzv-endpoint=${str(opts.rdzv_endpoint) ?? `${envRef("MASTER_ADDR")}:${port}`}`,
+          `--rdzv-id=${str(opts.rdzv_id) ?? envRef("SLURM_JOB_ID")}`,
+        );
+      } else {
+        out.push("--standalone");
+      }
+      return [...out, ...extra, ...script];
+    }
+    case "accelerate": {
+      const machines = str(opts.num_machines) ?? String(ctx.nodes);
+      const gpus = Math.max(1, ctx.gpusPerNode);
+      const processes = str(opts.num_processes) ?? String(gpus * Number(machines));
+      const out = [str(opts.command) ?? "accelerate", "launch"];
+      if (opts.config_file) out.push("--config_file", str(opts.config_file)!);
+      out.push("--num_processes", processes, "--num_machines", machines);
+      if (Number(machines) > 1) {
+        out.push(
+          "--machine_rank",
+          str(opts.machine_rank) ?? envRef("SLURM_NODEID"),
+          "--main_process_ip",
+          str(opts.main_process_ip) ?? envRef("MASTER_ADDR"),
+          "--main_process_port",
+          str(opts.main_process_port) ?? "29500",
+        );
+      }
+      if (opts.mixed_precision) out.push("--mixed_precision", str(opts.mixed_precision)!);
+      if (opts.gpu_ids !== undefined && opts.gpu_ids !== null) {
+        out.push(
+          "--gpu_ids",
+          Array.isArray(opts.gpu_ids) ? opts.gpu_ids.map(String).join(",") : str(opts.gpu_ids)!,
+        );
+      }
+      return [...out, ...extra, ...script];
+    }
+    case "srun":
+      return ["srun", ...extra, ...program];
+    default:
+      problems.push({
+        path: `${path}${isMap(launcher) ? ".type" : ""}`,
+        message: `unknown launcher "${type}" (allowed: ${LAUNCHERS.join(", ")})`,
+      });
+      return [...program];
+  }
+}
+
+/** `slurm.launcher_cmd` (+ `slurm.srun` options when it is srun) as argv words. */
+export function slurmLauncherPrefix(slurm: ConfigMap, problems: ConfigProblem[]): string[] {
+  const cmd = slurm.launcher_cmd;
+  if (cmd === undefined || cmd === null || cmd === "") return [];
+  let words: string[];
+  try {
+    words = Array.isArray(cmd) ? cmd.map((w) => pythonStr(w)) : splitShellWords(String(cmd));
+  } catch (e) {
+    problems.push({ path: "slurm.launcher_cmd", message: (e as Error).message });
+    return [];
+  }
+  if (words[0] === "srun" && isMap(slurm.srun)) {
+    for (const [k, v] of Object.entries(slurm.srun)) {
+      if (v === null || v === false) continue;
+      const flag = `--${k.replaceAll("_", "-")}`;
+      words.push(v === true ? flag : `${flag}=${pythonStr(v)}`);
+    }
+  }
+  return words;
+}
+
+/** The container prefix (`apptainer exec --nv --bind a:b --env K=${env:K} image`), or []. */
+export function containerPrefix(
+  container: ConfigMap | undefined,
+  envNames: readonly string[],
+  problems: ConfigProblem[],
+  passthrough = false,
+): string[] {
+  if (
+    !container || container.runtime === null || container.runtime === undefined ||
+    container.runtime === "none"
+  ) {
+    return [];
+  }
+  const runtime = String(container.runtime);
+  if (!["apptainer", "singularity"].includes(runtime)) {
+    problems.push({
+      path: "container.runtime",
+      message: `unknown container runtime "${runtime}" (allowed: apptainer, singularity, none)`,
+    });
+    return [];
+  }
+  if (typeof container.image !== "string" || container.image === "") {
+    problems.push({
+      path: "container.image",
+      message: "a container image is required (path to a .sif file or a URI)",
+    });
+    return [];
+  }
+  const out = [str(container.command) ?? runtime, "exec"];
+  const gpu = container.gpu;
+  if (gpu === true || gpu === "nv") out.push("--nv");
+  else if (gpu === "rocm") out.push("--rocm");
+  if (container.cleanenv === true) out.push("--cleanenv");
+  for (const b of list(container.binds)) out.push("--bind", b);
+  if (container.env_passthrough === true || (passthrough && container.env_passthrough !== false)) {
+    for (const name of envNames) out.push("--env", `${name}=${envRef(name)}`);
+  }
+  out.push(...list(container.extra_args), container.image);
+  return out;
+}

@@ -1,0 +1,393 @@
+/**
+ * The plan use case: compose the config, expand the sweep, build one run plan per point, group
+ * runs into job arrays, render scripts, and write the sweep's tree (`sweep.json`, the run-entry
+ * index, `scripts/`, `provenance/`, run and log directories). Submits nothing.
+ *
+ * @module
+ */
+import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
+import { composeConfig, type Composition } from "../config/compose.ts";
+import type { ConfigFiles } from "../config/files.ts";
+import { loadConfigFiles } from "../config/load.ts";
+import { type Override, parseOverride } from "../config/overrides.ts";
+import { MISSING_VALUE, type Resolver, resolveTree } from "../config/resolve.ts";
+import { standardResolvers } from "../config/resolvers.ts";
+import {
+  type ConfigMap,
+  type ConfigValue,
+  formatPath,
+  getPath,
+  isMap,
+  mergeInto,
+  splitKey,
+} from "../config/tree.ts";
+import { renderYaml } from "../config/yaml.ts";
+import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
+import { renderScripts } from "../render/script.ts";
+import type { FileSystem, Host, ProcessRunner } from "../runtime/mod.ts";
+import {
+  expandSweep,
+  type MultirunAxis,
+  parseSweepSpec,
+  type SweepPoint,
+} from "../sweep/expand.ts";
+import { assignRunNames } from "../sweep/naming.ts";
+import { VERSION } from "../version.ts";
+import { groupRuns } from "./groups.ts";
+import { stableHash } from "./hash.ts";
+import { buildRunPlan } from "./run_plan.ts";
+import { renderEntryIndex, renderSweepJson } from "./sweep_file.ts";
+import type { RunPlan, SweepPlan } from "./types.ts";
+
+/** Default MaxArraySize when the cluster's is unknown (SLURM's default is 1001). */
+export const DEFAULT_MAX_ARRAY_SIZE = 1001;
+
+/** What to plan. */
+export interface PlanRequest {
+  readonly configDir?: string;
+  readonly configName?: string;
+  readonly overrides?: readonly string[];
+  /** `-m`: comma lists in overrides are sweep axes. */
+  readonly multirun?: boolean;
+  /** The cluster's MaxArraySize when known (submit discovers it). */
+  readonly maxArraySize?: number;
+  /** The command line, recorded in provenance. */
+  readonly argv?: readonly string[];
+}
+
+/** The outcome of planning. */
+export interface PlanOutcome {
+  readonly plan: SweepPlan;
+  readonly platform: PlatformDetection;
+  readonly warnings: string[];
+  /** Values backends derived per run (e.g. Megatron train_iters), by run name. */
+  readonly derived: Record<string, Record<string, number>>;
+}
+
+/** The world planning needs. */
+export interface PlanDeps {
+  readonly fs: FileSystem;
+  readonly host: Host;
+  readonly proc?: ProcessRunner;
+}
+
+interface Prepared {
+  files: ConfigFiles;
+  platform: PlatformDetection;
+  resolvers: Record<string, Resolver>;
+  overrides: Override[];
+  axes: MultirunAxis[];
+  base: Composition;
+}
+
+async function prepare(req: PlanRequest, deps: PlanDeps): Promise<Prepared> {
+  const files = await loadConfigFiles(deps.fs, req.configDir);
+  const platform = await detectHostPlatform(files, deps.host, deps.fs);
+  const resolvers = standardResolvers({
+    env: deps.host.env,
+    now: deps.host.now(),
+    platform: platform.platform,
+  });
+  const parsed = (req.overrides ?? []).map(parseOverride);
+  const axes: MultirunAxis[] = [];
+  const overrides: Override[] = [];
+  for (const o of parsed) {
+    if (o.sweep) {
+      if (!req.multirun) {
+        throw new UsageError(
+          `override "${o.text}" lists several values; add -m to sweep over them`,
+        );
+      }
+      if (o.kind === "delete") throw new UsageError(`override "${o.text}": ~ cannot sweep`);
+      axes.push({ key: o.key, values: o.sweep });
+    } else overrides.push(o);
+  }
+  const base = composeConfig({
+    files,
+    configName: req.configName ?? "autoexp",
+    overrides,
+    resolvers,
+  });
+  return { files, platform, resolvers, overrides, axes, base };
+}
+
+/** Applies a point's values to a config: scalars and lists replace, mappings merge. */
+export function applyPointValues(
+  config: ConfigMap,
+  values: Readonly<Record<string, ConfigValue>>,
+): ConfigMap {
+  let out = config;
+  for (const [key, value] of Object.entries(values)) out = setShared(out, splitKey(key), value);
+  return out;
+}
+
+/** Sets a value on a copy that shares every untouched subtree with the input. */
+function setShared(node: ConfigMap, path: string[], value: ConfigValue): ConfigMap {
+  const [head, ...rest] = path;
+  const copy: ConfigMap = { ...node };
+  if (rest.length === 0) {
+    const prev = copy[head];
+    if (isMap(prev) && isMap(value)) {
+      const merged = structuredClone(prev);
+      mergeInto(merged, value);
+      copy[head] = merged;
+    } else copy[head] = value;
+    return copy;
+  }
+  const child = copy[head];
+  copy[head] = setShared(isMap(child) ? child : {}, rest, value);
+  return copy;
+}
+
+/**
+ * Plans a sweep: pure computation over the composed config (no files written).
+ *
+ * @throws {ConfigError} listing every problem (per run, with the run's index and name).
+ */
+export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
+  const p = await prepare(req, deps);
+  const origin = (path: string) => p.base.origins.get(path);
+  // The base config (no point values) decides the sweep spec and the sweep's directory.
+  const baseResolved = resolveTree(p.base.config, {
+    resolvers: p.resolvers,
+    origin,
+    allowMissing: true,
+  });
+  const rawSweep = baseResolved.value.sweep;
+  const spec = parseSweepSpec(rawSweep ?? null, origin);
+  const project = isMap(baseResolved.value.project) ? baseResolved.value.project : {};
+  const projectName = typeof project.name === "string" ? project.name : "";
+  const baseDir = typeof project.base_output_dir === "string" ? project.base_output_dir : "";
+  const problems: ConfigProblem[] = [];
+  if (!projectName || projectName === MISSING_VALUE) {
+    problems.push({ path: "project.name", message: "a project name is required" });
+  }
+  if (!baseDir || baseDir.includes("${")) {
+    problems.push({ path: "project.base_output_dir", message: "an output directory is required" });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const absBase = baseDir.startsWith("/")
+    ? baseDir
+    : `${deps.host.cwd()}/${baseDir.replace(/^\.\//, "")}`;
+  const sweepDir = `${absBase.replace(/\/+$/, "")}/${projectName}`;
+
+  const points = expandSweep(spec, p.axes);
+  const names = assignRunNames(points, spec?.nameTemplate, { project: projectName });
+  const baseValues = spec?.baseValues;
+  let withBase = p.base.config;
+  if (baseValues && isMap(baseValues)) {
+    withBase = structuredClone(p.base.config);
+    mergeInto(withBase, baseValues);
+  }
+  // Points that choose a group option (e.g. `slurm: [lumi, leonardo]`) need their own composition.
+  const groupKeys = new Set<string>();
+  for (const pt of points) {
+    for (const k of Object.keys(pt.values)) if (p.files.isGroup(k)) groupKeys.add(k);
+  }
+  const compositions = new Map<string, ConfigMap>();
+
+  const { validateConfig } = await import("../config/schema/mod.ts");
+  const validated = new WeakSet<object>();
+  const runs: RunPlan[] = [];
+  const warnings = new Set<string>();
+  const derived: Record<string, Record<string, number>> = {};
+  const runProblems: ConfigProblem[] = [];
+  const autoexp = selfCommand(baseResolved.value, deps.host);
+
+  for (let i = 0; i < points.length; i++) {
+    const point = points[i];
+    const name = names[i];
+    const where = points.length > 1 ? `run ${point.index} "${name}": ` : "";
+    let config = withBase;
+    let values = point.values;
+    if (groupKeys.size) {
+      const choice = [...groupKeys].map((g) => `${g}=${String(values[g] ?? "")}`);
+      const key = choice.join(" ");
+      let composed = compositions.get(key);
+      if (!composed) {
+        const extra = [...groupKeys].filter((g) => g in values).map((g) =>
+          parseOverride(`${g}=${String(values[g])}`)
+        );
+        composed = composeConfig({
+          files: p.files,
+          configName: req.configName ?? "autoexp",
+          overrides: [...extra, ...p.overrides],
+          resolvers: p.resolvers,
+        }).config;
+        if (baseValues && isMap(baseValues)) mergeInto(composed, structuredClone(baseValues));
+        compositions.set(key, composed);
+      }
+      config = composed;
+      values = Object.fromEntries(Object.entries(values).filter(([k]) => !groupKeys.has(k)));
+    }
+    const pointConfig = applyPointValues(config, {
+      ...values,
+      autoexp: runContext(sweepDir, name, point.index),
+    });
+    const resolved = resolveTree(pointConfig, { resolvers: p.resolvers, origin });
+    const found: ConfigProblem[] = [...resolved.problems];
+    if (!found.length) {
+      for (const group of ["project", "slurm", "backend", "container"]) {
+        const v = resolved.value[group];
+        if (!isMap(v) || validated.has(v)) continue;
+        const probs = validateConfig({ [group]: v } as ConfigMap, origin, [], undefined);
+        if (probs.length) found.push(...probs);
+        else validated.add(v);
+      }
+    }
+    if (!found.length) {
+      const r = buildRunPlan(resolved.value, {
+        index: point.index,
+        name,
+        values: point.values,
+        sweepDir,
+      });
+      found.push(...r.problems);
+      for (const w of r.warnings) warnings.add(w);
+      if (Object.keys(r.derived).length) derived[name] = r.derived;
+      if (r.plan) runs.push(r.plan);
+    }
+    for (const pr of found) runProblems.push({ ...pr, message: `${where}${pr.message}` });
+    if (runProblems.length > 200) break;
+  }
+  if (runProblems.length) throw new ConfigError(dedupe(runProblems));
+
+  const slurm = isMap(baseResolved.value.slurm) ? baseResolved.value.slurm : {};
+  const arrayCfg = slurm.array;
+  const array = arrayCfg === true || (isMap(arrayCfg) && arrayCfg.enabled !== false);
+  const throttle = isMap(arrayCfg) && typeof arrayCfg.throttle === "number"
+    ? arrayCfg.throttle
+    : null;
+  const maxArraySize = req.maxArraySize ??
+    (typeof slurm.max_array_size === "number" ? slurm.max_array_size : DEFAULT_MAX_ARRAY_SIZE);
+  const grouped = groupRuns(runs, { array, throttle, maxArraySize });
+  const plan: SweepPlan = {
+    format: "autoexp.sweep",
+    version: 1,
+    sweep: {
+      name: projectName,
+      id: stableHash(sweepDir).slice(0, 10),
+      dir: sweepDir,
+      configName: req.configName ?? "autoexp",
+      configDir: req.configDir ?? null,
+      overrides: [...(req.overrides ?? [])],
+      multirun: req.multirun === true,
+      nameTemplate: spec?.nameTemplate ?? "",
+      autoexp,
+      autoexpVersion: VERSION,
+      throttle,
+    },
+    runs: grouped.runs,
+    groups: grouped.groups,
+  };
+  return { plan, platform: p.platform, warnings: [...warnings], derived };
+}
+
+function dedupe(list: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    const k = `${p.path}\u0000${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The reserved `autoexp` key every point sees: `${autoexp.run_dir}` and friends. */
+export function runContext(sweepDir: string, runName: string, index: number): ConfigMap {
+  return { run_name: runName, run_dir: `${sweepDir}/runs/${runName}`, sweep_dir: sweepDir, index };
+}
+
+/** How jobs start autoexp: `slurm.autoexp_command`, `$AUTOEXP_COMMAND`, or this program. */
+export function selfCommand(config: ConfigMap, host: Host): string[] {
+  const fromConfig = getPath(config, ["slurm", "autoexp_command"]);
+  if (Array.isArray(fromConfig) && fromConfig.length) return fromConfig.map(String);
+  if (typeof fromConfig === "string" && fromConfig.trim()) return fromConfig.trim().split(/\s+/);
+  const env = host.env.AUTOEXP_COMMAND;
+  if (env && env.trim()) return env.trim().split(/\s+/);
+  return host.selfCommand();
+}
+
+/** Git state of a directory, for provenance (null when it is not a repository). */
+async function gitState(proc: ProcessRunner | undefined, cwd: string) {
+  if (!proc) return null;
+  const head = await proc.run(["git", "rev-parse", "HEAD"], { cwd, timeoutMs: 5000 }).catch(() =>
+    null
+  );
+  if (!head || head.code !== 0) return null;
+  const status = await proc.run(["git", "status", "--porcelain"], { cwd, timeoutMs: 5000 }).catch(
+    () => null,
+  );
+  return {
+    commit: head.stdout.trim(),
+    dirty: status ? status.stdout.trim().length > 0 : null,
+    changed_files: status ? status.stdout.split("\n").filter(Boolean).length : null,
+  };
+}
+
+/** Plans and writes the sweep's tree. Returns the plan. */
+export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
+  const outcome = await computePlan(req, deps);
+  const { plan } = outcome;
+  const dir = plan.sweep.dir;
+  const fs = deps.fs;
+  await fs.mkdirp(`${dir}/scripts`);
+  await fs.mkdirp(`${dir}/provenance`);
+  await fs.mkdirp(`${dir}/runs`);
+  // Directories SLURM writes logs into must exist before submission.
+  const dirs = new Set<string>();
+  for (const r of plan.runs) dirs.add(`${r.runDir}/logs`);
+  for (const g of plan.groups) if (g.kind === "array") dirs.add(`${dir}/logs/${g.id}`);
+  await inBatches([...dirs], 64, (d) => fs.mkdirp(d));
+
+  const scripts = renderScripts(plan);
+  const existing = (await fs.listFiles(`${dir}/scripts`)).map((e) => e.relPath);
+  for (const old of existing) {
+    if (!scripts.has(`scripts/${old}`)) await fs.remove(`${dir}/scripts/${old}`);
+  }
+  await inBatches([...scripts], 64, ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text));
+
+  const { jsonl, idx } = renderEntryIndex(plan);
+  await fs.writeFile(`${dir}/sweep.entries.jsonl`, jsonl);
+  await fs.writeFile(`${dir}/sweep.entries.idx`, idx);
+  await fs.writeTextFile(`${dir}/sweep.json`, renderSweepJson(plan));
+
+  const prep = await prepare(req, deps);
+  const resolvedBase =
+    resolveTree(prep.base.config, { resolvers: prep.resolvers, allowMissing: true }).value;
+  await fs.writeTextFile(`${dir}/provenance/config.yaml`, renderYaml(prep.base.config));
+  await fs.writeTextFile(`${dir}/provenance/config.resolved.yaml`, renderYaml(resolvedBase));
+  await fs.writeTextFile(
+    `${dir}/provenance/autoexp.json`,
+    JSON.stringify(
+      {
+        autoexp_version: VERSION,
+        planned_at: deps.host.now().toISOString(),
+        cwd: deps.host.cwd(),
+        argv: req.argv ?? [],
+        config_dir: req.configDir ?? null,
+        config_name: req.configName ?? "autoexp",
+        overrides: req.overrides ?? [],
+        multirun: req.multirun === true,
+        platform: { name: outcome.platform.platform, why: outcome.platform.matched },
+        choices: prep.base.choices,
+        sources: prep.base.sources,
+        git: await gitState(deps.proc, deps.host.cwd()),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  return outcome;
+}
+
+async function inBatches<T>(
+  items: T[],
+  size: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+export type { SweepPoint };
+export { formatPath };

@@ -1,0 +1,174 @@
+/**
+ * One sweep point's resolved config -> its {@link RunPlan}: argv (launcher, container, backend),
+ * environment, SLURM resources, paths and a fingerprint. Pure.
+ *
+ * @module
+ */
+import type { ConfigProblem } from "../errors.ts";
+import { pythonStr } from "../config/python_str.ts";
+import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
+import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import { buildBackendProgram } from "./backends.ts";
+import { canonicalJson, stableHash } from "./hash.ts";
+import { applyLauncher, containerPrefix, slurmLauncherPrefix } from "./launch.ts";
+import type { Resources, RunPlan, ScriptSettings } from "./types.ts";
+
+/** Inputs besides the config. */
+export interface RunPlanInput {
+  readonly index: number;
+  readonly name: string;
+  readonly values: Readonly<Record<string, ConfigValue>>;
+  readonly sweepDir: string;
+  /** Options that SLURM must not get from the config because autoexp owns them. */
+}
+
+/** The result: a plan, or the problems that prevent one. */
+export interface RunPlanResult {
+  readonly plan?: RunPlan;
+  readonly problems: ConfigProblem[];
+  readonly warnings: string[];
+  readonly derived: Record<string, number>;
+}
+
+/** sbatch options autoexp sets itself (a config value for them is an error). */
+export const OWNED_OPTIONS = ["output", "error", "array", "comment", "parsable"];
+
+function envString(v: ConfigValue): string {
+  if (typeof v === "boolean") return v ? "true" : "false";
+  return pythonStr(v);
+}
+
+/** Splits `slurm.env`/`environment` + `backend.env` + `container.env` into plain and shell. */
+export function collectEnv(
+  config: ConfigMap,
+): { plain: Record<string, string>; shell: Record<string, string> } {
+  const plain: Record<string, string> = {};
+  const shell: Record<string, string> = {};
+  const slurm = isMap(config.slurm) ? config.slurm : {};
+  const sources = [
+    slurm.environment,
+    slurm.env,
+    isMap(config.backend) ? config.backend.env : undefined,
+    isMap(config.container) ? config.container.env : undefined,
+  ];
+  for (const src of sources) {
+    if (!isMap(src)) continue;
+    for (const [k, v] of Object.entries(src)) {
+      delete plain[k];
+      delete shell[k];
+      if (v === null) continue;
+      if (isMap(v)) {
+        if (v.shell === true) shell[k] = String(v.value ?? "");
+        else plain[k] = envString(v.value ?? "");
+      } else plain[k] = envString(v);
+    }
+  }
+  return { plain, shell };
+}
+
+/** `slurm.sbatch` + `slurm.sbatch_overrides` without nulls, in table order. */
+export function collectResources(slurm: ConfigMap, problems: ConfigProblem[]): Resources {
+  const merged: Record<string, string | number | boolean> = {};
+  for (const src of [slurm.sbatch, slurm.sbatch_overrides]) {
+    if (!isMap(src)) continue;
+    for (const [k, v] of Object.entries(src)) {
+      if (OWNED_OPTIONS.includes(k)) {
+        problems.push({
+          path: `slurm.sbatch.${k}`,
+          message: `"${k}" is set by autoexp and cannot be configured`,
+        });
+        continue;
+      }
+      if (v === null || v === undefined) delete merged[k];
+      else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+        merged[k] = v;
+      }
+    }
+  }
+  const ordered: Record<string, string | number | boolean> = {};
+  for (const k of Object.keys(SBATCH_OPTIONS)) if (k in merged) ordered[k] = merged[k];
+  return ordered;
+}
+
+/** GPUs per node from `gpus_per_node` (`4`, `h100:4`), `gres` (`gpu:4`) or total `gpus`. */
+export function gpuCounts(r: Resources): { perNode: number; total: number } {
+  const nodes = Number(r.nodes ?? 1) || 1;
+  const count = (v: unknown) => {
+    if (v === undefined || v === null || v === false) return 0;
+    const m = String(v).match(/(\d+)\s*$/);
+    return m ? Number(m[1]) : 0;
+  };
+  let perNode = count(r.gpus_per_node);
+  if (!perNode && r.gres) {
+    const m = String(r.gres).match(/gpu(?::[^:,]+)?:(\d+)/);
+    if (m) perNode = Number(m[1]);
+  }
+  if (!perNode && r.gpus) {
+    return { perNode: Math.ceil(count(r.gpus) / nodes), total: count(r.gpus) };
+  }
+  return { perNode, total: perNode * nodes };
+}
+
+/** Builds the plan of one point from its resolved config. */
+export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanResult {
+  const problems: ConfigProblem[] = [];
+  const slurm = isMap(config.slurm) ? config.slurm : {};
+  const backend = isMap(config.backend) ? config.backend : {};
+  const container = isMap(config.container) ? config.container : undefined;
+  const resources = collectResources(slurm, problems);
+  const nodes = Number(resources.nodes ?? 1) || 1;
+  const gpus = gpuCounts(resources);
+  let minutes = 0;
+  try {
+    minutes = resources.time === undefined ? 0 : parseSlurmTime(resources.time as string | number);
+  } catch {
+    problems.push({
+      path: "slurm.sbatch.time",
+      message: `invalid time limit ${JSON.stringify(resources.time)}`,
+    });
+  }
+  const env = collectEnv(config);
+  const prog = buildBackendProgram(backend);
+  problems.push(...prog.problems);
+  const launched = applyLauncher(prog.program, backend.launcher, {
+    nodes,
+    gpusPerNode: gpus.perNode,
+  }, problems);
+  const envNames = [...Object.keys(env.plain), ...Object.keys(env.shell)];
+  const argv = [
+    ...slurmLauncherPrefix(slurm, problems),
+    ...containerPrefix(container, envNames, problems, slurm.launcher_env_passthrough === true),
+    ...launched,
+  ];
+  const runDir = `${input.sweepDir}/runs/${input.name}`;
+  const workdir = typeof backend.workdir === "string" && backend.workdir ? backend.workdir : runDir;
+  const script: ScriptSettings = {
+    resources,
+    extraDirectives: Array.isArray(slurm.sbatch_extra_directives)
+      ? slurm.sbatch_extra_directives.map(String)
+      : [],
+    modules: Array.isArray(slurm.modules) ? slurm.modules.map(String) : [],
+    setup: Array.isArray(slurm.setup) ? slurm.setup.map(String) : [],
+    shellEnv: env.shell,
+  };
+  if (problems.length) return { problems, warnings: prog.warnings, derived: prog.derived };
+  const body = { argv, env: env.plain, workdir, script };
+  const plan: RunPlan = {
+    index: input.index,
+    name: input.name,
+    values: input.values,
+    runDir,
+    logPath: `${runDir}/logs/{job_id}.log`,
+    argv,
+    env: env.plain,
+    workdir,
+    script,
+    nodes,
+    gpus: gpus.total,
+    minutes,
+    group: "",
+    backend: typeof backend.name === "string" ? backend.name : "command",
+    fingerprint: stableHash(canonicalJson(body)),
+  };
+  return { plan, problems, warnings: prog.warnings, derived: prog.derived };
+}
