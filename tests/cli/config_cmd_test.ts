@@ -43,7 +43,7 @@ Deno.test("config --resolve of the quickstart computes derived values", async ()
   assertEquals(r.code, 0, r.stderr);
   const cfg = JSON.parse(r.stdout);
   assertEquals(cfg.backend.args.train_iters, 62); // ceil(2e6 / (512 * 64))
-  assertEquals(cfg.backend.args.save, "/scratch/me/quickstart/checkpoints");
+  assertEquals(cfg.backend.args.save, "/scratch/me/quickstart/runs/quickstart/checkpoints");
   assertEquals(cfg.backend.args.run_name, "quickstart_lr0.0003_gbs64");
   assertEquals(cfg.slurm.sbatch.time, "00:30:00"); // root config overrides its group (_self_ last)
   assertEquals(cfg.experiment.train_tokens, 2000000);
