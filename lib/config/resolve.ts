@@ -103,15 +103,55 @@ type Seg = string | number;
  * Splits a reference key as OmegaConf's grammar does: segments separated by dots or written in
  * brackets (`a.b`, `a[0].b`, `a[b]`). Leading dots (relative references) are removed before.
  */
+const splitCache = new Map<string, string[]>();
+
 function splitRefKey(key: string, nodePath: readonly Seg[]): string[] {
   if (key === "") return [];
+  const hit = splitCache.get(key);
+  if (hit) return hit;
   if (!/^(?:[^.[\]]+|\[[^.[\]]+\])(?:\.[^.[\]]+|\[[^.[\]]+\])*$/.test(key)) {
     throw new ResolutionError(
       `malformed interpolation key "${key}" (write keys as a.b, a[0] or a.0)`,
       formatPath(nodePath),
     );
   }
-  return [...key.matchAll(/\[([^\]]+)\]|([^.[\]]+)/g)].map((m) => m[1] ?? m[2]);
+  const segs = [...key.matchAll(/\[([^\]]+)\]|([^.[\]]+)/g)].map((m) => m[1] ?? m[2]);
+  if (splitCache.size > 10_000) splitCache.clear();
+  splitCache.set(key, segs);
+  return segs;
+}
+
+/**
+ * Containers known to hold no `${` and no `???` anywhere below them (config trees are treated as
+ * immutable once they are resolved: mutate before resolving, or copy). Resolution returns them
+ * untouched without walking them; sweeps resolve thousands of points that share such subtrees.
+ */
+const staticNodes = new WeakSet<object>();
+const dynamicNodes = new WeakSet<object>();
+
+function isStatic(node: ConfigValue): boolean {
+  if (typeof node === "string") return node !== MISSING_VALUE && !node.includes("${");
+  if (node === null || typeof node !== "object") return true;
+  if (staticNodes.has(node)) return true;
+  if (dynamicNodes.has(node)) return false;
+  let ok = true;
+  if (Array.isArray(node)) {
+    for (const v of node) {
+      if (!isStatic(v)) {
+        ok = false;
+        break;
+      }
+    }
+  } else {
+    for (const k in node) {
+      if (!isStatic(node[k])) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  (ok ? staticNodes : dynamicNodes).add(node);
+  return ok;
 }
 
 class TreeResolver {
@@ -127,6 +167,7 @@ class TreeResolver {
     const visit = (node: ConfigValue, path: Seg[]): ConfigValue => {
       // Copy on write: a container whose children all stay the same is returned as is, so a
       // resolved tree shares every subtree without interpolations with its input.
+      if (typeof node === "object" && node !== null && isStatic(node)) return node;
       if (Array.isArray(node)) {
         let out: ConfigValue[] | undefined;
         for (let i = 0; i < node.length; i++) {

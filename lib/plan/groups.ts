@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { canonicalJson } from "./hash.ts";
 import type { ArrayChunk, JobGroup, RunPlan } from "./types.ts";
 
 /** Grouping options. */
@@ -71,7 +70,7 @@ export function groupRuns(
   }
   const byKey = new Map<string, { id: string; runs: RunPlan[] }>();
   for (const r of runs) {
-    const key = canonicalJson(r.script);
+    const key = JSON.stringify(r.script);
     let g = byKey.get(key);
     if (!g) {
       g = { id: `array${byKey.size}`, runs: [] };

@@ -36,7 +36,7 @@ import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
 import { buildRunPlan } from "./run_plan.ts";
-import { renderEntryIndex, renderSweepJson } from "./sweep_file.ts";
+import { entryIndexChunks, sweepJsonChunks } from "./sweep_file.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
 /** Default MaxArraySize when the cluster's is unknown (SLURM's default is 1001). */
@@ -62,6 +62,8 @@ export interface PlanOutcome {
   readonly warnings: string[];
   /** Values backends derived per run (e.g. Megatron train_iters), by run name. */
   readonly derived: Record<string, Record<string, number>>;
+  /** The composition the plan was made from (for provenance). */
+  readonly prepared: Prepared;
 }
 
 /** The world planning needs. */
@@ -71,7 +73,8 @@ export interface PlanDeps {
   readonly proc?: ProcessRunner;
 }
 
-interface Prepared {
+/** The composed inputs of a plan. */
+export interface Prepared {
   files: ConfigFiles;
   platform: PlatformDetection;
   resolvers: Record<string, Resolver>;
@@ -164,6 +167,12 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   }
   if (!baseDir || baseDir.includes("${")) {
     problems.push({ path: "project.base_output_dir", message: "an output directory is required" });
+  } else if (/[\r\n]/.test(baseDir)) {
+    problems.push({
+      path: "project.base_output_dir",
+      message: `${JSON.stringify(baseDir)} contains a line break; job scripts cannot name ` +
+        `such a directory in their #SBATCH --output line`,
+    });
   }
   if (problems.length) throw new ConfigError(problems);
   const absBase = baseDir.startsWith("/")
@@ -188,16 +197,18 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
 
   const { validateConfig } = await import("../config/schema/mod.ts");
   const validated = new WeakSet<object>();
+  const validatedByKey = new Map<string, ConfigProblem[]>();
+  const scripts = new Map<string, RunPlan["script"]>();
   const runs: RunPlan[] = [];
   const warnings = new Set<string>();
   const derived: Record<string, Record<string, number>> = {};
-  const runProblems: ConfigProblem[] = [];
+  // Problems by what they say; a mistake shared by many runs is reported once, naming them.
+  const runProblems = new Map<string, { problem: ConfigProblem; runs: string[] }>();
   const autoexp = selfCommand(baseResolved.value, deps.host);
 
   for (let i = 0; i < points.length; i++) {
     const point = points[i];
     const name = names[i];
-    const where = points.length > 1 ? `run ${point.index} "${name}": ` : "";
     let config = withBase;
     let values = point.values;
     if (groupKeys.size) {
@@ -227,10 +238,23 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     const resolved = resolveTree(pointConfig, { resolvers: p.resolvers, origin });
     const found: ConfigProblem[] = [...resolved.problems];
     if (!found.length) {
+      // `${oc.env:VAR,???}` resolves to the text "???": still a value the user must set.
+      for (const group of ["project", "slurm", "backend", "container"]) {
+        collectMissing(resolved.value[group], [group], found);
+      }
+    }
+    if (!found.length) {
       for (const group of ["project", "slurm", "backend", "container"]) {
         const v = resolved.value[group];
         if (!isMap(v) || validated.has(v)) continue;
-        const probs = validateConfig({ [group]: v } as ConfigMap, origin, [], undefined);
+        // backend.args is free-form for the schema (the backend checks it), so points that
+        // differ only there share one validation.
+        const key = group === "backend" ? `${group}:${JSON.stringify({ ...v, args: null })}` : "";
+        let probs = key ? validatedByKey.get(key) : undefined;
+        if (!probs) {
+          probs = validateConfig({ [group]: v } as ConfigMap, origin, [], undefined);
+          if (key) validatedByKey.set(key, probs);
+        }
         if (probs.length) found.push(...probs);
         else validated.add(v);
       }
@@ -245,12 +269,30 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       found.push(...r.problems);
       for (const w of r.warnings) warnings.add(w);
       if (Object.keys(r.derived).length) derived[name] = r.derived;
-      if (r.plan) runs.push(r.plan);
+      if (r.plan) {
+        // Runs with equal script settings share one object (memory, and grouping by identity).
+        const key = JSON.stringify(r.plan.script);
+        const shared = scripts.get(key) ?? r.plan.script;
+        scripts.set(key, shared);
+        runs.push(shared === r.plan.script ? r.plan : { ...r.plan, script: shared });
+      }
     }
-    for (const pr of found) runProblems.push({ ...pr, message: `${where}${pr.message}` });
-    if (runProblems.length > 200) break;
+    for (const pr of found) {
+      const key = [pr.path, pr.message, pr.file ?? "", pr.line ?? ""].join("\u0000");
+      let entry = runProblems.get(key);
+      if (!entry) runProblems.set(key, entry = { problem: pr, runs: [] });
+      entry.runs.push(`${point.index} "${name}"`);
+    }
+    if (runProblems.size > 200) break;
   }
-  if (runProblems.length) throw new ConfigError(dedupe(runProblems));
+  if (runProblems.size) {
+    throw new ConfigError(
+      [...runProblems.values()].map(({ problem, runs }) => ({
+        ...problem,
+        message: `${whichRuns(runs, points.length)}${problem.message}`,
+      })),
+    );
+  }
 
   const slurm = isMap(baseResolved.value.slurm) ? baseResolved.value.slurm : {};
   const arrayCfg = slurm.array;
@@ -280,17 +322,33 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     runs: grouped.runs,
     groups: grouped.groups,
   };
-  return { plan, platform: p.platform, warnings: [...warnings], derived };
+  return { plan, platform: p.platform, warnings: [...warnings], derived, prepared: p };
 }
 
-function dedupe(list: ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return list.filter((p) => {
-    const k = `${p.path}\u0000${p.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+/** Reports every `???` leaf left after resolution (one that came out of an interpolation). */
+function collectMissing(node: ConfigValue | undefined, path: string[], out: ConfigProblem[]) {
+  if (node === MISSING_VALUE) {
+    const key = path.join(".");
+    out.push({
+      path: key,
+      message: `missing required value (set it with -o ${key}=... or the environment ` +
+        `variable its default names)`,
+    });
+  } else if (Array.isArray(node)) {
+    node.forEach((v, i) => collectMissing(v, [...path, String(i)], out));
+  } else if (isMap(node)) {
+    for (const [k, v] of Object.entries(node)) collectMissing(v, [...path, k], out);
+  }
+}
+
+/** The prefix naming the runs a problem occurs in (none when it is in every run). */
+function whichRuns(runs: readonly string[], total: number): string {
+  if (total <= 1 || runs.length === total) return "";
+  if (runs.length === 1) return `run ${runs[0]}: `;
+  const shown = runs.slice(0, 2).join(", ");
+  return runs.length > 2
+    ? `runs ${shown} and ${runs.length - 2} more: `
+    : `runs ${shown.replace(", ", " and ")}: `;
 }
 
 /** The reserved `autoexp` key every point sees: `${autoexp.run_dir}` and friends. */
@@ -334,10 +392,16 @@ export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanO
   await fs.mkdirp(`${dir}/scripts`);
   await fs.mkdirp(`${dir}/provenance`);
   await fs.mkdirp(`${dir}/runs`);
-  // Directories SLURM writes logs into must exist before submission.
+  // Directories SLURM writes logs into must exist before submission (SLURM silently drops
+  // output otherwise): an array's shared log folder, or a single job's run log folder. Array
+  // runs get their run directory from run-entry when they start.
   const dirs = new Set<string>();
-  for (const r of plan.runs) dirs.add(`${r.runDir}/logs`);
-  for (const g of plan.groups) if (g.kind === "array") dirs.add(`${dir}/logs/${g.id}`);
+  for (const g of plan.groups) {
+    if (g.kind === "array") dirs.add(`${dir}/logs/${g.id}`);
+    else {for (const i of g.indices) {
+        dirs.add(`${plan.runs.find((r) => r.index === i)!.runDir}/logs`);
+      }}
+  }
   await inBatches([...dirs], 64, (d) => fs.mkdirp(d));
 
   const scripts = renderScripts(plan);
@@ -347,12 +411,12 @@ export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanO
   }
   await inBatches([...scripts], 64, ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text));
 
-  const { jsonl, idx } = renderEntryIndex(plan);
-  await fs.writeFile(`${dir}/sweep.entries.jsonl`, jsonl);
-  await fs.writeFile(`${dir}/sweep.entries.idx`, idx);
-  await fs.writeTextFile(`${dir}/sweep.json`, renderSweepJson(plan));
+  const entries = entryIndexChunks(plan);
+  await fs.writeChunks(`${dir}/sweep.entries.jsonl`, entries.lines);
+  await fs.writeFile(`${dir}/sweep.entries.idx`, entries.idx());
+  await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan));
 
-  const prep = await prepare(req, deps);
+  const prep = outcome.prepared;
   const resolvedBase =
     resolveTree(prep.base.config, { resolvers: prep.resolvers, allowMissing: true }).value;
   await fs.writeTextFile(`${dir}/provenance/config.yaml`, renderYaml(prep.base.config));

@@ -9,8 +9,14 @@ import { pythonStr } from "../config/python_str.ts";
 import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
 import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
 import { buildBackendProgram } from "./backends.ts";
-import { canonicalJson, stableHash } from "./hash.ts";
-import { applyLauncher, containerPrefix, slurmLauncherPrefix } from "./launch.ts";
+import { stableHash } from "./hash.ts";
+import {
+  applyLauncher,
+  containerPrefix,
+  envRef,
+  launcherSettings,
+  slurmLauncherPrefix,
+} from "./launch.ts";
 import type { Resources, RunPlan, ScriptSettings } from "./types.ts";
 
 /** Inputs besides the config. */
@@ -66,6 +72,16 @@ export function collectEnv(
   return { plain, shell };
 }
 
+/** The key path that set environment variable `name` last (as {@link collectEnv} merges). */
+function envSource(config: ConfigMap, name: string): string {
+  for (const source of ["container.env", "backend.env", "slurm.env", "slurm.environment"]) {
+    const [group, key] = source.split(".");
+    const g = config[group];
+    if (isMap(g) && isMap(g[key]) && name in g[key]) return `${source}.${name}`;
+  }
+  return `slurm.env.${name}`;
+}
+
 /** `slurm.sbatch` + `slurm.sbatch_overrides` without nulls, in table order. */
 export function collectResources(slurm: ConfigMap, problems: ConfigProblem[]): Resources {
   const merged: Record<string, string | number | boolean> = {};
@@ -80,7 +96,13 @@ export function collectResources(slurm: ConfigMap, problems: ConfigProblem[]): R
         continue;
       }
       if (v === null || v === undefined) delete merged[k];
-      else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+      else if (typeof v === "string" && /[\r\n]/.test(v)) {
+        problems.push({
+          path: `slurm.sbatch.${k}`,
+          message: `${JSON.stringify(v)} contains a line break; an sbatch option is one ` +
+            `#SBATCH line, so remove the line break`,
+        });
+      } else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
         merged[k] = v;
       }
     }
@@ -89,6 +111,13 @@ export function collectResources(slurm: ConfigMap, problems: ConfigProblem[]): R
   for (const k of Object.keys(SBATCH_OPTIONS)) if (k in merged) ordered[k] = merged[k];
   return ordered;
 }
+
+/**
+ * The shell expression that finds the first node of the job, exported as `MASTER_ADDR` by job
+ * scripts whose launcher needs a rendezvous address and whose config does not set one.
+ */
+export const MASTER_ADDR_EXPRESSION =
+  '$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)';
 
 /** GPUs per node from `gpus_per_node` (`4`, `h100:4`), `gres` (`gpu:4`) or total `gpus`. */
 export function gpuCounts(r: Resources): { perNode: number; total: number } {
@@ -128,30 +157,67 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
     });
   }
   const env = collectEnv(config);
+  for (const [k, v] of Object.entries(env.shell)) {
+    if (/[\r\n]/.test(v)) {
+      problems.push({
+        path: envSource(config, k),
+        message: `the shell expression of ${k} contains a line break; it is exported by one ` +
+          `line of the job script, so write it on one line`,
+      });
+    }
+  }
   const prog = buildBackendProgram(backend);
   problems.push(...prog.problems);
+  const warnings = [...prog.warnings];
   const launched = applyLauncher(prog.program, backend.launcher, {
     nodes,
     gpusPerNode: gpus.perNode,
   }, problems);
+  // A multi-node rendezvous needs the first node's address; nothing else in a job sets it.
+  if (
+    launched.some((t) => t.includes(envRef("MASTER_ADDR"))) &&
+    !("MASTER_ADDR" in env.plain) && !("MASTER_ADDR" in env.shell)
+  ) {
+    env.shell.MASTER_ADDR = MASTER_ADDR_EXPRESSION;
+  }
+  const prefix = slurmLauncherPrefix(slurm, problems);
+  const launcherType = launcherSettings(backend.launcher).type;
+  if (nodes > 1 && (launcherType === "torchrun" || launcherType === "accelerate")) {
+    if (prefix[0] !== "srun") {
+      warnings.push(
+        `slurm.launcher_cmd: the job has ${nodes} nodes but the command starts once, on the ` +
+          `first node; set slurm.launcher_cmd: srun (with slurm.srun.ntasks_per_node: 1 for ` +
+          `torchrun and accelerate) to start it on every node`,
+      );
+    }
+  }
   const envNames = [...Object.keys(env.plain), ...Object.keys(env.shell)];
   const argv = [
-    ...slurmLauncherPrefix(slurm, problems),
+    ...prefix,
     ...containerPrefix(container, envNames, problems, slurm.launcher_env_passthrough === true),
     ...launched,
   ];
   const runDir = `${input.sweepDir}/runs/${input.name}`;
   const workdir = typeof backend.workdir === "string" && backend.workdir ? backend.workdir : runDir;
+  const extraDirectives = Array.isArray(slurm.sbatch_extra_directives)
+    ? slurm.sbatch_extra_directives.map(String)
+    : [];
+  extraDirectives.forEach((d, i) => {
+    if (/[\r\n]/.test(d) || !/^#SBATCH\s+\S/.test(d)) {
+      problems.push({
+        path: `slurm.sbatch_extra_directives[${i}]`,
+        message: `${JSON.stringify(d)} is not one "#SBATCH --option" line`,
+      });
+    }
+  });
   const script: ScriptSettings = {
     resources,
-    extraDirectives: Array.isArray(slurm.sbatch_extra_directives)
-      ? slurm.sbatch_extra_directives.map(String)
-      : [],
+    extraDirectives,
     modules: Array.isArray(slurm.modules) ? slurm.modules.map(String) : [],
     setup: Array.isArray(slurm.setup) ? slurm.setup.map(String) : [],
     shellEnv: env.shell,
   };
-  if (problems.length) return { problems, warnings: prog.warnings, derived: prog.derived };
+  if (problems.length) return { problems, warnings, derived: prog.derived };
   const body = { argv, env: env.plain, workdir, script };
   const plan: RunPlan = {
     index: input.index,
@@ -168,7 +234,8 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
     minutes,
     group: "",
     backend: typeof backend.name === "string" ? backend.name : "command",
-    fingerprint: stableHash(canonicalJson(body)),
+    // Key order is fixed by construction (argv order, config order), so plain JSON is stable.
+    fingerprint: stableHash(JSON.stringify(body)),
   };
-  return { plan, problems, warnings: prog.warnings, derived: prog.derived };
+  return { plan, problems, warnings, derived: prog.derived };
 }

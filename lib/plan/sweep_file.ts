@@ -28,14 +28,24 @@ export interface RunEntry {
 
 /** Renders `sweep.json`: deterministic for the same plan (re-planning is idempotent). */
 export function renderSweepJson(plan: SweepPlan): string {
+  return [...sweepJsonChunks(plan)].join("");
+}
+
+/** `sweep.json` in pieces (one per run), for writing large sweeps without one big string. */
+export function* sweepJsonChunks(plan: SweepPlan): Generator<string> {
   const head = JSON.stringify(
     { format: plan.format, version: plan.version, sweep: plan.sweep },
     null,
     2,
   );
-  const groups = plan.groups.map((g) => `    ${JSON.stringify(g)}`).join(",\n");
-  const runs = plan.runs.map((r) => `    ${JSON.stringify(r)}`).join(",\n");
-  return `${head.slice(0, -2)},\n  "groups": [\n${groups}\n  ],\n  "runs": [\n${runs}\n  ]\n}\n`;
+  yield `${head.slice(0, -2)},\n  "groups": [\n`;
+  yield plan.groups.map((g) => `    ${JSON.stringify(g)}`).join(",\n");
+  yield `\n  ],\n  "runs": [\n`;
+  // A run's script settings are those of its group (listed above), so they are not repeated.
+  for (let i = 0; i < plan.runs.length; i++) {
+    yield `${i ? ",\n" : ""}    ${JSON.stringify({ ...plan.runs[i], script: undefined })}`;
+  }
+  yield "\n  ]\n}\n";
 }
 
 /**
@@ -61,12 +71,22 @@ export function parseSweepJson(text: string, file: string): SweepPlan {
   if (!Array.isArray(data.runs) || !Array.isArray(data.groups) || !data.sweep) {
     throw new Error(`${file} is missing runs, groups or sweep`);
   }
-  return data;
+  const byGroup = new Map(data.groups.map((g) => [g.id, g.script]));
+  return {
+    ...data,
+    runs: data.runs.map((r) => ({ ...r, script: r.script ?? byGroup.get(r.group)! })),
+  };
 }
 
 /** The entry of one run. */
+const groupKinds = new WeakMap<SweepPlan, Map<string, "array" | "single">>();
+
 export function runEntry(plan: SweepPlan, run: RunPlan): RunEntry {
-  const group = plan.groups.find((g) => g.id === run.group);
+  let kinds = groupKinds.get(plan);
+  if (!kinds) {
+    kinds = new Map(plan.groups.map((g) => [g.id, g.kind]));
+    groupKinds.set(plan, kinds);
+  }
   return {
     index: run.index,
     name: run.name,
@@ -75,7 +95,7 @@ export function runEntry(plan: SweepPlan, run: RunPlan): RunEntry {
     run_dir: run.runDir,
     log_path: run.logPath,
     group: run.group,
-    kind: group?.kind ?? "single",
+    kind: kinds.get(run.group) ?? "single",
     argv: run.argv,
     env: run.env,
     workdir: run.workdir,
@@ -88,28 +108,49 @@ export function runEntry(plan: SweepPlan, run: RunPlan): RunEntry {
  * byte offsets (entry N spans offset[N]..offset[N+1]). Indices without a run get an empty line.
  */
 export function renderEntryIndex(plan: SweepPlan): { jsonl: Uint8Array; idx: Uint8Array } {
+  const { lines, idx } = entryIndexChunks(plan);
+  const parts = [...lines];
+  const jsonl = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    jsonl.set(p, off);
+    off += p.length;
+  }
+  return { jsonl, idx: idx() };
+}
+
+/**
+ * The entry index in pieces: `lines` yields the JSONL lines as bytes; `idx()` (call it after
+ * consuming `lines`) returns the offset table.
+ */
+export function entryIndexChunks(
+  plan: SweepPlan,
+): { lines: Iterable<Uint8Array>; idx: () => Uint8Array } {
   const enc = new TextEncoder();
   const max = plan.runs.reduce((m, r) => Math.max(m, r.index), -1);
   const byIndex = new Map(plan.runs.map((r) => [r.index, r]));
-  const lines: Uint8Array[] = [];
-  let total = 0;
   const idx = new Uint8Array((max + 2) * 8);
   const view = new DataView(idx.buffer);
-  for (let i = 0; i <= max; i++) {
-    view.setBigUint64(i * 8, BigInt(total), true);
-    const run = byIndex.get(i);
-    const line = enc.encode(`${run ? JSON.stringify(runEntry(plan, run)) : ""}\n`);
-    lines.push(line);
-    total += line.length;
+  let total = 0;
+  let done = false;
+  function* lines() {
+    for (let i = 0; i <= max; i++) {
+      view.setBigUint64(i * 8, BigInt(total), true);
+      const run = byIndex.get(i);
+      const line = enc.encode(`${run ? JSON.stringify(runEntry(plan, run)) : ""}\n`);
+      total += line.length;
+      yield line;
+    }
+    view.setBigUint64((max + 1) * 8, BigInt(total), true);
+    done = true;
   }
-  view.setBigUint64((max + 1) * 8, BigInt(total), true);
-  const jsonl = new Uint8Array(total);
-  let off = 0;
-  for (const l of lines) {
-    jsonl.set(l, off);
-    off += l.length;
-  }
-  return { jsonl, idx };
+  return {
+    lines: lines(),
+    idx: () => {
+      if (!done) throw new Error("entryIndexChunks: read every line before the index");
+      return idx;
+    },
+  };
 }
 
 /** Reads entry `index` from the byte ranges given by the index table. */

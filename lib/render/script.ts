@@ -60,6 +60,8 @@ function prologue(group: JobGroup): string {
   const lines: string[] = [];
   if (s.modules.length) lines.push(`module load ${shellJoin(s.modules)}`);
   lines.push(...s.setup);
+  // `K=expr` then one `export`: `export K=$(cmd)` would hide the command's exit status (SC2155).
+  const names = Object.keys(s.shellEnv);
   for (const [k, v] of Object.entries(s.shellEnv)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
       throw new RenderError(`invalid environment variable name "${k}"`);
@@ -67,8 +69,9 @@ function prologue(group: JobGroup): string {
     if (/[\r\n]/.test(v)) {
       throw new RenderError(`shell expression of ${k} cannot contain a newline`);
     }
-    lines.push(`export ${k}=${v}`);
+    lines.push(`${k}=${v}`);
   }
+  if (names.length) lines.push(`export ${names.join(" ")}`);
   return lines.join("\n");
 }
 

@@ -17,6 +17,11 @@ export interface FileSystem {
   readTextFile(path: string): Promise<string>;
   /** Writes atomically: a temporary file in the same folder, then rename. */
   writeTextFile(path: string, text: string): Promise<void>;
+  /**
+   * Writes a file from pieces, atomically (temporary file, then rename), without holding the
+   * whole content in memory; strings are written as UTF-8.
+   */
+  writeChunks(path: string, chunks: Iterable<string | Uint8Array>): Promise<void>;
   /** Writes bytes atomically (temporary file, then rename). */
   writeFile(path: string, data: Uint8Array): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
@@ -55,6 +60,42 @@ export class DenoFileSystem implements FileSystem {
 
   readFile(path: string): Promise<Uint8Array> {
     return Deno.readFile(path);
+  }
+
+  async writeChunks(path: string, chunks: Iterable<string | Uint8Array>): Promise<void> {
+    const dir = path.replace(/\/[^/]*$/, "") || ".";
+    const base = path.slice(dir.length + 1);
+    const tmp = `${dir}/.${base}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const enc = new TextEncoder();
+    try {
+      let pending: Uint8Array[] = [];
+      let size = 0;
+      const flush = async () => {
+        const buf = new Uint8Array(size);
+        let off = 0;
+        for (const p of pending) {
+          buf.set(p, off);
+          off += p.length;
+        }
+        for (let w = 0; w < buf.length;) w += await file.write(buf.subarray(w));
+        pending = [];
+        size = 0;
+      };
+      for (const c of chunks) {
+        const bytes = typeof c === "string" ? enc.encode(c) : c;
+        pending.push(bytes);
+        size += bytes.length;
+        if (size >= 1 << 20) await flush();
+      }
+      await flush();
+    } catch (e) {
+      file.close();
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+    file.close();
+    await Deno.rename(tmp, path);
   }
 
   async remove(path: string): Promise<void> {

@@ -1,0 +1,306 @@
+/**
+ * Tests of the plan use case (`computePlan`, `writePlan`) and the pure helpers around it:
+ * the seeds' scaling study, point values applied to the config, the run context, how jobs start
+ * autoexp, required values, fingerprints, the written tree and the run-entry index.
+ */
+import { assert_, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
+import { removeTree, ROOT } from "../_helpers.ts";
+import type { ConfigMap } from "../../lib/config/tree.ts";
+import { ConfigError } from "../../lib/errors.ts";
+import {
+  applyPointValues,
+  computePlan,
+  type PlanRequest,
+  runContext,
+  selfCommand,
+  writePlan,
+} from "../../lib/plan/mod.ts";
+import { entrySpan, parseSweepJson } from "../../lib/plan/sweep_file.ts";
+import { DenoFileSystem } from "../../lib/runtime/fs.ts";
+import type { Host } from "../../lib/runtime/mod.ts";
+
+const PLAN_DATA = `${ROOT}/tests/testdata/plan`;
+const SCALING = `${ROOT}/examples/scaling`;
+
+function fakeHost(env: Record<string, string> = {}, self = ["/usr/local/bin/autoexp"]): Host {
+  return {
+    env,
+    hostname: () => "login01",
+    cwd: () => "/home/me",
+    now: () => new Date("2026-01-01T00:00:00Z"),
+    color: false,
+    selfCommand: () => self,
+  };
+}
+
+function plan(req: PlanRequest, env: Record<string, string> = {}) {
+  return computePlan(req, { fs: new DenoFileSystem(), host: fakeHost(env) });
+}
+
+const SCALING_NAMES = ["50M", "100M", "200M"].flatMap((m) =>
+  ["0.1", "0.01", "0.001"].flatMap((lr) =>
+    ["128", "256", "512"].map((gbs) => `${m}_lr${lr}_gbsz${gbs}`)
+  )
+);
+
+Deno.test("computePlan: the seeds' scaling study is 27 runs in one array 0-26%9", async () => {
+  const { plan: p, derived, warnings } = await plan({ configDir: SCALING }, {
+    AUTOEXP_OUTPUT_DIR: "/scratch/me",
+  });
+  assertEquals(p.runs.length, 27);
+  assertEquals(p.runs.map((r) => r.name), SCALING_NAMES);
+  assertEquals(p.runs.map((r) => r.index), [...Array(27).keys()]);
+  assertEquals(p.runs[0].name, "50M_lr0.1_gbsz128");
+  assertEquals(p.runs[26].name, "200M_lr0.001_gbsz512");
+  assertEquals(p.sweep.nameTemplate, "{model_size}_lr{learning_rate}_gbsz{global_batch_size}");
+  assertEquals(p.sweep.dir, "/scratch/me/scaling_study");
+  assertEquals(p.sweep.throttle, 9);
+  assertEquals(p.groups.length, 1);
+  assertEquals(p.groups[0].kind, "array");
+  assertEquals(p.groups[0].chunks.map((c) => [c.offset, c.array, c.script]), [
+    [0, "0-26%9", "scripts/array0.sh"],
+  ]);
+  assert_(p.runs.every((r) => r.group === "array0"));
+  assertEquals(warnings, []);
+  // Each point's values reach the Megatron flags.
+  const run = p.runs[13]; // 100M, lr 0.01, gbs 256
+  assertEquals(run.values, { model_size: "100M", learning_rate: 0.01, global_batch_size: 256 });
+  const flag = (name: string) => run.argv[run.argv.indexOf(name) + 1];
+  assertEquals(flag("--num-layers"), "12");
+  assertEquals(flag("--hidden-size"), "768");
+  assertEquals(flag("--lr"), "0.01");
+  assertEquals(flag("--min-lr"), "0.001");
+  assertEquals(flag("--global-batch-size"), "256");
+  assertEquals(flag("--save-interval"), "1000", "base_values reach every point");
+  assertEquals(flag("--save"), "/scratch/me/scaling_study/runs/100M_lr0.01_gbsz256/checkpoints");
+  // train_iters from the token budget: ceil(1e9 / (1024 * 256)).
+  assertEquals(derived["100M_lr0.01_gbsz256"].train_iters, 3815);
+  assertEquals(flag("--train-iters"), "3815");
+  // Every run is different, so every fingerprint is.
+  assertEquals(new Set(p.runs.map((r) => r.fingerprint)).size, 27);
+});
+
+Deno.test("computePlan: the same inputs give the same plan; a changed value changes one fingerprint", async () => {
+  const a = await plan({ configDir: `${PLAN_DATA}/array` });
+  const b = await plan({ configDir: `${PLAN_DATA}/array` });
+  assertEquals(a.plan, b.plan);
+  const c = await plan({
+    configDir: `${PLAN_DATA}/array`,
+    overrides: ["backend.command=[python3,eval2.py]"],
+  });
+  assertEquals(c.plan.runs.map((r) => r.name), a.plan.runs.map((r) => r.name));
+  for (let i = 0; i < 10; i++) {
+    assert_(c.plan.runs[i].fingerprint !== a.plan.runs[i].fingerprint, `run ${i}`);
+  }
+  assertEquals(a.plan.sweep.id, c.plan.sweep.id, "the sweep id depends on the directory only");
+});
+
+Deno.test("computePlan: slurm.max_array_size splits arrays; the request's value wins", async () => {
+  const small = await plan({ configDir: `${PLAN_DATA}/array` });
+  assertEquals(small.plan.groups[0].chunks.map((c) => c.offset), [0, 4, 8]);
+  const exact = await plan({ configDir: `${PLAN_DATA}/array`, maxArraySize: 5 });
+  assertEquals(exact.plan.groups[0].chunks.map((c) => [c.offset, c.array]), [
+    [0, "0-4%3"],
+    [5, "0-4%3"],
+  ]);
+});
+
+Deno.test("computePlan: a relative base_output_dir is under the working directory", async () => {
+  const { plan: p } = await plan({
+    configDir: `${PLAN_DATA}/single`,
+    overrides: ["project.base_output_dir=./out"],
+  });
+  assertEquals(p.sweep.dir, "/home/me/out/single_job");
+  assertEquals(p.runs[0].runDir, "/home/me/out/single_job/runs/single_job");
+});
+
+Deno.test("computePlan: a problem shared by every run is reported once", async () => {
+  await assertRejects(
+    () => plan({ configDir: `${PLAN_DATA}/array`, overrides: ["backend.arg_style=-k"] }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertEquals(e.problems.length, 1, e.message);
+      assertEquals(e.problems[0].path, "backend.arg_style");
+      assertMatch(e.problems[0].message, /^"-k" is not allowed/);
+    },
+  );
+  await assertRejects(
+    () => plan({ configDir: `${PLAN_DATA}/single`, overrides: ["+slurm.sbatch.output=x.log"] }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertMatch(e.message, /slurm\.sbatch\.output: unknown key "output"/);
+    },
+  );
+});
+
+Deno.test("computePlan: problems of some runs name those runs, all in one report", async () => {
+  await assertRejects(
+    () =>
+      plan({
+        configDir: `${ROOT}/examples/quickstart`,
+        overrides: [
+          "slurm.sbatch.time=10,bogus",
+          "+backend.args.seed=1,2,3",
+          "+backend.args.x=1,{}",
+        ],
+        multirun: true,
+      }, { AUTOEXP_OUTPUT_DIR: "/scratch/me" }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertEquals(e.problems.map((p) => p.path), ["slurm.sbatch.time"]);
+      assertMatch(
+        e.problems[0].message,
+        /^runs 6 "quickstart_time-bogus_seed1_\d+", 7 "[^"]+" and 4 more: /,
+      );
+    },
+  );
+});
+
+Deno.test("computePlan: a `???` left by an environment default is a missing value", async () => {
+  await assertRejects(
+    () =>
+      plan({ configDir: `${ROOT}/examples/quickstart`, overrides: ["slurm=lumi"] }, {
+        AUTOEXP_OUTPUT_DIR: "/scratch/me",
+      }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertEquals(e.problems.map((p) => p.path), ["slurm.sbatch.account"]);
+      assertMatch(e.message, /missing required value \(set it with -o slurm\.sbatch\.account=/);
+    },
+  );
+  const ok = await plan({ configDir: `${ROOT}/examples/quickstart`, overrides: ["slurm=lumi"] }, {
+    AUTOEXP_OUTPUT_DIR: "/scratch/me",
+    LUMI_PROJECT: "project_4650001",
+  });
+  assertEquals(ok.plan.groups[0].script.resources.account, "project_4650001");
+});
+
+Deno.test("computePlan: -m over a group option composes each point with its option", async () => {
+  const { plan: p } = await plan(
+    {
+      configDir: `${ROOT}/examples/quickstart`,
+      overrides: ["slurm=base,leonardo"],
+      multirun: true,
+    },
+    { AUTOEXP_OUTPUT_DIR: "/scratch/me", SLURM_ACCOUNT: "acc1" },
+  );
+  assertEquals(p.runs.map((r) => [r.name, r.values]), [
+    ["quickstart_slurm-base", { slurm: "base" }],
+    ["quickstart_slurm-leonardo", { slurm: "leonardo" }],
+  ]);
+  assertEquals(p.runs.map((r) => r.gpus), [0, 4]);
+  assertEquals(p.runs[1].env, { NCCL_IB_SL: "1" });
+  assertEquals(p.groups[1].script.resources.partition, "boost_usr_prod");
+  // The root config still wins over the group option (its time limit).
+  assertEquals(p.groups[1].script.resources.time, "00:30:00");
+});
+
+Deno.test("applyPointValues: scalars and lists replace, mappings merge, the input is untouched", () => {
+  const config: ConfigMap = {
+    backend: { args: { lr: 1, layers: [1, 2] }, name: "command" },
+    slurm: { sbatch: { time: "01:00:00", nodes: 1 } },
+  };
+  const before = structuredClone(config);
+  const out = applyPointValues(config, {
+    "backend.args.lr": 0.5,
+    "backend.args.layers": [3],
+    slurm: { sbatch: { nodes: 2 } },
+    "new.key": "x",
+  });
+  assertEquals(out, {
+    backend: { args: { lr: 0.5, layers: [3] }, name: "command" },
+    slurm: { sbatch: { time: "01:00:00", nodes: 2 } },
+    new: { key: "x" },
+  });
+  assertEquals(config, before);
+});
+
+Deno.test("runContext: the reserved autoexp key of a point", () => {
+  assertEquals(runContext("/s/sweep", "run_a", 3), {
+    run_name: "run_a",
+    run_dir: "/s/sweep/runs/run_a",
+    sweep_dir: "/s/sweep",
+    index: 3,
+  });
+});
+
+Deno.test("selfCommand: slurm.autoexp_command, then $AUTOEXP_COMMAND, then this program", () => {
+  const host = fakeHost({ AUTOEXP_COMMAND: "/env/autoexp --flag" }, ["/self/autoexp"]);
+  assertEquals(selfCommand({ slurm: { autoexp_command: ["/a b/autoexp"] } }, host), [
+    "/a b/autoexp",
+  ]);
+  assertEquals(selfCommand({ slurm: { autoexp_command: " deno run -A x.ts " } }, host), [
+    "deno",
+    "run",
+    "-A",
+    "x.ts",
+  ]);
+  assertEquals(selfCommand({ slurm: { autoexp_command: null } }, host), [
+    "/env/autoexp",
+    "--flag",
+  ]);
+  assertEquals(selfCommand({}, fakeHost({}, ["/self/autoexp"])), ["/self/autoexp"]);
+});
+
+Deno.test("writePlan: the sweep tree, sweep.json and the run-entry index", async () => {
+  const out = await Deno.makeTempDir({ prefix: "autoexp-plan-" });
+  try {
+    const { plan: p } = await writePlan(
+      { configDir: `${PLAN_DATA}/array`, overrides: [`project.base_output_dir=${out}`] },
+      { fs: new DenoFileSystem(), host: fakeHost() },
+    );
+    const dir = `${out}/seeds`;
+    assertEquals(p.sweep.dir, dir);
+    const names = (d: string) => [...Deno.readDirSync(d)].map((e) => e.name).sort();
+    assertEquals(names(dir), [
+      "logs",
+      "provenance",
+      "runs",
+      "scripts",
+      "sweep.entries.idx",
+      "sweep.entries.jsonl",
+      "sweep.json",
+    ]);
+    assertEquals(names(`${dir}/scripts`), [
+      "array0_part0.sh",
+      "array0_part1.sh",
+      "array0_part2.sh",
+    ]);
+    assertEquals(names(`${dir}/logs`), ["array0"], "SLURM needs the array's log folder");
+    assertEquals(names(`${dir}/provenance`), [
+      "autoexp.json",
+      "config.resolved.yaml",
+      "config.yaml",
+    ]);
+    const prov = JSON.parse(await Deno.readTextFile(`${dir}/provenance/autoexp.json`));
+    assertEquals(prov.config_dir, `${PLAN_DATA}/array`);
+    assertEquals(prov.overrides, [`project.base_output_dir=${out}`]);
+    assertEquals(prov.planned_at, "2026-01-01T00:00:00.000Z");
+
+    const onDisk = parseSweepJson(await Deno.readTextFile(`${dir}/sweep.json`), "sweep.json");
+    assertEquals(onDisk.sweep, p.sweep);
+    assertEquals(onDisk.groups, p.groups);
+    assertEquals(
+      onDisk.runs.map((r) => [r.index, r.name, r.fingerprint, r.argv]),
+      p.runs.map((r) => [r.index, r.name, r.fingerprint, r.argv]),
+    );
+
+    // Entry N is found with the byte offsets of the index and matches run N.
+    const idx = await Deno.readFile(`${dir}/sweep.entries.idx`);
+    const jsonl = await Deno.readFile(`${dir}/sweep.entries.jsonl`);
+    for (const run of p.runs) {
+      const span = entrySpan(idx, run.index)!;
+      const entry = JSON.parse(new TextDecoder().decode(jsonl.subarray(span.start, span.end)));
+      assertEquals(entry.index, run.index);
+      assertEquals(entry.name, run.name);
+      assertEquals(entry.argv, run.argv);
+      assertEquals(entry.kind, "array");
+      assertEquals(entry.group, "array0");
+      assertEquals(entry.sweep_dir, dir);
+      assertEquals(entry.fingerprint, run.fingerprint);
+    }
+    assertEquals(entrySpan(idx, 10), null);
+  } finally {
+    await removeTree(out);
+  }
+});

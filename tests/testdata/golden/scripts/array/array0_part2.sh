@@ -1,0 +1,17 @@
+#!/bin/bash
+#SBATCH --job-name=seeds.array0
+#SBATCH --output=/scratch/test/seeds/logs/array0/%A_%a.log
+#SBATCH --open-mode=append
+#SBATCH --comment=autoexp:068877302c:array0
+#SBATCH --array=0-1%3
+#SBATCH --partition=cpu
+#SBATCH --time=00:10:00
+#SBATCH --nodes=1
+#SBATCH --ntasks-per-node=1
+#SBATCH --cpus-per-task=4
+#SBATCH --no-requeue
+#SBATCH --signal=B:USR1@120
+# Rendered by autoexp 0.1.0 for sweep "seeds": array group array0 (2 runs).
+# Task id + 8 = sweep index; `autoexp plan` prints which run each index is.
+
+exec /opt/autoexp/bin/autoexp run-entry --sweep /scratch/test/seeds/sweep.json --index "$((SLURM_ARRAY_TASK_ID + 8))"
