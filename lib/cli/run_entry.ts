@@ -84,18 +84,10 @@ export async function readEntry(sweepFile: string, index: number): Promise<RunEn
     const run = plan.runs?.find((r: { index: number }) => r.index === index);
     if (!run) fail(`sweep ${sweepFile} has no entry ${index}`);
     return {
-      index,
-      name: run.name,
+      ...run,
       sweep_id: plan.sweep.id,
       sweep_dir: plan.sweep.dir,
-      run_dir: run.runDir,
-      log_path: run.logPath,
-      group: run.group,
       kind: plan.groups.find((g: { id: string }) => g.id === run.group)?.kind ?? "single",
-      argv: run.argv,
-      env: run.env,
-      workdir: run.workdir,
-      fingerprint: run.fingerprint,
     };
   }
   const span = entrySpan(idx, index);
@@ -121,6 +113,32 @@ export function expandEnvRefs(token: string, env: Record<string, string>): strin
   return token.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? "");
 }
 
+/**
+ * Expands `${env:VAR}` in argv. A container passthrough pair `--env VAR=${env:VAR}` whose value
+ * has a comma, quote or backslash (which `apptainer --env` splits or mangles) is passed as
+ * APPTAINERENV_VAR / SINGULARITYENV_VAR in the environment instead.
+ */
+export function containerEnvSafe(argv: readonly string[], env: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    const m = argv[i] === "--env" && next
+      ? next.match(/^([A-Za-z_][A-Za-z0-9_]*)=\$\{env:\1\}$/)
+      : null;
+    if (m) {
+      const value = env[m[1]] ?? "";
+      if (/[,"\\]/.test(value)) {
+        env[`APPTAINERENV_${m[1]}`] = value;
+        env[`SINGULARITYENV_${m[1]}`] = value;
+        i++;
+        continue;
+      }
+    }
+    out.push(expandEnvRefs(argv[i], env));
+  }
+  return out;
+}
+
 async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
   const tmp = `${path}.${Deno.pid}.tmp`;
   await Deno.writeTextFile(tmp, JSON.stringify(data, null, 2) + "\n");
@@ -143,25 +161,25 @@ export async function runEntry(args: string[]): Promise<number> {
     ...penv,
     ...entry.env,
     AUTOEXP_RUN: entry.name,
-    AUTOEXP_RUN_DIR: entry.run_dir,
+    AUTOEXP_RUN_DIR: entry.runDir,
     AUTOEXP_SWEEP_DIR: entry.sweep_dir,
     AUTOEXP_INDEX: String(entry.index),
     AUTOEXP_JOB_ID: jobId,
-    AUTOEXP_ATTEMPT_LOG: entry.log_path.replace("{job_id}", jobId),
+    AUTOEXP_ATTEMPT_LOG: entry.logPath.replace("{job_id}", jobId),
   };
-  const argv = entry.argv.map((t) => expandEnvRefs(t, childEnv));
+  const argv = containerEnvSafe(entry.argv, childEnv);
   if (dryRun) {
     console.log(
       JSON.stringify({ run: entry.name, argv, env: entry.env, workdir: entry.workdir }, null, 2),
     );
     return 0;
   }
-  const logs = `${entry.run_dir}/logs`;
-  const attempts = `${entry.run_dir}/attempts`;
+  const logs = `${entry.runDir}/logs`;
+  const attempts = `${entry.runDir}/attempts`;
   await Deno.mkdir(logs, { recursive: true });
   await Deno.mkdir(attempts, { recursive: true });
   await Deno.mkdir(entry.workdir, { recursive: true });
-  const logPath = entry.log_path.replace("{job_id}", jobId);
+  const logPath = entry.logPath.replace("{job_id}", jobId);
   if (entry.kind === "array" && penv.SLURM_ARRAY_JOB_ID && penv.SLURM_ARRAY_TASK_ID) {
     const target =
       `${entry.sweep_dir}/logs/${entry.group}/${penv.SLURM_ARRAY_JOB_ID}_${penv.SLURM_ARRAY_TASK_ID}.log`;

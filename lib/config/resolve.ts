@@ -129,6 +129,12 @@ function splitRefKey(key: string, nodePath: readonly Seg[]): string[] {
 const staticNodes = new WeakSet<object>();
 const dynamicNodes = new WeakSet<object>();
 
+/** A scalar that resolution leaves as it is (not an interpolation, not `???`). */
+function isPlainLeaf(v: ConfigValue): boolean {
+  if (typeof v === "string") return v !== MISSING_VALUE && !v.includes("${");
+  return v === null || typeof v !== "object";
+}
+
 function isStatic(node: ConfigValue): boolean {
   if (typeof node === "string") return node !== MISSING_VALUE && !node.includes("${");
   if (node === null || typeof node !== "object") return true;
@@ -171,7 +177,8 @@ class TreeResolver {
       if (Array.isArray(node)) {
         let out: ConfigValue[] | undefined;
         for (let i = 0; i < node.length; i++) {
-          const v = visit(node[i], [...path, i]);
+          const c = node[i];
+          const v = isPlainLeaf(c) ? c : visit(c, [...path, i]);
           if (v !== node[i] && !out) out = node.slice(0, i);
           if (out) out.push(v);
         }
@@ -180,7 +187,8 @@ class TreeResolver {
       if (isMap(node)) {
         let out: ConfigMap | undefined;
         for (const k in node) {
-          const v = visit(node[k], [...path, k]);
+          const c = node[k];
+          const v = isPlainLeaf(c) ? c : visit(c, [...path, k]);
           if (v !== node[k] && !out) {
             out = {};
             for (const k2 in node) {

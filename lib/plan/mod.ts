@@ -36,7 +36,7 @@ import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
 import { buildRunPlan } from "./run_plan.ts";
-import { entryIndexChunks, sweepJsonChunks } from "./sweep_file.ts";
+import { entryIndexChunks, runJsonLines, sweepJsonChunks } from "./sweep_file.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
 /** Default MaxArraySize when the cluster's is unknown (SLURM's default is 1001). */
@@ -119,26 +119,52 @@ export function applyPointValues(
   config: ConfigMap,
   values: Readonly<Record<string, ConfigValue>>,
 ): ConfigMap {
-  let out = config;
-  for (const [key, value] of Object.entries(values)) out = setShared(out, splitKey(key), value);
-  return out;
+  // One patch tree, applied in one pass: every mapping on a patched path is copied once,
+  // everything else is shared with the input.
+  const patch: Patch = new Map();
+  for (const [key, value] of Object.entries(values)) {
+    const path = splitKeyCached(key);
+    let node = patch;
+    for (let i = 0; i < path.length - 1; i++) {
+      let next = node.get(path[i]);
+      if (!(next instanceof Map)) {
+        next = new Map();
+        node.set(path[i], next);
+      }
+      node = next;
+    }
+    node.set(path[path.length - 1], { value });
+  }
+  return applyPatch(config, patch);
 }
 
-/** Sets a value on a copy that shares every untouched subtree with the input. */
-function setShared(node: ConfigMap, path: string[], value: ConfigValue): ConfigMap {
-  const [head, ...rest] = path;
-  const copy: ConfigMap = { ...node };
-  if (rest.length === 0) {
-    const prev = copy[head];
-    if (isMap(prev) && isMap(value)) {
-      const merged = structuredClone(prev);
-      mergeInto(merged, value);
-      copy[head] = merged;
-    } else copy[head] = value;
-    return copy;
+type Patch = Map<string, Patch | { value: ConfigValue }>;
+
+const keyCache = new Map<string, string[]>();
+function splitKeyCached(key: string): string[] {
+  let p = keyCache.get(key);
+  if (!p) {
+    p = splitKey(key);
+    keyCache.set(key, p);
   }
-  const child = copy[head];
-  copy[head] = setShared(isMap(child) ? child : {}, rest, value);
+  return p;
+}
+
+function applyPatch(node: ConfigMap, patch: Patch): ConfigMap {
+  const copy: ConfigMap = { ...node };
+  for (const [k, p] of patch) {
+    if (p instanceof Map) {
+      const child = copy[k];
+      copy[k] = applyPatch(isMap(child) ? child : {}, p);
+      continue;
+    }
+    const prev = copy[k];
+    if (isMap(prev) && isMap(p.value)) {
+      const merged = structuredClone(prev);
+      mergeInto(merged, p.value);
+      copy[k] = merged;
+    } else copy[k] = p.value;
+  }
   return copy;
 }
 
@@ -325,8 +351,22 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   return { plan, platform: p.platform, warnings: [...warnings], derived, prepared: p };
 }
 
+/** Containers known to hold no `???` (shared across sweep points, so checked once). */
+const noMissing = new WeakSet<object>();
+
 /** Reports every `???` leaf left after resolution (one that came out of an interpolation). */
 function collectMissing(node: ConfigValue | undefined, path: string[], out: ConfigProblem[]) {
+  if (typeof node === "object" && node !== null) {
+    if (noMissing.has(node)) return;
+    const before = out.length;
+    collectMissingInner(node, path, out);
+    if (out.length === before) noMissing.add(node);
+    return;
+  }
+  collectMissingInner(node, path, out);
+}
+
+function collectMissingInner(node: ConfigValue | undefined, path: string[], out: ConfigProblem[]) {
   if (node === MISSING_VALUE) {
     const key = path.join(".");
     out.push({
@@ -411,10 +451,11 @@ export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanO
   }
   await inBatches([...scripts], 64, ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text));
 
-  const entries = entryIndexChunks(plan);
+  const lines = runJsonLines(plan);
+  const entries = entryIndexChunks(plan, lines);
   await fs.writeChunks(`${dir}/sweep.entries.jsonl`, entries.lines);
   await fs.writeFile(`${dir}/sweep.entries.idx`, entries.idx());
-  await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan));
+  await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan, lines));
 
   const prep = outcome.prepared;
   const resolvedBase =

@@ -10,6 +10,7 @@ import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.
 import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
 import { buildBackendProgram } from "./backends.ts";
 import { stableHash } from "./hash.ts";
+import { shellQuote } from "../render/shell.ts";
 import {
   applyLauncher,
   containerPrefix,
@@ -138,15 +139,27 @@ export function gpuCounts(r: Resources): { perNode: number; total: number } {
   return { perNode, total: perNode * nodes };
 }
 
-/** Builds the plan of one point from its resolved config. */
-export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanResult {
+const NONE: ConfigMap = {};
+
+/** What a run gets from `slurm` alone: cached per resolved `slurm` object (sweep points share it). */
+interface SlurmPart {
+  readonly resources: Resources;
+  readonly nodes: number;
+  readonly gpus: { perNode: number; total: number };
+  readonly minutes: number;
+  readonly prefix: string[];
+  readonly extraDirectives: string[];
+  readonly modules: string[];
+  readonly setup: string[];
+  readonly problems: ConfigProblem[];
+}
+const slurmParts = new WeakMap<ConfigMap, SlurmPart>();
+
+function slurmPart(slurm: ConfigMap): SlurmPart {
+  const hit = slurmParts.get(slurm);
+  if (hit) return hit;
   const problems: ConfigProblem[] = [];
-  const slurm = isMap(config.slurm) ? config.slurm : {};
-  const backend = isMap(config.backend) ? config.backend : {};
-  const container = isMap(config.container) ? config.container : undefined;
   const resources = collectResources(slurm, problems);
-  const nodes = Number(resources.nodes ?? 1) || 1;
-  const gpus = gpuCounts(resources);
   let minutes = 0;
   try {
     minutes = resources.time === undefined ? 0 : parseSlurmTime(resources.time as string | number);
@@ -156,49 +169,6 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
       message: `invalid time limit ${JSON.stringify(resources.time)}`,
     });
   }
-  const env = collectEnv(config);
-  for (const [k, v] of Object.entries(env.shell)) {
-    if (/[\r\n]/.test(v)) {
-      problems.push({
-        path: envSource(config, k),
-        message: `the shell expression of ${k} contains a line break; it is exported by one ` +
-          `line of the job script, so write it on one line`,
-      });
-    }
-  }
-  const prog = buildBackendProgram(backend);
-  problems.push(...prog.problems);
-  const warnings = [...prog.warnings];
-  const launched = applyLauncher(prog.program, backend.launcher, {
-    nodes,
-    gpusPerNode: gpus.perNode,
-  }, problems);
-  // A multi-node rendezvous needs the first node's address; nothing else in a job sets it.
-  if (
-    launched.some((t) => t.includes(envRef("MASTER_ADDR"))) &&
-    !("MASTER_ADDR" in env.plain) && !("MASTER_ADDR" in env.shell)
-  ) {
-    env.shell.MASTER_ADDR = MASTER_ADDR_EXPRESSION;
-  }
-  const prefix = slurmLauncherPrefix(slurm, problems);
-  const launcherType = launcherSettings(backend.launcher).type;
-  if (nodes > 1 && (launcherType === "torchrun" || launcherType === "accelerate")) {
-    if (prefix[0] !== "srun") {
-      warnings.push(
-        `slurm.launcher_cmd: the job has ${nodes} nodes but the command starts once, on the ` +
-          `first node; set slurm.launcher_cmd: srun (with slurm.srun.ntasks_per_node: 1 for ` +
-          `torchrun and accelerate) to start it on every node`,
-      );
-    }
-  }
-  const envNames = [...Object.keys(env.plain), ...Object.keys(env.shell)];
-  const argv = [
-    ...prefix,
-    ...containerPrefix(container, envNames, problems, slurm.launcher_env_passthrough === true),
-    ...launched,
-  ];
-  const runDir = `${input.sweepDir}/runs/${input.name}`;
-  const workdir = typeof backend.workdir === "string" && backend.workdir ? backend.workdir : runDir;
   const extraDirectives = Array.isArray(slurm.sbatch_extra_directives)
     ? slurm.sbatch_extra_directives.map(String)
     : [];
@@ -210,15 +180,151 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
       });
     }
   });
-  const script: ScriptSettings = {
+  const part: SlurmPart = {
     resources,
+    nodes: Number(resources.nodes ?? 1) || 1,
+    gpus: gpuCounts(resources),
+    minutes,
+    prefix: slurmLauncherPrefix(slurm, problems),
     extraDirectives,
     modules: Array.isArray(slurm.modules) ? slurm.modules.map(String) : [],
     setup: Array.isArray(slurm.setup) ? slurm.setup.map(String) : [],
+    problems,
+  };
+  slurmParts.set(slurm, part);
+  return part;
+}
+
+/** A run's environment: plain values, shell expressions, and problems with them. */
+interface EnvPart {
+  readonly plain: Record<string, string>;
+  readonly shell: Record<string, string>;
+  readonly problems: ConfigProblem[];
+}
+
+/** The environment, cached per (slurm, backend.env, container) objects. */
+const envParts = new WeakMap<ConfigMap, WeakMap<ConfigMap, WeakMap<ConfigMap, EnvPart>>>();
+
+function envPart(
+  config: ConfigMap,
+  slurm: ConfigMap,
+  backendEnv: ConfigMap,
+  container: ConfigMap,
+): EnvPart {
+  let a = envParts.get(slurm);
+  if (!a) envParts.set(slurm, a = new WeakMap());
+  let b = a.get(backendEnv);
+  if (!b) a.set(backendEnv, b = new WeakMap());
+  let env = b.get(container);
+  if (!env) {
+    const { plain, shell } = collectEnv(config);
+    const problems: ConfigProblem[] = [];
+    for (const [k, v] of Object.entries(shell)) {
+      if (/[\r\n]/.test(v)) {
+        problems.push({
+          path: envSource(config, k),
+          message: `the shell expression of ${k} contains a line break; it is exported by one ` +
+            `line of the job script, so write it on one line`,
+        });
+      }
+    }
+    b.set(container, env = { plain, shell, problems });
+  }
+  return env;
+}
+
+const MASTER_ADDR_REF = envRef("MASTER_ADDR");
+const PER_NODE_REF = /\$\{env:SLURM_(NODEID|PROCID|LOCALID)\}/;
+
+/** A word for `bash -c`: literal parts single-quoted, `${env:X}` as "${X}". */
+export function shellWordWithEnv(word: string): string {
+  const parts = word.split(/(\$\{env:[A-Za-z_][A-Za-z0-9_]*\})/);
+  return parts
+    .filter((p) => p !== "")
+    .map((p) => {
+      const m = p.match(/^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/);
+      return m ? `"\${${m[1]}}"` : shellQuote(p);
+    })
+    .join("") || "''";
+}
+const withMaster = new WeakMap<EnvPart, EnvPart>();
+
+/** The same environment plus the first node's address (cached, so runs keep sharing it). */
+function withMasterAddr(env: EnvPart): EnvPart {
+  let out = withMaster.get(env);
+  if (!out) {
+    out = { ...env, shell: { ...env.shell, MASTER_ADDR: MASTER_ADDR_EXPRESSION } };
+    withMaster.set(env, out);
+  }
+  return out;
+}
+
+/** Hash of what a run's environment and script settings add to its fingerprint (cached). */
+const settingsHashes = new WeakMap<EnvPart, WeakMap<SlurmPart, string>>();
+
+function settingsHash(env: EnvPart, sp: SlurmPart, script: ScriptSettings): string {
+  let m = settingsHashes.get(env);
+  if (!m) settingsHashes.set(env, m = new WeakMap());
+  let h = m.get(sp);
+  if (h === undefined) m.set(sp, h = stableHash(JSON.stringify({ env: env.plain, script })));
+  return h;
+}
+
+/** Builds the plan of one point from its resolved config. */
+export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanResult {
+  const slurm = isMap(config.slurm) ? config.slurm : NONE;
+  const backend = isMap(config.backend) ? config.backend : NONE;
+  const container = isMap(config.container) ? config.container : undefined;
+  const sp = slurmPart(slurm);
+  const problems: ConfigProblem[] = [...sp.problems];
+  const { resources, nodes, gpus, minutes } = sp;
+  const cached = envPart(config, slurm, isMap(backend.env) ? backend.env : NONE, container ?? NONE);
+  problems.push(...cached.problems);
+  let env = cached;
+  const prog = buildBackendProgram(backend);
+  problems.push(...prog.problems);
+  const warnings = [...prog.warnings];
+  const launched = applyLauncher(prog.program, backend.launcher, {
+    nodes,
+    gpusPerNode: gpus.perNode,
+  }, problems);
+  // A multi-node rendezvous needs the first node's address; nothing else in a job sets it.
+  if (
+    !("MASTER_ADDR" in env.plain) && !("MASTER_ADDR" in env.shell) &&
+    launched.some((t) => t.includes(MASTER_ADDR_REF))
+  ) {
+    env = withMasterAddr(cached);
+  }
+  const prefix = sp.prefix;
+  const launcherType = launcherSettings(backend.launcher).type;
+  if (nodes > 1 && (launcherType === "torchrun" || launcherType === "accelerate")) {
+    if (prefix[0] !== "srun") {
+      warnings.push(
+        `slurm.launcher_cmd: the job has ${nodes} nodes but the command starts once, on the ` +
+          `first node; set slurm.launcher_cmd: srun (with slurm.srun.ntasks_per_node: 1 for ` +
+          `torchrun and accelerate) to start it on every node`,
+      );
+    }
+  }
+  const envNames = [...Object.keys(env.plain), ...Object.keys(env.shell)];
+  // Per-node values (`${env:SLURM_NODEID}` for accelerate's machine rank) must be read on each
+  // node: under srun the command goes through `bash -c` there instead of run-entry's expansion.
+  const perNode = prefix[0] === "srun" && launched.some((t) => PER_NODE_REF.test(t));
+  const argv = [
+    ...prefix,
+    ...containerPrefix(container, envNames, problems, slurm.launcher_env_passthrough === true),
+    ...(perNode ? ["bash", "-c", `exec ${launched.map(shellWordWithEnv).join(" ")}`] : launched),
+  ];
+  const runDir = `${input.sweepDir}/runs/${input.name}`;
+  const workdir = typeof backend.workdir === "string" && backend.workdir ? backend.workdir : runDir;
+  const script: ScriptSettings = {
+    resources,
+    extraDirectives: sp.extraDirectives,
+    modules: sp.modules,
+    setup: sp.setup,
     shellEnv: env.shell,
   };
   if (problems.length) return { problems, warnings, derived: prog.derived };
-  const body = { argv, env: env.plain, workdir, script };
   const plan: RunPlan = {
     index: input.index,
     name: input.name,
@@ -234,8 +340,10 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
     minutes,
     group: "",
     backend: typeof backend.name === "string" ? backend.name : "command",
-    // Key order is fixed by construction (argv order, config order), so plain JSON is stable.
-    fingerprint: stableHash(JSON.stringify(body)),
+    // The part shared by runs with the same environment and script settings is hashed once.
+    fingerprint: stableHash(
+      `${settingsHash(env, sp, script)}\u0000${workdir}\u0000${argv.join("\u0000")}`,
+    ),
   };
   return { plan, problems, warnings, derived: prog.derived };
 }

@@ -10,20 +10,19 @@ import type { RunPlan, SweepPlan } from "./types.ts";
 /** The current `sweep.json` version. */
 export const SWEEP_FORMAT_VERSION = 1;
 
-/** What a job needs to run its entry (one line of `sweep.entries.jsonl`). */
-export interface RunEntry {
-  readonly index: number;
-  readonly name: string;
+/**
+ * What a job needs to run its entry (one line of `sweep.entries.jsonl`): the run as it is in
+ * `sweep.json` (without its script settings) plus where its sweep is.
+ */
+export type RunEntry = Omit<RunPlan, "script"> & {
   readonly sweep_id: string;
   readonly sweep_dir: string;
-  readonly run_dir: string;
-  readonly log_path: string;
-  readonly group: string;
   readonly kind: "array" | "single";
-  readonly argv: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly workdir: string;
-  readonly fingerprint: string;
+};
+
+/** Each run serialised once (without script settings), shared by sweep.json and the entries. */
+export function runJsonLines(plan: SweepPlan): string[] {
+  return plan.runs.map((r) => JSON.stringify({ ...r, script: undefined }));
 }
 
 /** Renders `sweep.json`: deterministic for the same plan (re-planning is idempotent). */
@@ -32,7 +31,7 @@ export function renderSweepJson(plan: SweepPlan): string {
 }
 
 /** `sweep.json` in pieces (one per run), for writing large sweeps without one big string. */
-export function* sweepJsonChunks(plan: SweepPlan): Generator<string> {
+export function* sweepJsonChunks(plan: SweepPlan, lines = runJsonLines(plan)): Generator<string> {
   const head = JSON.stringify(
     { format: plan.format, version: plan.version, sweep: plan.sweep },
     null,
@@ -43,7 +42,7 @@ export function* sweepJsonChunks(plan: SweepPlan): Generator<string> {
   yield `\n  ],\n  "runs": [\n`;
   // A run's script settings are those of its group (listed above), so they are not repeated.
   for (let i = 0; i < plan.runs.length; i++) {
-    yield `${i ? ",\n" : ""}    ${JSON.stringify({ ...plan.runs[i], script: undefined })}`;
+    yield `${i ? ",\n" : ""}    ${lines[i]}`;
   }
   yield "\n  ]\n}\n";
 }
@@ -78,31 +77,6 @@ export function parseSweepJson(text: string, file: string): SweepPlan {
   };
 }
 
-/** The entry of one run. */
-const groupKinds = new WeakMap<SweepPlan, Map<string, "array" | "single">>();
-
-export function runEntry(plan: SweepPlan, run: RunPlan): RunEntry {
-  let kinds = groupKinds.get(plan);
-  if (!kinds) {
-    kinds = new Map(plan.groups.map((g) => [g.id, g.kind]));
-    groupKinds.set(plan, kinds);
-  }
-  return {
-    index: run.index,
-    name: run.name,
-    sweep_id: plan.sweep.id,
-    sweep_dir: plan.sweep.dir,
-    run_dir: run.runDir,
-    log_path: run.logPath,
-    group: run.group,
-    kind: kinds.get(run.group) ?? "single",
-    argv: run.argv,
-    env: run.env,
-    workdir: run.workdir,
-    fingerprint: run.fingerprint,
-  };
-}
-
 /**
  * Renders the entry index: one JSON line per sweep index, and a table of 8-byte little-endian
  * byte offsets (entry N spans offset[N]..offset[N+1]). Indices without a run get an empty line.
@@ -125,10 +99,16 @@ export function renderEntryIndex(plan: SweepPlan): { jsonl: Uint8Array; idx: Uin
  */
 export function entryIndexChunks(
   plan: SweepPlan,
+  runLines = runJsonLines(plan),
 ): { lines: Iterable<Uint8Array>; idx: () => Uint8Array } {
   const enc = new TextEncoder();
   const max = plan.runs.reduce((m, r) => Math.max(m, r.index), -1);
-  const byIndex = new Map(plan.runs.map((r) => [r.index, r]));
+  const byIndex = new Map(plan.runs.map((r, i) => [r.index, i]));
+  const kinds = new Map(plan.groups.map((g) => [g.id, g.kind]));
+  const head = (kind: string) =>
+    `{"sweep_id":${JSON.stringify(plan.sweep.id)},"sweep_dir":${
+      JSON.stringify(plan.sweep.dir)
+    },"kind":"${kind}",`;
   const idx = new Uint8Array((max + 2) * 8);
   const view = new DataView(idx.buffer);
   let total = 0;
@@ -136,8 +116,11 @@ export function entryIndexChunks(
   function* lines() {
     for (let i = 0; i <= max; i++) {
       view.setBigUint64(i * 8, BigInt(total), true);
-      const run = byIndex.get(i);
-      const line = enc.encode(`${run ? JSON.stringify(runEntry(plan, run)) : ""}\n`);
+      const k = byIndex.get(i);
+      const text = k === undefined
+        ? ""
+        : `${head(kinds.get(plan.runs[k].group) ?? "single")}${runLines[k].slice(1)}`;
+      const line = enc.encode(`${text}\n`);
       total += line.length;
       yield line;
     }

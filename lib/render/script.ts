@@ -91,7 +91,7 @@ export function renderSingleScript(plan: SweepPlan, run: RunPlan, group: JobGrou
   const directives = [
     `#SBATCH --job-name=${directiveValue(String(group.script.resources.job_name ?? run.name))}`,
     `#SBATCH --output=${directiveValue(`${run.runDir}/logs/%j.log`)}`,
-    "#SBATCH --open-mode=append",
+    ...openMode(group),
     `#SBATCH --comment=${directiveValue(commentTag(plan.sweep.id, run.name))}`,
     ...renderResourceDirectives(withoutJobName(group.script.resources)),
     ...extraDirectives(group),
@@ -114,7 +114,7 @@ export function renderArrayScript(plan: SweepPlan, group: JobGroup, chunk: Array
   const directives = [
     `#SBATCH --job-name=${directiveValue(name)}`,
     `#SBATCH --output=${directiveValue(`${plan.sweep.dir}/logs/${group.id}/%A_%a.log`)}`,
-    "#SBATCH --open-mode=append",
+    ...openMode(group),
     `#SBATCH --comment=${directiveValue(commentTag(plan.sweep.id, group.id))}`,
     `#SBATCH --array=${directiveValue(chunk.array)}`,
     ...renderResourceDirectives(withoutJobName(group.script.resources)),
@@ -131,6 +131,11 @@ export function renderArrayScript(plan: SweepPlan, group: JobGroup, chunk: Array
     autoexp: shellJoin(plan.sweep.autoexp),
     sweep_file: shellQuote(`${plan.sweep.dir}/sweep.json`),
   });
+}
+
+/** Append by default, so a requeued attempt (same job id) does not truncate its log. */
+function openMode(group: JobGroup): string[] {
+  return group.script.resources.open_mode === undefined ? ["#SBATCH --open-mode=append"] : [];
 }
 
 function withoutJobName(r: Resources): Resources {

@@ -88,10 +88,16 @@ for (const a of MEGATRON_ARGS) {
  * // { arg: <add_bias_linear>, switchFlag: "--disable-bias-linear" }
  */
 export function resolveMegatronKey(key: string): ResolvedKey | undefined {
+  const hit = RESOLVED.get(key);
+  if (hit !== undefined) return hit ?? undefined;
   const arg = BY_DEST.get(key);
-  if (arg) return { arg };
   const k = flagKey(key);
-  const byDest = BY_DEST.get(k);
-  if (byDest) return { arg: byDest };
-  return BY_FLAG_KEY.get(k);
+  const byDest = arg ? undefined : BY_DEST.get(k);
+  const out = arg ? { arg } : byDest ? { arg: byDest } : BY_FLAG_KEY.get(k);
+  if (RESOLVED.size > 10_000) RESOLVED.clear();
+  RESOLVED.set(key, out ?? null);
+  return out;
 }
+
+/** Keys seen before (sweeps resolve the same keys for every point). */
+const RESOLVED = new Map<string, ResolvedKey | null>();
