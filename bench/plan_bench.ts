@@ -17,6 +17,7 @@ const host: Host = {
   cwd: () => out,
   now: () => new Date(0),
   color: false,
+  pid: 4242,
   selfCommand: () => ["/opt/autoexp/bin/autoexp"],
 };
 const deps = { fs: new DenoFileSystem(), host };

@@ -22,6 +22,18 @@ export interface FileSystem {
    * whole content in memory; strings are written as UTF-8.
    */
   writeChunks(path: string, chunks: Iterable<string | Uint8Array>): Promise<void>;
+  /**
+   * Appends one line to a file (created if missing) and, with `sync`, waits until it is on
+   * disk (fsync): the journal's durability point.
+   */
+  appendLine(path: string, line: string, sync?: boolean): Promise<void>;
+  /**
+   * Creates a file only if it does not exist yet (O_EXCL); false when it already exists.
+   * Used for locks.
+   */
+  createExclusive(path: string, text: string): Promise<boolean>;
+  /** Modification time (ms since epoch) and size, or null when missing. */
+  stat(path: string): Promise<{ mtimeMs: number; size: number; isSymlink: boolean } | null>;
   /** Writes bytes atomically (temporary file, then rename). */
   writeFile(path: string, data: Uint8Array): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
@@ -60,6 +72,45 @@ export class DenoFileSystem implements FileSystem {
 
   readFile(path: string): Promise<Uint8Array> {
     return Deno.readFile(path);
+  }
+
+  async appendLine(path: string, line: string, sync = false): Promise<void> {
+    const file = await Deno.open(path, { append: true, create: true });
+    try {
+      const data = new TextEncoder().encode(line.endsWith("\n") ? line : `${line}\n`);
+      for (let w = 0; w < data.length;) w += await file.write(data.subarray(w));
+      if (sync) await file.sync();
+    } finally {
+      file.close();
+    }
+  }
+
+  async createExclusive(path: string, text: string): Promise<boolean> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, createNew: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
+      throw e;
+    }
+    try {
+      await file.write(new TextEncoder().encode(text));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    return true;
+  }
+
+  async stat(path: string): Promise<{ mtimeMs: number; size: number; isSymlink: boolean } | null> {
+    try {
+      const l = await Deno.lstat(path);
+      const s = l.isSymlink ? await Deno.stat(path) : l;
+      return { mtimeMs: s.mtime?.getTime() ?? 0, size: s.size, isSymlink: l.isSymlink };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
   }
 
   async writeChunks(path: string, chunks: Iterable<string | Uint8Array>): Promise<void> {

@@ -19,6 +19,8 @@ export interface Host {
    * `deno run -A <main module>` when running from a checkout or the bundle.
    */
   selfCommand(): string[];
+  /** This process's id. */
+  readonly pid: number;
 }
 
 /** The real host. */
@@ -36,6 +38,7 @@ export function denoHost(): Host {
     cwd: () => Deno.cwd(),
     now: () => new Date(),
     color: !("NO_COLOR" in env) && Deno.stdout.isTerminal(),
+    pid: Deno.pid,
     selfCommand: () => {
       const exe = Deno.execPath();
       if (!/(^|\/)deno(\.exe)?$/.test(exe)) return [exe];

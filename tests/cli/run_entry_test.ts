@@ -27,6 +27,7 @@ function host(dir: string): Host {
     cwd: () => dir,
     now: () => new Date("2026-01-02T03:04:05Z"),
     color: false,
+    pid: 4242,
     selfCommand: () => [Deno.execPath(), "run", "-A", `${ROOT}/main.ts`],
   };
 }

@@ -29,6 +29,7 @@ function fakeHost(env: Record<string, string> = {}, self = ["/usr/local/bin/auto
     cwd: () => "/home/me",
     now: () => new Date("2026-01-01T00:00:00Z"),
     color: false,
+    pid: 4242,
     selfCommand: () => self,
   };
 }

@@ -30,6 +30,7 @@ function fakeHost(env: Record<string, string> = {}, cwd = "/home/test"): Host {
     cwd: () => cwd,
     now: () => new Date("2026-01-01T00:00:00Z"),
     color: false,
+    pid: 4242,
     selfCommand: () => [AUTOEXP],
   };
 }

@@ -1,0 +1,187 @@
+/**
+ * The sweep's state as a pure fold over its journal: runs, their attempts (each a SLURM job or
+ * array task), and submission intents. `applyEvent` is the only way state changes, so the
+ * journal alone reproduces it after any crash.
+ *
+ * @module
+ */
+import type { JobState } from "../scheduler/types.ts";
+
+/** A run's attempt: one submission of it. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  /** The intent that submitted it. */
+  readonly intent: number;
+  readonly fingerprint: string;
+  readonly submittedAt: string;
+  /** The id to query: `123` or, for an array task, `123_4`. Unset while submitting. */
+  jobId?: string;
+  arrayJobId?: string;
+  taskId?: number;
+  /** `submitting` until the scheduler answered; then the last observed state. */
+  state: JobState | "submitting" | "submit_failed";
+  rawState?: string;
+  reason?: string;
+  exitCode?: number;
+  endedAt?: string;
+  /** Why this attempt was made (`initial`, `restart after timeout`, ...). */
+  readonly why: string;
+}
+
+/** A run and its attempts, oldest first. */
+export interface RunRecord {
+  readonly name: string;
+  readonly index: number;
+  attempts: AttemptRecord[];
+}
+
+/** One sbatch call, recorded before it is made. */
+export interface IntentRecord {
+  readonly seq: number;
+  /** Group or run id the script belongs to. */
+  readonly key: string;
+  readonly comment: string;
+  readonly array?: string;
+  /** Array offset: task id + offset = sweep index. */
+  readonly offset?: number;
+  readonly runs: readonly string[];
+  status: "open" | "submitted" | "failed" | "abandoned";
+  jobId?: string;
+}
+
+/** Everything the store knows. */
+export interface StoreState {
+  readonly version: 1;
+  /** Sequence number of the last applied event. */
+  seq: number;
+  runs: Record<string, RunRecord>;
+  intents: Record<string, IntentRecord>;
+}
+
+/** Journal events. `seq` and `at` are set by the store when appending. */
+export type StoreEvent =
+  | {
+    type: "submit_intent";
+    seq: number;
+    at: string;
+    key: string;
+    comment: string;
+    array?: string;
+    offset?: number;
+    runs: { name: string; index: number; attempt: number; fingerprint: string; why: string }[];
+  }
+  | { type: "submitted"; seq: number; at: string; intent: number; jobId: string; found?: "tag" }
+  | { type: "submit_failed"; seq: number; at: string; intent: number; error: string }
+  | { type: "abandoned"; seq: number; at: string; intent: number; why: string }
+  | {
+    type: "observed";
+    seq: number;
+    at: string;
+    run: string;
+    attempt: number;
+    state: JobState;
+    rawState: string;
+    reason: string;
+    exitCode?: number;
+  };
+
+/** An event before the store numbered and timed it. */
+export type NewEvent = StoreEvent extends infer E
+  ? E extends StoreEvent ? Omit<E, "seq" | "at"> : never
+  : never;
+
+/** The empty state. */
+export function emptyState(): StoreState {
+  return { version: 1, seq: 0, runs: {}, intents: {} };
+}
+
+const FINAL: ReadonlySet<string> = new Set([
+  "completed",
+  "failed",
+  "timeout",
+  "out_of_memory",
+  "node_fail",
+  "preempted",
+  "cancelled",
+]);
+
+/** Applies one event (in place) and returns the state. Events with old seq are ignored. */
+export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
+  if (ev.seq <= state.seq) return state;
+  state.seq = ev.seq;
+  switch (ev.type) {
+    case "submit_intent": {
+      state.intents[String(ev.seq)] = {
+        seq: ev.seq,
+        key: ev.key,
+        comment: ev.comment,
+        array: ev.array,
+        offset: ev.offset,
+        runs: ev.runs.map((r) => r.name),
+        status: "open",
+      };
+      for (const r of ev.runs) {
+        const run = state.runs[r.name] ??= { name: r.name, index: r.index, attempts: [] };
+        run.attempts.push({
+          attempt: r.attempt,
+          intent: ev.seq,
+          fingerprint: r.fingerprint,
+          submittedAt: ev.at,
+          state: "submitting",
+          why: r.why,
+        });
+      }
+      break;
+    }
+    case "submitted": {
+      const intent = state.intents[String(ev.intent)];
+      if (!intent) break;
+      intent.status = "submitted";
+      intent.jobId = ev.jobId;
+      for (const name of intent.runs) {
+        const a = state.runs[name]?.attempts.find((x) => x.intent === ev.intent);
+        if (!a) continue;
+        if (intent.array !== undefined) {
+          const taskId = state.runs[name].index - (intent.offset ?? 0);
+          a.arrayJobId = ev.jobId;
+          a.taskId = taskId;
+          a.jobId = `${ev.jobId}_${taskId}`;
+        } else a.jobId = ev.jobId;
+        a.state = "pending";
+      }
+      break;
+    }
+    case "submit_failed":
+    case "abandoned": {
+      const intent = state.intents[String(ev.intent)];
+      if (!intent) break;
+      intent.status = ev.type === "submit_failed" ? "failed" : "abandoned";
+      for (const name of intent.runs) {
+        const a = state.runs[name]?.attempts.find((x) => x.intent === ev.intent);
+        if (a) a.state = "submit_failed";
+      }
+      break;
+    }
+    case "observed": {
+      const a = state.runs[ev.run]?.attempts.find((x) => x.attempt === ev.attempt);
+      if (!a) break;
+      a.state = ev.state;
+      a.rawState = ev.rawState;
+      a.reason = ev.reason;
+      if (ev.exitCode !== undefined) a.exitCode = ev.exitCode;
+      if (FINAL.has(ev.state)) a.endedAt ??= ev.at;
+      break;
+    }
+  }
+  return state;
+}
+
+/** The latest attempt of a run, if any. */
+export function latestAttempt(run: RunRecord | undefined): AttemptRecord | undefined {
+  return run?.attempts[run.attempts.length - 1];
+}
+
+/** True for states after which an attempt will not run again by itself. */
+export function isFinalAttemptState(s: AttemptRecord["state"]): boolean {
+  return FINAL.has(s) || s === "submit_failed";
+}

@@ -1,0 +1,346 @@
+/**
+ * The submit use case: reconcile the sweep's store with the scheduler (finding jobs submitted
+ * just before a crash by their comment tag), decide which runs need a new attempt (never
+ * submitted, or ended without completing), refuse runs whose config changed unless asked, and
+ * submit one sbatch call per array chunk or single job, recording each call in the journal
+ * before and after it is made.
+ *
+ * @module
+ */
+import { SchedulerError, UsageError } from "../errors.ts";
+import { arraySpec } from "../plan/groups.ts";
+import type { RunPlan, SweepPlan } from "../plan/types.ts";
+import { commentTag } from "../render/script.ts";
+import type { FileSystem } from "../runtime/mod.ts";
+import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
+import { isFinalAttemptState, latestAttempt } from "../store/state.ts";
+import type { SweepStore } from "../store/store.ts";
+import { markerOf, readMarkers } from "./markers.ts";
+
+/** Options of {@link submitSweep}. */
+export interface SubmitOptions {
+  /** Print the sbatch calls instead of making them; nothing is recorded. */
+  readonly dryRun?: boolean;
+  /** Submit a new attempt for runs whose config changed since their last attempt. */
+  readonly newAttempt?: boolean;
+  /** Progress lines for the user. */
+  readonly say?: (line: string) => void;
+}
+
+/** One planned sbatch call. */
+export interface PlannedCall {
+  readonly key: string;
+  readonly request: SubmitRequest;
+  readonly runs: readonly RunPlan[];
+  readonly offset?: number;
+}
+
+/** What submit did. */
+export interface SubmitReport {
+  readonly calls: readonly PlannedCall[];
+  readonly submitted: readonly { key: string; jobId: string; runs: number }[];
+  readonly skipped: readonly { run: string; why: string }[];
+}
+
+const ACTIVE = new Set(["submitting", "pending", "running", "requeued", "suspended", "unknown"]);
+
+/** The comment prefix of every job of a sweep. */
+export function sweepTag(plan: SweepPlan): string {
+  return `autoexp:${plan.sweep.id}:`;
+}
+
+/**
+ * Brings the store up to date with the scheduler: open intents are matched to jobs by their
+ * comment (or abandoned when no job carries it and no run started), and every attempt that is
+ * not final gets its current state (from the queue, accounting, or the job's own markers).
+ */
+export async function reconcile(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  fs: FileSystem,
+  say: (line: string) => void = () => {},
+): Promise<void> {
+  const state = store.state;
+  const open = Object.values(state.intents).filter((i) => i.status === "open");
+  const active = Object.values(state.runs).flatMap((r) =>
+    r.attempts.filter((a) => ACTIVE.has(a.state) && a.jobId).map((a) => ({ run: r, a }))
+  );
+  if (!open.length && !active.length) return;
+  const ids = [...new Set(active.map(({ a }) => a.arrayJobId ?? a.jobId!))];
+  const result = await scheduler.query({
+    ids,
+    commentPrefix: open.length ? sweepTag(plan) : undefined,
+  });
+  for (const intent of open) {
+    const job = result.jobs.find((j) => j.comment === intent.comment);
+    if (job) {
+      await store.append({
+        type: "submitted",
+        intent: intent.seq,
+        jobId: job.arrayJobId ?? job.jobId,
+        found: "tag",
+      });
+      say(`found job ${job.arrayJobId ?? job.jobId} of an interrupted submission (${intent.key})`);
+    } else {
+      await store.append({
+        type: "abandoned",
+        intent: intent.seq,
+        why: "no job carries its comment tag: the sbatch call did not happen or failed",
+      });
+    }
+  }
+  const byRun = new Map(plan.runs.map((r) => [r.name, r]));
+  const again = Object.values(store.state.runs).flatMap((r) =>
+    r.attempts.filter((a) => ACTIVE.has(a.state) && a.jobId).map((a) => ({ run: r, a }))
+  );
+  for (const { run, a } of again) {
+    const obs = findObservation(result.jobs, a.jobId!, a.arrayJobId, a.taskId);
+    if (obs) {
+      if (obs.state !== a.state || obs.rawState !== a.rawState) {
+        await store.append({
+          type: "observed",
+          run: run.name,
+          attempt: a.attempt,
+          state: obs.state,
+          rawState: obs.rawState,
+          reason: obs.reason,
+          exitCode: obs.exitCode,
+        });
+      }
+      continue;
+    }
+    // Not in the queue or accounting (squeue forgets after MinJobAge): the job's markers.
+    const planRun = byRun.get(run.name);
+    if (!planRun) continue;
+    const m = markerOf(await readMarkers(fs, planRun.runDir), a.jobId!);
+    if (m && m.state !== "running") {
+      await store.append({
+        type: "observed",
+        run: run.name,
+        attempt: a.attempt,
+        state: m.state === "completed" ? "completed" : "failed",
+        rawState: `marker: ${m.state}`,
+        reason: "from the job's own marker",
+        exitCode: m.exit_code,
+      });
+    }
+  }
+}
+
+/** Finds the observation of a job or array task in a query result. */
+export function findObservation(
+  jobs: readonly JobObservation[],
+  jobId: string,
+  arrayJobId?: string,
+  taskId?: number,
+): JobObservation | undefined {
+  if (arrayJobId !== undefined && taskId !== undefined) {
+    const task = jobs.find((j) => j.arrayJobId === arrayJobId && j.arrayTaskId === taskId);
+    if (task) return task;
+    const pending = jobs.find((j) =>
+      j.arrayJobId === arrayJobId && j.pendingTasks?.includes(taskId)
+    );
+    if (pending) {
+      return {
+        ...pending,
+        id: `${arrayJobId}_${taskId}`,
+        arrayTaskId: taskId,
+        pendingTasks: undefined,
+      };
+    }
+    return undefined;
+  }
+  return jobs.find((j) => j.jobId === jobId || j.id === jobId);
+}
+
+/** A run whose config changed since its last attempt, with what changed. */
+export interface ChangedRun {
+  readonly run: string;
+  readonly diff: string[];
+}
+
+/** Decides which runs get a new attempt; throws a UsageError listing changed runs. */
+export function decideRuns(
+  plan: SweepPlan,
+  store: SweepStore,
+  opts: SubmitOptions,
+): {
+  submit: { run: RunPlan; attempt: number; why: string }[];
+  skipped: { run: string; why: string }[];
+} {
+  const submit: { run: RunPlan; attempt: number; why: string }[] = [];
+  const skipped: { run: string; why: string }[] = [];
+  const changed: ChangedRun[] = [];
+  for (const run of plan.runs) {
+    const rec = store.state.runs[run.name];
+    const last = latestAttempt(rec);
+    if (!last) {
+      submit.push({ run, attempt: 1, why: "initial" });
+      continue;
+    }
+    const differs = last.fingerprint !== run.fingerprint;
+    if (ACTIVE.has(last.state)) {
+      if (differs && !opts.newAttempt) {
+        changed.push({ run: run.name, diff: [`attempt ${last.attempt} is ${last.state}`] });
+      }
+      skipped.push({
+        run: run.name,
+        why: `attempt ${last.attempt} is ${last.state} (job ${last.jobId ?? "?"})`,
+      });
+      continue;
+    }
+    if (differs && !opts.newAttempt) {
+      changed.push({
+        run: run.name,
+        diff: [
+          `planned fingerprint ${run.fingerprint}, attempt ${last.attempt} ran ${last.fingerprint}`,
+        ],
+      });
+      continue;
+    }
+    if (last.state === "completed" && !differs) {
+      skipped.push({ run: run.name, why: `completed (attempt ${last.attempt})` });
+      continue;
+    }
+    if (isFinalAttemptState(last.state) || differs) {
+      submit.push({
+        run,
+        attempt: (rec?.attempts.length ?? 0) + 1,
+        why: differs ? "config changed (--new-attempt)" : `resubmit after ${last.state}`,
+      });
+    }
+  }
+  if (changed.length) {
+    const shown = changed.slice(0, 10).map((c) => `  ${c.run}: ${c.diff.join("; ")}`).join("\n");
+    throw new UsageError(
+      `the config of ${changed.length} run${changed.length === 1 ? "" : "s"} changed since ${
+        changed.length === 1 ? "its" : "their"
+      } last attempt:\n${shown}${
+        changed.length > 10 ? `\n  ... and ${changed.length - 10} more` : ""
+      }\n` +
+        "Compare with the previous plan (sweep.json, provenance/); to start a new attempt with the new " +
+        "config, run submit again with --new-attempt (active runs are never replaced).",
+    );
+  }
+  return { submit, skipped };
+}
+
+/** Builds the sbatch calls for the runs to submit: one per array chunk or single job. */
+export function planCalls(
+  plan: SweepPlan,
+  chosen: readonly { run: RunPlan; attempt: number; why: string }[],
+  seq: () => number,
+): PlannedCall[] {
+  const wanted = new Set(chosen.map((c) => c.run.index));
+  const byIndex = new Map(plan.runs.map((r) => [r.index, r]));
+  const calls: PlannedCall[] = [];
+  for (const g of plan.groups) {
+    for (const chunk of g.chunks) {
+      const indices = chunk.indices.filter((i) => wanted.has(i));
+      if (!indices.length) continue;
+      const runs = indices.map((i) => byIndex.get(i)!);
+      const key = g.kind === "array" ? g.id : runs[0].name;
+      const request: SubmitRequest = {
+        script: `${plan.sweep.dir}/${chunk.script}`,
+        cwd: plan.sweep.dir,
+        jobName: g.kind === "array"
+          ? String(g.script.resources.job_name ?? `${plan.sweep.name}.${g.id}`)
+          : String(g.script.resources.job_name ?? runs[0].name),
+        comment: commentTag(plan.sweep.id, key, seq()),
+        array: g.kind === "array"
+          ? arraySpec(indices, chunk.offset, plan.sweep.throttle)
+          : undefined,
+      };
+      calls.push({ key, request, runs, offset: g.kind === "array" ? chunk.offset : undefined });
+    }
+  }
+  return calls;
+}
+
+/** The sbatch command a call makes (for --dry-run and logs). */
+export function sbatchArgv(req: SubmitRequest): string[] {
+  return [
+    "sbatch",
+    "--parsable",
+    `--job-name=${req.jobName}`,
+    `--comment=${req.comment}`,
+    ...(req.array ? [`--array=${req.array}`] : []),
+    ...(req.dependency ? [`--dependency=${req.dependency}`] : []),
+    ...(req.time ? [`--time=${req.time}`] : []),
+    ...(req.extraArgs ?? []),
+    req.script,
+  ];
+}
+
+/**
+ * Submits what is not pending, running or done. Every call is journaled before it is made
+ * (an intent with its comment tag) and after (the job id, or the failure).
+ *
+ * @throws {SchedulerError} from the first call that fails for good; earlier calls stay
+ * submitted and recorded, the failed one is recorded as not submitted.
+ */
+export async function submitSweep(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  opts: SubmitOptions = {},
+): Promise<SubmitReport> {
+  const say = opts.say ?? (() => {});
+  const { submit, skipped } = decideRuns(plan, store, opts);
+  let next = store.state.seq + 1;
+  const calls = planCalls(plan, submit, () => next);
+  const byName = new Map(submit.map((s) => [s.run.name, s]));
+  const submitted: { key: string; jobId: string; runs: number }[] = [];
+  if (opts.dryRun) {
+    for (const c of calls) say(sbatchArgv(c.request).join(" "));
+    return { calls, submitted, skipped };
+  }
+  for (const call of calls) {
+    // Each intent gets its own sequence number, and so its own comment tag.
+    next = store.state.seq + 1;
+    const request = { ...call.request, comment: commentTag(plan.sweep.id, call.key, next) };
+    const intent = await store.append({
+      type: "submit_intent",
+      key: call.key,
+      comment: request.comment,
+      array: request.array,
+      offset: call.offset,
+      runs: call.runs.map((r) => {
+        const s = byName.get(r.name)!;
+        return {
+          name: r.name,
+          index: r.index,
+          attempt: s.attempt,
+          fingerprint: r.fingerprint,
+          why: s.why,
+        };
+      }),
+    });
+    try {
+      const res = await scheduler.submit(request);
+      await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
+      submitted.push({ key: call.key, jobId: res.jobId, runs: call.runs.length });
+      say(
+        `submitted ${
+          call.runs.length === 1
+            ? `run ${call.runs[0].name}`
+            : `${call.runs.length} runs (${call.key})`
+        } as job ${res.jobId}`,
+      );
+    } catch (e) {
+      await store.append({
+        type: "submit_failed",
+        intent: intent.seq,
+        error: (e as Error).message,
+      });
+      await store.snapshot();
+      if (e instanceof SchedulerError) throw e;
+      throw new SchedulerError(`submitting ${call.key} failed: ${(e as Error).message}`, {}, {
+        cause: e,
+      });
+    }
+  }
+  await store.snapshot();
+  return { calls, submitted, skipped };
+}

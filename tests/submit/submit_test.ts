@@ -1,0 +1,222 @@
+/** submitSweep with a fake scheduler: idempotence, crash recovery by tag, errors, changed config. */
+import { assert_, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
+import { makeTree, removeTree } from "../_helpers.ts";
+import { FakeScheduler } from "../_fake_scheduler.ts";
+import { SchedulerError, UsageError } from "../../lib/errors.ts";
+import type { RunPlan, SweepPlan } from "../../lib/plan/types.ts";
+import { DenoFileSystem } from "../../lib/runtime/fs.ts";
+import type { Host } from "../../lib/runtime/host.ts";
+import { SweepStore } from "../../lib/store/store.ts";
+import { reconcile, submitSweep } from "../../lib/submit/mod.ts";
+
+const host: Host = {
+  env: {},
+  hostname: () => "h",
+  cwd: () => "/",
+  now: () => new Date("2026-01-01T00:00:00Z"),
+  color: false,
+  pid: Deno.pid,
+  selfCommand: () => ["autoexp"],
+};
+const fs = new DenoFileSystem();
+const script = {
+  resources: { time: "01:00:00" },
+  extraDirectives: [],
+  modules: [],
+  setup: [],
+  shellEnv: {},
+};
+
+function makePlan(dir: string, n: number, array: boolean, fp = "f"): SweepPlan {
+  const runs: RunPlan[] = Array.from({ length: n }, (_, i) => ({
+    index: i,
+    name: `r${i}`,
+    values: { i },
+    runDir: `${dir}/runs/r${i}`,
+    logPath: `${dir}/runs/r${i}/logs/{job_id}.log`,
+    argv: ["true"],
+    env: {},
+    workdir: dir,
+    script,
+    nodes: 1,
+    gpus: 0,
+    minutes: 60,
+    group: array ? "array0" : `r${i}`,
+    backend: "command",
+    fingerprint: `${fp}${i}`,
+  }));
+  const groups = array
+    ? [{
+      id: "array0",
+      kind: "array" as const,
+      indices: runs.map((r) => r.index),
+      chunks: [
+        { offset: 0, array: "0-1", script: "scripts/array0_part0.sh", indices: [0, 1] },
+        {
+          offset: 2,
+          array: "0-1",
+          script: "scripts/array0_part1.sh",
+          indices: [2, 3].filter((i) => i < n),
+        },
+      ],
+      script,
+    }]
+    : runs.map((r) => ({
+      id: r.name,
+      kind: "single" as const,
+      indices: [r.index],
+      chunks: [{ offset: r.index, array: "", script: `scripts/${r.name}.sh`, indices: [r.index] }],
+      script,
+    }));
+  return {
+    format: "autoexp.sweep",
+    version: 1,
+    sweep: {
+      name: "s",
+      id: "sid",
+      dir,
+      configName: "autoexp",
+      configDir: null,
+      overrides: [],
+      multirun: false,
+      nameTemplate: "",
+      autoexp: ["autoexp"],
+      autoexpVersion: "0",
+      throttle: 2,
+    },
+    runs,
+    groups,
+  };
+}
+
+async function withStore(fn: (dir: string) => Promise<void>) {
+  const dir = await makeTree({});
+  try {
+    await fn(dir);
+  } finally {
+    await removeTree(dir);
+  }
+}
+
+Deno.test("submitSweep: one sbatch per array chunk, and a second submit submits nothing", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 4, true);
+    const sched = new FakeScheduler();
+    const store = await SweepStore.open(fs, host, dir);
+    const r1 = await submitSweep(plan, store, sched);
+    assertEquals(r1.submitted.map((s) => [s.key, s.runs]), [["array0", 2], ["array0", 2]]);
+    assertEquals([...sched.jobs.values()].map((j) => j.request.array), ["0-1%2", "0-1%2"]);
+    assertEquals(store.state.runs.r3.attempts[0].jobId, "101_1");
+    const again = await SweepStore.open(fs, host, dir);
+    await reconcile(plan, again, sched, fs);
+    const r2 = await submitSweep(plan, again, sched);
+    assertEquals(r2.calls.length, 0);
+    assertEquals(r2.skipped.length, 4);
+    assertEquals(sched.jobs.size, 2);
+  }));
+
+Deno.test("submitSweep: a crash after sbatch is recovered by the comment tag, not resubmitted", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 2, false);
+    const sched = new FakeScheduler();
+    sched.crashAfterSubmit = true;
+    const store = await SweepStore.open(fs, host, dir);
+    await assertRejects(() => submitSweep(plan, store, sched));
+    // The first intent stayed open in the journal when the "process died".
+    const raw = await Deno.readTextFile(`${dir}/.autoexp/journal.jsonl`);
+    const lines = raw.trim().split("\n").map((l) => JSON.parse(l));
+    const truncated = lines.filter((e) => e.type === "submit_intent").slice(0, 1);
+    await Deno.writeTextFile(
+      `${dir}/.autoexp/journal.jsonl`,
+      truncated.map((e) => JSON.stringify(e)).join("\n") + "\n",
+    );
+    await Deno.remove(`${dir}/.autoexp/snapshot.json`).catch(() => {});
+    sched.crashAfterSubmit = false;
+    const restarted = await SweepStore.open(fs, host, dir);
+    await reconcile(plan, restarted, sched, fs);
+    assertEquals(restarted.state.runs.r0.attempts[0].jobId, "100");
+    const r = await submitSweep(plan, restarted, sched);
+    assertEquals(r.submitted.map((s) => s.key), ["r1"], "only the run never submitted");
+    assertEquals(sched.jobs.size, 2);
+  }));
+
+Deno.test("submitSweep: an intent whose sbatch never ran is abandoned and submitted again", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 1, false);
+    const store = await SweepStore.open(fs, host, dir);
+    await store.append({
+      type: "submit_intent",
+      key: "r0",
+      comment: "autoexp:sid:r0:1",
+      runs: [{ name: "r0", index: 0, attempt: 1, fingerprint: "f0", why: "initial" }],
+    });
+    const sched = new FakeScheduler();
+    await reconcile(plan, store, sched, fs);
+    assertEquals(store.state.intents["1"].status, "abandoned");
+    const r = await submitSweep(plan, store, sched);
+    assertEquals(r.submitted.length, 1);
+    assertEquals(store.state.runs.r0.attempts.map((a) => [a.attempt, a.state]), [[
+      1,
+      "submit_failed",
+    ], [2, "pending"]]);
+  }));
+
+Deno.test("submitSweep: a permanent sbatch error surfaces and records nothing as submitted", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 2, false);
+    const sched = new FakeScheduler();
+    sched.failures = [
+      new SchedulerError("sbatch: error: invalid partition specified: gpuu", { transient: false }),
+    ];
+    const store = await SweepStore.open(fs, host, dir);
+    await assertRejects(
+      () => submitSweep(plan, store, sched),
+      (e) => assertMatch(e.message, /invalid partition/),
+    );
+    assertEquals(sched.jobs.size, 0);
+    assertEquals(store.state.runs.r0.attempts[0].state, "submit_failed");
+    assertEquals(store.state.runs.r1, undefined, "the second call was never made");
+    const r = await submitSweep(plan, store, sched);
+    assertEquals(r.submitted.length, 2);
+  }));
+
+Deno.test("submitSweep: failed runs get a new attempt; changed config is refused unless asked", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 2, false);
+    const sched = new FakeScheduler();
+    const store = await SweepStore.open(fs, host, dir);
+    await submitSweep(plan, store, sched);
+    sched.set("100", "completed", 0);
+    sched.set("101", "failed", 7);
+    await reconcile(plan, store, sched, fs);
+    const again = await submitSweep(plan, store, sched);
+    assertEquals(again.submitted.map((s) => s.key), ["r1"]);
+    assertEquals(store.state.runs.r1.attempts[1].why, "resubmit after failed");
+    sched.set("102", "completed", 0);
+    await reconcile(plan, store, sched, fs);
+    const changed = makePlan(dir, 2, false, "g");
+    await assertRejects(() => submitSweep(changed, store, sched), (e) => {
+      assert_(e instanceof UsageError);
+      assertMatch(e.message, /the config of 2 runs changed/);
+      assertMatch(e.message, /--new-attempt/);
+    });
+    const forced = await submitSweep(changed, store, sched, { newAttempt: true });
+    assertEquals(forced.submitted.length, 2);
+  }));
+
+Deno.test("submitSweep --dry-run prints the sbatch calls and records nothing", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 4, true);
+    const lines: string[] = [];
+    const store = await SweepStore.open(fs, host, dir);
+    const r = await submitSweep(plan, store, new FakeScheduler(), {
+      dryRun: true,
+      say: (l) => lines.push(l),
+    });
+    assertEquals(r.calls.length, 2);
+    assertMatch(
+      lines[0],
+      /^sbatch --parsable --job-name=s\.array0 --comment=autoexp:sid:array0:\d+ --array=0-1%2 .*array0_part0\.sh$/,
+    );
+    assertEquals(store.state.seq, 0);
+  }));
