@@ -1,5 +1,5 @@
 /** An in-memory Scheduler for fast tests of everything above the port. */
-import { SchedulerError } from "../lib/errors.ts";
+import type { SchedulerError } from "../lib/errors.ts";
 import type {
   JobObservation,
   JobState,
