@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { ConfigError, ExitCode, HelpShown, SchedulerError, UsageError } from "./lib/errors.ts";
+import {
+  ConfigError,
+  ExitCode,
+  HelpShown,
+  OutcomeError,
+  SchedulerError,
+  UsageError,
+} from "./lib/errors.ts";
 import { denoRuntime, exitProcess, processArgs, type Runtime } from "./lib/runtime/mod.ts";
 
 async function main(): Promise<number> {
@@ -17,6 +24,11 @@ async function main(): Promise<number> {
       // The dispatcher inside every job: a small import graph, no config or CLI libraries.
       const { runEntry } = await import("./lib/cli/run_entry.ts");
       return await runEntry(argv.slice(1));
+    }
+    if (argv[0] === "local-exec") {
+      // The detached supervisor of one local-scheduler job: a small import graph too.
+      const { runLocalExec } = await import("./lib/cli/local_exec.ts");
+      return await runLocalExec(argv.slice(1));
     }
     const { runCli } = await import("./lib/cli/app.ts");
     await runCli(argv, rt);
@@ -36,7 +48,7 @@ function reportError(e: unknown, rt: Runtime): number {
     rt.output.err(`autoexp: ${e.message}\n`);
     return ExitCode.usage;
   }
-  if (e instanceof SchedulerError) {
+  if (e instanceof SchedulerError || e instanceof OutcomeError) {
     rt.output.err(`autoexp: ${e.message}\n`);
     return ExitCode.failure;
   }

@@ -82,6 +82,14 @@ function formatProblems(list: readonly ConfigProblem[]): string {
     list.map((p) => `  - ${formatProblem(p).replaceAll("\n", "\n    ")}`).join("\n");
 }
 
+/**
+ * The command ran but its outcome is a failure the user should see without a stack trace
+ * (runs that did not complete). Exit code 1.
+ */
+export class OutcomeError extends Error {
+  override name = "OutcomeError";
+}
+
 /** Thrown after help or the version was printed: exit 0 without further output. */
 export class HelpShown extends Error {
   override name = "HelpShown";

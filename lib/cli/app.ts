@@ -10,6 +10,8 @@ import type { Runtime } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { registerConfig } from "./config_cmd.ts";
 import { registerPlan } from "./plan_cmd.ts";
+import { registerSubmit } from "./submit_cmd.ts";
+import { registerCancel } from "./cancel_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
@@ -43,6 +45,8 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error. NO_COLOR is honoured.
 Docs: README.md (config tour, recipes, troubleshooting).`,
     );
   registerPlan(program, rt);
+  registerSubmit(program, rt);
+  registerCancel(program, rt);
   registerConfig(program, rt);
   registerPlatform(program, rt);
   for (const c of program.commands) {

@@ -25,17 +25,30 @@ export async function chooseScheduler(
   }
   const ping = await deps.proc.run(["scontrol", "ping"], { timeoutMs: 30_000 });
   if (ping.code === 0 && /\bUP\b/.test(ping.stdout)) {
-    return { kind: "slurm", why: `${wanted === "slurm" ? "--scheduler slurm" : "auto"}: the SLURM controller answers` };
+    return {
+      kind: "slurm",
+      why: `${wanted === "slurm" ? "--scheduler slurm" : "auto"}: the SLURM controller answers`,
+    };
   }
   if (ping.code === 127 && wanted === "auto") {
-    return { kind: "local", why: "auto: no SLURM on this machine (scontrol not found), using the local scheduler" };
+    return {
+      kind: "local",
+      why: "auto: no SLURM on this machine (scontrol not found), using the local scheduler",
+    };
   }
   const detail = (ping.stderr || ping.stdout).trim().split("\n").slice(-2).join(" ");
   throw new SchedulerError(
     ping.code === 127
       ? "SLURM was asked for (--scheduler slurm) but scontrol is not installed here"
-      : `SLURM is installed but its controller does not answer (${detail || `scontrol ping exit ${ping.code}`}); ` +
+      : `SLURM is installed but its controller does not answer (${
+        detail || `scontrol ping exit ${ping.code}`
+      }); ` +
         "retry later, or run on this machine with --scheduler local",
-    { argv: ["scontrol", "ping"], exitCode: ping.code, stderr: ping.stderr, transient: ping.code !== 127 },
+    {
+      argv: ["scontrol", "ping"],
+      exitCode: ping.code,
+      stderr: ping.stderr,
+      transient: ping.code !== 127,
+    },
   );
 }

@@ -149,6 +149,12 @@ export function findObservation(
         pendingTasks: undefined,
       };
     }
+    // A whole-array record without task ids (an array cancelled while its tasks waited shows as
+    // `123 CANCELLED`): its state is every unexpanded task's state.
+    const whole = jobs.find((j) =>
+      j.jobId === arrayJobId && j.arrayTaskId === undefined && !j.pendingTasks
+    );
+    if (whole) return { ...whole, id: `${arrayJobId}_${taskId}`, arrayJobId, arrayTaskId: taskId };
     return undefined;
   }
   return jobs.find((j) => j.jobId === jobId || j.id === jobId);

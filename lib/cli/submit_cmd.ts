@@ -1,0 +1,166 @@
+/**
+ * `autoexp submit`: plan, choose the scheduler, reconcile with what already runs, submit what
+ * is not pending, running or done, then follow the sweep until every run is final (unless
+ * `--no-monitor`).
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { OutcomeError } from "../errors.ts";
+import { computePlan, writePlan } from "../plan/mod.ts";
+import type { SweepPlan } from "../plan/types.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import type { Scheduler } from "../scheduler/types.ts";
+import { chooseScheduler } from "../scheduler/select.ts";
+import { latestAttempt } from "../store/state.ts";
+import { SweepStore } from "../store/store.ts";
+import { reconcile, submitSweep } from "../submit/mod.ts";
+import { waitForSweep } from "../submit/wait.ts";
+import { addConfigOptions, type ConfigOptions } from "./common.ts";
+import { renderTable } from "./output.ts";
+
+interface Options extends ConfigOptions {
+  multirun?: boolean;
+  scheduler?: string;
+  dryRun?: boolean;
+  monitor: boolean;
+  newAttempt?: boolean;
+}
+
+/** Builds the scheduler of a kind (SLURM through the process runner, or the local one). */
+export async function makeScheduler(kind: "slurm" | "local", rt: Runtime): Promise<Scheduler> {
+  if (kind === "slurm") {
+    const { SlurmScheduler } = await import("../scheduler/slurm.ts");
+    return new SlurmScheduler({
+      runner: rt.proc,
+      onRetry: (msg: string) => rt.output.err(`autoexp: ${msg}\n`),
+    });
+  }
+  const { LocalScheduler } = await import("../scheduler/local.ts");
+  const { denoLocalSystem } = await import("../runtime/local_os.ts");
+  return new LocalScheduler({ selfCommand: rt.host.selfCommand(), sys: denoLocalSystem() });
+}
+
+/** Registers the command. */
+export function registerSubmit(program: Command, rt: () => Runtime): void {
+  const cmd = program
+    .command("submit")
+    .description("plan, submit what is not pending, running or done, and follow the sweep")
+    .option("-m, --multirun", "comma lists in -o overrides are sweep axes")
+    .option(
+      "--scheduler <kind>",
+      "auto (SLURM if its controller answers, else local), slurm or local",
+    )
+    .option("--dry-run", "print the sbatch calls instead of making them")
+    .option("--no-monitor", "return after submitting (follow later with autoexp status)")
+    .option(
+      "--new-attempt",
+      "start new attempts for runs whose config changed since their last one",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp submit -C examples/quickstart --scheduler local
+  autoexp submit -C examples/scaling --dry-run
+  autoexp submit -C examples/scaling --no-monitor`,
+    );
+  addConfigOptions(cmd);
+  cmd.action(async (opts) => {
+    await runSubmit(opts as Options, rt());
+  });
+}
+
+async function runSubmit(o: Options, r: Runtime): Promise<void> {
+  const say = (line: string) => r.output.out(`${line}\n`);
+  const request = {
+    configDir: o.configDir,
+    configName: o.configName,
+    overrides: o.override,
+    multirun: o.multirun === true,
+    argv: ["submit", ...Deno.args.slice(1)],
+  };
+  const deps = { fs: r.fs, host: r.host, proc: r.proc };
+  const planned = o.dryRun ? await computePlan(request, deps) : await writePlan(request, deps);
+  const wanted = o.scheduler ?? configuredScheduler(planned.prepared.base.config) ?? "auto";
+  const choice = await chooseScheduler(wanted, {
+    proc: r.proc,
+    host: r.host,
+  });
+  say(`scheduler: ${choice.kind} (${choice.why})`);
+  const scheduler = await makeScheduler(choice.kind, r);
+  let plan = planned.plan;
+  const limits = await scheduler.limits();
+  if (
+    plan.groups.some((g) =>
+      g.kind === "array" &&
+      g.chunks.some((c) => Math.max(...c.indices) - c.offset >= limits.maxArraySize)
+    )
+  ) {
+    // The cluster's MaxArraySize is smaller than the plan assumed: split again.
+    plan = (o.dryRun
+      ? await computePlan({ ...request, maxArraySize: limits.maxArraySize }, deps)
+      : await writePlan({ ...request, maxArraySize: limits.maxArraySize }, deps)).plan;
+  }
+  const store = await SweepStore.open(r.fs, r.host, plan.sweep.dir);
+  for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
+  if (o.dryRun) {
+    await submitSweep(plan, store, scheduler, { dryRun: true, newAttempt: o.newAttempt, say });
+    return;
+  }
+  const release = await store.lock("autoexp submit");
+  try {
+    // Which scheduler this sweep's jobs live in, for later commands (status, cancel, monitor).
+    await r.fs.writeTextFile(
+      `${SweepStore.dirOf(plan.sweep.dir)}/scheduler.json`,
+      JSON.stringify({ kind: choice.kind }) + "\n",
+    );
+    await reconcile(plan, store, scheduler, r.fs, say);
+    const report = await submitSweep(plan, store, scheduler, { newAttempt: o.newAttempt, say });
+    if (!report.submitted.length) {
+      say(`nothing to submit: ${report.skipped.length} run(s) already pending, running or done`);
+    }
+    if (!o.monitor) {
+      say(`not following the sweep (--no-monitor); state: ${plan.sweep.dir}/.autoexp`);
+      return;
+    }
+    await waitForSweep(plan, store, scheduler, r.fs, {
+      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+      say,
+      minIntervalMs: choice.kind === "local" ? 500 : 2000,
+      maxIntervalMs: choice.kind === "local" ? 5000 : 60_000,
+    });
+    r.output.out(renderSummary(plan, store));
+    const failed = plan.runs.filter((run) =>
+      latestAttempt(store.state.runs[run.name])?.state !== "completed"
+    );
+    if (failed.length) {
+      throw new OutcomeError(`${failed.length} of ${plan.runs.length} runs did not complete`);
+    }
+  } finally {
+    await release();
+  }
+}
+
+/** `slurm.scheduler` of the composed config, when it is a plain value. */
+function configuredScheduler(config: Record<string, unknown>): string | undefined {
+  const slurm = config.slurm as Record<string, unknown> | undefined;
+  const v = slurm?.scheduler;
+  return typeof v === "string" && !v.includes("${") ? v : undefined;
+}
+
+/** The final table: one row per run. */
+export function renderSummary(plan: SweepPlan, store: SweepStore): string {
+  const rows = plan.runs.map((run) => {
+    const rec = store.state.runs[run.name];
+    const a = latestAttempt(rec);
+    return [
+      run.name,
+      a?.state ?? "not submitted",
+      String(rec?.attempts.length ?? 0),
+      a?.jobId ?? "-",
+      a?.exitCode === undefined ? "-" : String(a.exitCode),
+    ];
+  });
+  return "\n" + renderTable(["run", "state", "attempts", "job", "exit"], rows);
+}

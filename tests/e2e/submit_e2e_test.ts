@@ -1,0 +1,185 @@
+/**
+ * End to end: `autoexp submit` through the real CLI, on the embedded local scheduler and on the
+ * real single-node SLURM cluster (tools/slurm_cluster.sh). CI sets AUTOEXP_SLURM_TESTS=1 and
+ * then the SLURM variants must run (and fail when the cluster is missing); elsewhere they run
+ * when `sinfo` answers.
+ */
+import { assert_, assertEquals, assertMatch } from "../_assert.ts";
+import { makeTree, removeTree, runAutoexp } from "../_helpers.ts";
+
+const slurmWanted = Deno.env.get("AUTOEXP_SLURM_TESTS") === "1";
+const slurmHere = await new Deno.Command("sinfo", { args: ["-h"], stdout: "null", stderr: "null" })
+  .output().then((o) => o.success).catch(() => false);
+const kinds: ("local" | "slurm")[] = [
+  "local",
+  ...(slurmWanted || slurmHere ? ["slurm" as const] : []),
+];
+
+function config(out: string, body: string, extra = ""): Record<string, string> {
+  return {
+    "autoexp.yaml": `defaults:
+  - project: default
+  - slurm: base
+  - backend: command
+  - container: none
+  - _self_
+project:
+  name: e2e
+  base_output_dir: ${out}
+code: 0
+slurm:
+  array: {enabled: true, throttle: 2}
+  sbatch:
+    time: "00:05:00"
+    ntasks_per_node: 1
+    cpus_per_task: 1
+${extra}
+backend:
+  command: [bash, -c, ${JSON.stringify(body)}, job]
+`,
+  };
+}
+
+async function sweepState(dir: string) {
+  const journal = await Deno.readTextFile(`${dir}/e2e/.autoexp/journal.jsonl`);
+  return journal.trim().split("\n").map((l) => JSON.parse(l));
+}
+
+for (const kind of kinds) {
+  const env = { AUTOEXP_LOCAL_DIR: "" } as Record<string, string>;
+
+  Deno.test(`e2e ${kind}: an array sweep runs to completion, exit codes propagate, logs and markers exist`, async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(
+      config(
+        out,
+        'echo "run $AUTOEXP_RUN on $SLURM_JOB_ID"; exit $CODE',
+        "  env:\n    CODE: ${code}",
+      ),
+    );
+    env.AUTOEXP_LOCAL_DIR = `${out}/local-scheduler`;
+    try {
+      const r = await runAutoexp([
+        "submit",
+        "-C",
+        cfg,
+        "-m",
+        "-o",
+        "code=0,3",
+        "--scheduler",
+        kind,
+      ], { env });
+      assertEquals(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assertMatch(r.stdout, new RegExp(`scheduler: ${kind}`));
+      assertMatch(r.stderr, /1 of 2 runs did not complete/);
+      const summary = r.stdout.slice(r.stdout.lastIndexOf("run "));
+      assertMatch(summary, /e2e_code0\s+completed\s+1/);
+      assertMatch(summary, /e2e_code3\s+failed\s+1\s+\S+\s+3/);
+      for (const run of ["e2e_code0", "e2e_code3"]) {
+        const logs = [...Deno.readDirSync(`${out}/e2e/runs/${run}/logs`)].map((e) => e.name);
+        assertEquals(logs.length, 1, `${run} has one attempt log`);
+        const text = await Deno.readTextFile(`${out}/e2e/runs/${run}/logs/${logs[0]}`);
+        assertMatch(text, new RegExp(`run ${run} on \\d+`));
+        const markers = [...Deno.readDirSync(`${out}/e2e/runs/${run}/attempts`)];
+        assertEquals(markers.length, 1);
+      }
+      // Submitting again submits only the failed run again (a new attempt), never the done ones.
+      const again = await runAutoexp([
+        "submit",
+        "-C",
+        cfg,
+        "-m",
+        "-o",
+        "code=0,3",
+        "--scheduler",
+        kind,
+        "--no-monitor",
+      ], { env });
+      assertEquals(again.code, 0, again.stderr);
+      assertMatch(again.stdout, /submitted run e2e_code3 as job/);
+      const events = await sweepState(out);
+      assertEquals(events.filter((e) => e.type === "submit_intent").length, 2);
+    } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
+
+  Deno.test(`e2e ${kind}: submit twice submits once`, async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(config(out, "sleep 1"));
+    env.AUTOEXP_LOCAL_DIR = `${out}/local-scheduler`;
+    try {
+      const first = await runAutoexp(["submit", "-C", cfg, "--scheduler", kind, "--no-monitor"], {
+        env,
+      });
+      assertEquals(first.code, 0, first.stderr);
+      const second = await runAutoexp(["submit", "-C", cfg, "--scheduler", kind], { env });
+      assertEquals(second.code, 0, second.stderr);
+      assertMatch(second.stdout, /nothing to submit/);
+      assertMatch(second.stdout, /e2e\s+completed\s+1/);
+      const events = await sweepState(out);
+      assertEquals(events.filter((e) => e.type === "submit_intent").length, 1);
+    } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
+
+  Deno.test(`e2e ${kind}: cancel stops a running run`, async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(config(out, "sleep 300"));
+    env.AUTOEXP_LOCAL_DIR = `${out}/local-scheduler`;
+    try {
+      const sub = await runAutoexp(["submit", "-C", cfg, "--scheduler", kind, "--no-monitor"], {
+        env,
+      });
+      assertEquals(sub.code, 0, sub.stderr);
+      const c = await runAutoexp(["cancel", "--all", "--state", `${out}/e2e`], { env });
+      assertEquals(c.code, 0, c.stderr);
+      assertMatch(c.stdout, /cancelled 1 job/);
+      // The cancel command reconciles afterwards: the journal records the run as cancelled.
+      let states: string[] = [];
+      for (let i = 0; i < 20 && !states.includes("cancelled"); i++) {
+        states = (await sweepState(out)).filter((e) => e.type === "observed").map((e) => e.state);
+        if (!states.includes("cancelled")) {
+          await new Promise((res) => setTimeout(res, 1000));
+          await runAutoexp(["cancel", "--all", "--state", `${out}/e2e`], { env });
+        }
+      }
+      assert_(
+        states.includes("cancelled"),
+        `observed states: ${states.join(", ")}\n${await Deno.readTextFile(
+          `${out}/e2e/.autoexp/journal.jsonl`,
+        )}`,
+      );
+    } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
+}
+
+if (kinds.includes("slurm")) {
+  Deno.test("e2e slurm: an sbatch error leaves no half-recorded run", async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(config(out, "true", "    partition: no_such_partition"));
+    try {
+      const r = await runAutoexp(["submit", "-C", cfg, "--scheduler", "slurm"]);
+      assertEquals(r.code, 1, r.stdout);
+      assertMatch(r.stderr, /invalid partition/i);
+      const events = await sweepState(out);
+      assertEquals(events.filter((e) => e.type === "submitted").length, 0);
+      assertEquals(events.filter((e) => e.type === "submit_failed").length, 1);
+    } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
+} else if (slurmWanted) {
+  Deno.test("e2e slurm: the SLURM test cluster is running", () => {
+    throw new Error(
+      "AUTOEXP_SLURM_TESTS=1 but sinfo does not answer: start it with tools/slurm_cluster.sh start",
+    );
+  });
+}
