@@ -44,9 +44,10 @@ export interface LoadedConfig {
  * Adds the reserved `autoexp` key (`run_name`, `run_dir`, `sweep_dir`, `index`) as it is for a
  * single, unswept run; `autoexp plan` sets it per sweep point.
  */
-export function addRunContext(config: ConfigMap): void {
+export function addRunContext(config: ConfigMap, configDir: string | null = null): void {
   if (config.autoexp !== undefined) return;
   config.autoexp = {
+    config_dir: configDir,
     run_name: "${project.name}",
     sweep_dir: "${project.base_output_dir}/${project.name}",
     run_dir: "${project.base_output_dir}/${project.name}/runs/${project.name}",
@@ -106,7 +107,12 @@ export async function loadConfig(
     resolvers,
   });
   const origin = (p: string) => composition.origins.get(p);
-  addRunContext(composition.config);
+  addRunContext(
+    composition.config,
+    req.configDir === undefined
+      ? null
+      : await deps.fs.realPath(req.configDir).catch(() => req.configDir!),
+  );
   const { value, problems } = resolveTree(composition.config, {
     resolvers,
     origin,

@@ -205,6 +205,11 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     ? baseDir
     : `${deps.host.cwd()}/${baseDir.replace(/^\.\//, "")}`;
   const sweepDir = `${absBase.replace(/\/+$/, "")}/${projectName}`;
+  const configDirAbs = req.configDir === undefined
+    ? null
+    : req.configDir.startsWith("/")
+    ? req.configDir.replace(/\/+$/, "")
+    : `${deps.host.cwd()}/${req.configDir.replace(/^\.\//, "").replace(/\/+$/, "")}`;
 
   const points = expandSweep(spec, p.axes);
   const names = assignRunNames(points, spec?.nameTemplate, { project: projectName });
@@ -259,7 +264,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     }
     const pointConfig = applyPointValues(config, {
       ...values,
-      autoexp: runContext(sweepDir, name, point.index),
+      autoexp: { ...runContext(sweepDir, name, point.index), config_dir: configDirAbs },
     });
     const resolved = resolveTree(pointConfig, { resolvers: p.resolvers, origin });
     const found: ConfigProblem[] = [...resolved.problems];
@@ -391,7 +396,10 @@ function whichRuns(runs: readonly string[], total: number): string {
     : `runs ${shown.replace(", ", " and ")}: `;
 }
 
-/** The reserved `autoexp` key every point sees: `${autoexp.run_dir}` and friends. */
+/**
+ * The reserved `autoexp` key every point sees: `${autoexp.run_dir}` and friends
+ * (`config_dir`, the `-C` directory, is added by the planner).
+ */
 export function runContext(sweepDir: string, runName: string, index: number): ConfigMap {
   return { run_name: runName, run_dir: `${sweepDir}/runs/${runName}`, sweep_dir: sweepDir, index };
 }

@@ -237,7 +237,12 @@ function runsSummary(p: SweepPlan): string {
     env: r.env,
     workdir: r.workdir,
   }));
-  return `[\n${runs.map((r) => `  ${JSON.stringify(r)}`).join(",\n")}\n]\n`;
+  // The checkout's location appears in paths built from ${autoexp.config_dir}: keep goldens
+  // independent of where the repository is.
+  return `[\n${runs.map((r) => `  ${JSON.stringify(r)}`).join(",\n")}\n]\n`.replaceAll(
+    ROOT,
+    "<repo>",
+  );
 }
 
 for (const c of GOLDEN_CASES) {
