@@ -7,7 +7,8 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { OutcomeError } from "../errors.ts";
-import { computePlan, writePlan } from "../plan/mod.ts";
+import { computePlan, sweepDirFor, writePlan } from "../plan/mod.ts";
+import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
@@ -81,6 +82,8 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
     argv: ["submit", ...Deno.args.slice(1)],
   };
   const deps = { fs: r.fs, host: r.host, proc: r.proc };
+  // The plan of the previous submission, read before it is replaced, to show what changed.
+  const previous = await readPreviousPlan(request, r);
   const planned = o.dryRun ? await computePlan(request, deps) : await writePlan(request, deps);
   const wanted = o.scheduler ?? configuredScheduler(planned.prepared.base.config) ?? "auto";
   const choice = await chooseScheduler(wanted, {
@@ -105,7 +108,12 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
   const store = await SweepStore.open(r.fs, r.host, plan.sweep.dir);
   for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
   if (o.dryRun) {
-    await submitSweep(plan, store, scheduler, { dryRun: true, newAttempt: o.newAttempt, say });
+    await submitSweep(plan, store, scheduler, {
+      dryRun: true,
+      newAttempt: o.newAttempt,
+      previous,
+      say,
+    });
     return;
   }
   const release = await store.lock("autoexp submit");
@@ -116,7 +124,11 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       JSON.stringify({ kind: choice.kind }) + "\n",
     );
     await reconcile(plan, store, scheduler, r.fs, say);
-    const report = await submitSweep(plan, store, scheduler, { newAttempt: o.newAttempt, say });
+    const report = await submitSweep(plan, store, scheduler, {
+      newAttempt: o.newAttempt,
+      previous,
+      say,
+    });
     if (!report.submitted.length) {
       say(`nothing to submit: ${report.skipped.length} run(s) already pending, running or done`);
     }
@@ -139,6 +151,21 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
     }
   } finally {
     await release();
+  }
+}
+
+/** The sweep.json currently on disk for this config, if any (before re-planning replaces it). */
+async function readPreviousPlan(
+  request: Parameters<typeof computePlan>[0],
+  r: Runtime,
+): Promise<SweepPlan | undefined> {
+  try {
+    const dir = await sweepDirFor(request, { fs: r.fs, host: r.host });
+    const file = `${dir}/sweep.json`;
+    if (!(await r.fs.exists(file))) return undefined;
+    return parseSweepJson(await r.fs.readTextFile(file), file);
+  } catch {
+    return undefined;
   }
 }
 

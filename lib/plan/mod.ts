@@ -168,15 +168,9 @@ function applyPatch(node: ConfigMap, patch: Patch): ConfigMap {
   return copy;
 }
 
-/**
- * Plans a sweep: pure computation over the composed config (no files written).
- *
- * @throws {ConfigError} listing every problem (per run, with the run's index and name).
- */
-export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
-  const p = await prepare(req, deps);
+/** The base config (no point values) decides the sweep spec and the sweep's directory. */
+function locate(p: Prepared, req: PlanRequest, deps: PlanDeps) {
   const origin = (path: string) => p.base.origins.get(path);
-  // The base config (no point values) decides the sweep spec and the sweep's directory.
   const baseResolved = resolveTree(p.base.config, {
     resolvers: p.resolvers,
     origin,
@@ -210,6 +204,24 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     : req.configDir.startsWith("/")
     ? req.configDir.replace(/\/+$/, "")
     : `${deps.host.cwd()}/${req.configDir.replace(/^\.\//, "").replace(/\/+$/, "")}`;
+
+  return { baseResolved, spec, projectName, sweepDir, configDirAbs };
+}
+
+/** The sweep directory a request plans into, without planning its points. */
+export async function sweepDirFor(req: PlanRequest, deps: PlanDeps): Promise<string> {
+  return locate(await prepare(req, deps), req, deps).sweepDir;
+}
+
+/**
+ * Plans a sweep: pure computation over the composed config (no files written).
+ *
+ * @throws {ConfigError} listing every problem (per run, with the run's index and name).
+ */
+export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
+  const p = await prepare(req, deps);
+  const origin = (path: string) => p.base.origins.get(path);
+  const { baseResolved, spec, projectName, sweepDir, configDirAbs } = locate(p, req, deps);
 
   const points = expandSweep(spec, p.axes);
   const names = assignRunNames(points, spec?.nameTemplate, { project: projectName });

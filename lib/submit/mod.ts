@@ -23,6 +23,8 @@ export interface SubmitOptions {
   readonly dryRun?: boolean;
   /** Submit a new attempt for runs whose config changed since their last attempt. */
   readonly newAttempt?: boolean;
+  /** The plan the previous submission was made from, to show what changed. */
+  readonly previous?: SweepPlan;
   /** Progress lines for the user. */
   readonly say?: (line: string) => void;
 }
@@ -178,6 +180,16 @@ export function decideRuns(
   const submit: { run: RunPlan; attempt: number; why: string }[] = [];
   const skipped: { run: string; why: string }[] = [];
   const changed: ChangedRun[] = [];
+  const before = new Map((opts.previous?.runs ?? []).map((r) => [r.name, r]));
+  const explain = (run: RunPlan, fingerprint: string): string[] => {
+    const old = before.get(run.name);
+    if (!old || old.fingerprint !== fingerprint) {
+      return [
+        `its planned job differs from the one its last attempt ran (fingerprint ${fingerprint} -> ${run.fingerprint})`,
+      ];
+    }
+    return describeChange(old, run);
+  };
   for (const run of plan.runs) {
     const rec = store.state.runs[run.name];
     const last = latestAttempt(rec);
@@ -188,7 +200,10 @@ export function decideRuns(
     const differs = last.fingerprint !== run.fingerprint;
     if (ACTIVE.has(last.state)) {
       if (differs && !opts.newAttempt) {
-        changed.push({ run: run.name, diff: [`attempt ${last.attempt} is ${last.state}`] });
+        changed.push({
+          run: run.name,
+          diff: [`attempt ${last.attempt} is ${last.state}`, ...explain(run, last.fingerprint)],
+        });
       }
       skipped.push({
         run: run.name,
@@ -199,9 +214,7 @@ export function decideRuns(
     if (differs && !opts.newAttempt) {
       changed.push({
         run: run.name,
-        diff: [
-          `planned fingerprint ${run.fingerprint}, attempt ${last.attempt} ran ${last.fingerprint}`,
-        ],
+        diff: explain(run, last.fingerprint),
       });
       continue;
     }
@@ -218,7 +231,9 @@ export function decideRuns(
     }
   }
   if (changed.length) {
-    const shown = changed.slice(0, 10).map((c) => `  ${c.run}: ${c.diff.join("; ")}`).join("\n");
+    const shown = changed.slice(0, 10).map((c) =>
+      `  ${c.run}:\n${c.diff.map((d) => `      ${d}`).join("\n")}`
+    ).join("\n");
     throw new UsageError(
       `the config of ${changed.length} run${changed.length === 1 ? "" : "s"} changed since ${
         changed.length === 1 ? "its" : "their"
@@ -230,6 +245,38 @@ export function decideRuns(
     );
   }
   return { submit, skipped };
+}
+
+/** What changed between two plans of the same run, as short lines (argv, env, resources). */
+export function describeChange(old: RunPlan, now: RunPlan): string[] {
+  const out: string[] = [];
+  const a = old.argv, b = now.argv;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  let j = 0;
+  while (j < a.length - i && j < b.length - i && a[a.length - 1 - j] === b[b.length - 1 - j]) j++;
+  if (i < a.length - j || i < b.length - j) {
+    const ctx = i > 0 ? `${a[i - 1]} ` : "";
+    const clip = (t: string[]) => (t.length > 6 ? [...t.slice(0, 6), "..."] : t).join(" ");
+    out.push(
+      `command: ${ctx}${clip(a.slice(i, a.length - j))} -> ${ctx}${clip(b.slice(i, b.length - j))}`,
+    );
+  }
+  for (const k of new Set([...Object.keys(old.env), ...Object.keys(now.env)])) {
+    if (old.env[k] !== now.env[k]) {
+      out.push(`env ${k}: ${old.env[k] ?? "(unset)"} -> ${now.env[k] ?? "(unset)"}`);
+    }
+  }
+  const ro = old.script?.resources ?? {}, rn = now.script?.resources ?? {};
+  for (const k of new Set([...Object.keys(ro), ...Object.keys(rn)])) {
+    if (ro[k] !== rn[k]) out.push(`sbatch ${k}: ${ro[k] ?? "(unset)"} -> ${rn[k] ?? "(unset)"}`);
+  }
+  if (!out.length && old.workdir !== now.workdir) {
+    out.push(`workdir: ${old.workdir} -> ${now.workdir}`);
+  }
+  return out.length
+    ? out
+    : ["the job script settings changed (modules, setup or shell environment)"];
 }
 
 /** Builds the sbatch calls for the runs to submit: one per array chunk or single job. */

@@ -220,3 +220,22 @@ Deno.test("submitSweep --dry-run prints the sbatch calls and records nothing", (
     );
     assertEquals(store.state.seq, 0);
   }));
+
+Deno.test("submitSweep: a changed config is refused with what changed", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 1, false);
+    const sched = new FakeScheduler();
+    const store = await SweepStore.open(fs, host, dir);
+    await submitSweep(plan, store, sched);
+    sched.set("100", "completed", 0);
+    await reconcile(plan, store, sched, fs);
+    const changed = makePlan(dir, 1, false, "g");
+    const run = changed.runs[0] as { argv: string[]; env: Record<string, string> };
+    run.argv = ["python", "train.py", "--lr", "0.0003"];
+    (plan.runs[0] as { argv: string[] }).argv = ["python", "train.py", "--lr", "0.001"];
+    run.env = { NCCL_DEBUG: "INFO" };
+    await assertRejects(() => submitSweep(changed, store, sched, { previous: plan }), (e) => {
+      assertMatch(e.message, /r0:\n\s+command: --lr 0\.001 -> --lr 0\.0003/);
+      assertMatch(e.message, /env NCCL_DEBUG: \(unset\) -> INFO/);
+    });
+  }));
