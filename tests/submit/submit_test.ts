@@ -230,9 +230,9 @@ Deno.test("submitSweep: a changed config is refused with what changed", () =>
     sched.set("100", "completed", 0);
     await reconcile(plan, store, sched, fs);
     const changed = makePlan(dir, 1, false, "g");
-    const run = changed.runs[0] as { argv: string[]; env: Record<string, string> };
+    const run = changed.runs[0] as unknown as { argv: string[]; env: Record<string, string> };
     run.argv = ["python", "train.py", "--lr", "0.0003"];
-    (plan.runs[0] as { argv: string[] }).argv = ["python", "train.py", "--lr", "0.001"];
+    (plan.runs[0] as unknown as { argv: string[] }).argv = ["python", "train.py", "--lr", "0.001"];
     run.env = { NCCL_DEBUG: "INFO" };
     await assertRejects(() => submitSweep(changed, store, sched, { previous: plan }), (e) => {
       assertMatch(e.message, /r0:\n\s+command: --lr 0\.001 -> --lr 0\.0003/);
