@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobState } from "../scheduler/types.ts";
+import { FINAL_STATES, type JobState } from "../scheduler/types.ts";
 
 /** A run's attempt: one submission of it. */
 export interface AttemptRecord {
@@ -95,15 +95,7 @@ export function emptyState(): StoreState {
   return { version: 1, seq: 0, runs: {}, intents: {} };
 }
 
-const FINAL: ReadonlySet<string> = new Set([
-  "completed",
-  "failed",
-  "timeout",
-  "out_of_memory",
-  "node_fail",
-  "preempted",
-  "cancelled",
-]);
+const FINAL: ReadonlySet<string> = FINAL_STATES;
 
 /** Applies one event (in place) and returns the state. Events with old seq are ignored. */
 export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
