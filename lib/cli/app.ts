@@ -12,6 +12,7 @@ import { registerConfig } from "./config_cmd.ts";
 import { registerPlan } from "./plan_cmd.ts";
 import { registerSubmit } from "./submit_cmd.ts";
 import { registerCancel } from "./cancel_cmd.ts";
+import { registerStatus } from "./status_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
@@ -46,6 +47,7 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
     );
   registerPlan(program, rt);
   registerSubmit(program, rt);
+  registerStatus(program, rt);
   registerCancel(program, rt);
   registerConfig(program, rt);
   registerPlatform(program, rt);

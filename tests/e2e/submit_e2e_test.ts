@@ -83,6 +83,22 @@ for (const kind of kinds) {
         const markers = [...Deno.readDirSync(`${out}/e2e/runs/${run}/attempts`)];
         assertEquals(markers.length, 1);
       }
+      // status and logs read the same truth.
+      const st = await runAutoexp(["status", "--state", `${out}/e2e`, "--json"], { env });
+      assertEquals(st.code, 0, st.stderr);
+      const rows = JSON.parse(st.stdout).runs;
+      assertEquals(
+        rows.map((
+          x: { run: string; state: string; exit_code: number },
+        ) => [x.run, x.state, x.exit_code]),
+        [
+          ["e2e_code0", "completed", 0],
+          ["e2e_code3", "failed", 3],
+        ],
+      );
+      const lg = await runAutoexp(["logs", "e2e_code3", "--state", `${out}/e2e`], { env });
+      assertEquals(lg.code, 0, lg.stderr);
+      assertMatch(lg.stdout, /run e2e_code3 on \d+/);
       // Submitting again submits only the failed run again (a new attempt), never the done ones.
       const again = await runAutoexp([
         "submit",

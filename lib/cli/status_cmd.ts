@@ -1,0 +1,237 @@
+/**
+ * `autoexp status` (one row per run: state, attempts, job id, exit code, progress, last change)
+ * and `autoexp logs RUN` (print or follow an attempt's log). Both only read: the sweep's store,
+ * the scheduler (one batched query for live states), the runs' logs and markers.
+ *
+ * @module
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { UsageError } from "../errors.ts";
+import { didYouMean } from "../config/suggest.ts";
+import type { RunPlan, SweepPlan } from "../plan/types.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import type { JobObservation } from "../scheduler/types.ts";
+import { type AttemptRecord, latestAttempt } from "../store/state.ts";
+import { SweepStore } from "../store/store.ts";
+import { markerOf, readMarkers } from "../submit/markers.ts";
+import { findObservation } from "../submit/mod.ts";
+import { locateSweep, type SweepLocation } from "./locate.ts";
+import { renderJson, renderTable } from "./output.ts";
+import { makeScheduler } from "./submit_cmd.ts";
+
+const ACTIVE = new Set(["submitting", "pending", "running", "requeued", "suspended", "unknown"]);
+
+function locationOptions(cmd: Command<[], Record<string, unknown>>) {
+  return cmd
+    .option(
+      "--state <dir>",
+      "the sweep directory (default: found from -C/-o, or the current directory)",
+    )
+    .option("-C, --config-dir <dir>", "config directory, to find the sweep")
+    .option("--config-name <name>", "root config name", "autoexp")
+    .option(
+      "-o, --override <override>",
+      "override (repeatable), to find the sweep",
+      (v, p: string[] = []) => [...p, v],
+    );
+}
+
+/** One row of `autoexp status`. */
+export interface StatusRow {
+  run: string;
+  index: number;
+  state: string;
+  attempts: number;
+  job: string | null;
+  exit_code: number | null;
+  reason: string | null;
+  progress: string | null;
+  log: string | null;
+}
+
+/** The last `iteration N/M` of a log's tail, Megatron style (or `iteration N`). */
+export function progressOf(tail: string): string | null {
+  const re = /iteration\s+(\d+)\s*\/\s*(\d+)/g;
+  let last: RegExpExecArray | null = null;
+  for (let m = re.exec(tail); m; m = re.exec(tail)) last = m;
+  return last ? `${Number(last[1])}/${Number(last[2])}` : null;
+}
+
+async function logPathOf(
+  r: Runtime,
+  plan: SweepPlan,
+  run: RunPlan,
+  a: AttemptRecord,
+): Promise<string | null> {
+  if (!a.jobId) return null;
+  const m = markerOf(await readMarkers(r.fs, run.runDir), a.jobId);
+  if (m && (m as { log_path?: string }).log_path) return (m as { log_path?: string }).log_path!;
+  if (a.arrayJobId !== undefined && a.taskId !== undefined) {
+    return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
+  }
+  return run.logPath.replace("{job_id}", a.jobId);
+}
+
+async function tailText(r: Runtime, path: string, bytes = 65536): Promise<string> {
+  try {
+    const data = await r.fs.readFile(path);
+    return new TextDecoder().decode(data.subarray(Math.max(0, data.length - bytes)));
+  } catch {
+    return "";
+  }
+}
+
+/** Builds the status rows; with `live`, active attempts get their state from the scheduler. */
+export async function statusRows(
+  r: Runtime,
+  loc: { plan: SweepPlan; kind?: "slurm" | "local" },
+  live: boolean,
+): Promise<StatusRow[]> {
+  const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+  let jobs: readonly JobObservation[] = [];
+  const active = Object.values(store.state.runs).map(latestAttempt).filter((a) =>
+    a && ACTIVE.has(a.state) && a.jobId
+  );
+  if (live && active.length && loc.kind) {
+    try {
+      const scheduler = await makeScheduler(loc.kind, r);
+      const ids = [...new Set(active.map((a) => a!.arrayJobId ?? a!.jobId!))];
+      jobs = (await scheduler.query({ ids })).jobs;
+    } catch (e) {
+      r.output.err(
+        `autoexp: warning: could not ask the scheduler for live states (${(e as Error).message})\n`,
+      );
+    }
+  }
+  const rows: StatusRow[] = [];
+  for (const run of loc.plan.runs) {
+    const rec = store.state.runs[run.name];
+    const a = latestAttempt(rec);
+    let state = a?.state ?? "not submitted";
+    let exit = a?.exitCode ?? null;
+    let reason = a?.reason ?? null;
+    if (a && ACTIVE.has(a.state) && a.jobId) {
+      const obs = findObservation(jobs, a.jobId, a.arrayJobId, a.taskId);
+      if (obs) {
+        state = obs.state;
+        exit = obs.exitCode ?? exit;
+        reason = obs.reason;
+      }
+    }
+    const log = a ? await logPathOf(r, loc.plan, run, a) : null;
+    rows.push({
+      run: run.name,
+      index: run.index,
+      state,
+      attempts: rec?.attempts.length ?? 0,
+      job: a?.jobId ?? null,
+      exit_code: exit,
+      reason: reason && reason !== "None" ? reason : null,
+      progress: log ? progressOf(await tailText(r, log)) : null,
+      log,
+    });
+  }
+  return rows;
+}
+
+function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+  const table = renderTable(
+    ["run", "state", "attempts", "job", "exit", "progress", "reason"],
+    rows.map((x) => [
+      x.run,
+      x.state,
+      String(x.attempts),
+      x.job ?? "-",
+      x.exit_code === null ? "-" : String(x.exit_code),
+      x.progress ?? "-",
+      x.reason ?? "",
+    ]),
+  );
+  const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
+  return `${table}\n${rows.length} runs: ${summary} (sweep ${plan.sweep.dir})\n`;
+}
+
+/** Registers `status` and `logs`. */
+export function registerStatus(program: Command, rt: () => Runtime): void {
+  const status = program
+    .command("status")
+    .description("one row per run: state, attempts, job id, exit code, progress")
+    .option("--json", "print JSON")
+    .option("--watch [seconds]", "refresh every few seconds (default 5) until Ctrl-C")
+    .option("--no-live", "do not ask the scheduler; show what the sweep's store recorded");
+  locationOptions(status as unknown as Command<[], Record<string, unknown>>);
+  status.action(async (opts) => {
+    const r = rt();
+    const o = opts as SweepLocation & { json?: boolean; watch?: string | boolean; live: boolean };
+    const loc = await locateSweep(o, r);
+    const every = o.watch === undefined
+      ? 0
+      : Math.max(1, Number(o.watch === true ? 5 : o.watch) || 5);
+    for (;;) {
+      const rows = await statusRows(r, loc, o.live !== false);
+      const text = o.json
+        ? renderJson({ sweep: loc.plan.sweep.dir, runs: rows })
+        : renderStatus(rows, loc.plan);
+      if (every && r.host.color) r.output.out("\x1b[H\x1b[2J");
+      r.output.out(text);
+      if (!every) return;
+      await new Promise((res) => setTimeout(res, every * 1000));
+    }
+  });
+
+  const logs = program
+    .command("logs")
+    .description("print or follow a run's log (the latest attempt unless --attempt)")
+    .argument("<run>", "the run's name")
+    .option("-f, --follow", "keep printing what is appended (Ctrl-C to stop)")
+    .option("--attempt <n>", "which attempt (1 is the first)");
+  locationOptions(logs as unknown as Command<[], Record<string, unknown>>);
+  logs.action(async (runName, opts) => {
+    const r = rt();
+    const o = opts as SweepLocation & { follow?: boolean; attempt?: string };
+    const loc = await locateSweep(o, r);
+    const run = loc.plan.runs.find((x) => x.name === runName);
+    if (!run) {
+      const hint = didYouMean(runName, loc.plan.runs.map((x) => x.name));
+      throw new UsageError(
+        `no run "${runName}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
+      );
+    }
+    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+    const rec = store.state.runs[run.name];
+    if (!rec?.attempts.length) throw new UsageError(`run "${run.name}" has not been submitted yet`);
+    const n = o.attempt === undefined ? rec.attempts.length : Number(o.attempt);
+    const a = rec.attempts[n - 1];
+    if (!a) {
+      throw new UsageError(
+        `run "${run.name}" has ${rec.attempts.length} attempt(s); --attempt ${o.attempt} does not exist`,
+      );
+    }
+    const path = await logPathOf(r, loc.plan, run, a);
+    if (!path) {
+      throw new UsageError(`attempt ${n} of "${run.name}" has no job (its submission failed)`);
+    }
+    let offset = 0;
+    const dec = new TextDecoder();
+    let idle = 0;
+    for (;;) {
+      let data: Uint8Array | null = null;
+      try {
+        data = await r.fs.readFile(path);
+      } catch {
+        if (!o.follow) throw new UsageError(`no log yet at ${path} (the job may not have started)`);
+      }
+      if (data && data.length > offset) {
+        r.output.out(dec.decode(data.subarray(offset), { stream: true }));
+        offset = data.length;
+        idle = 0;
+      } else idle++;
+      if (!o.follow) return;
+      const m = markerOf(await readMarkers(r.fs, run.runDir), a.jobId ?? "");
+      if (m && m.state !== "running" && idle > 4) return;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  });
+}
