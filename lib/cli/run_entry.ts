@@ -75,9 +75,12 @@ function parseArgs(args: string[]): { sweep: string; index: number; dryRun: bool
 /** Reads entry `index` of the sweep whose `sweep.json` is `sweepFile`. */
 export async function readEntry(sweepFile: string, index: number): Promise<RunEntry> {
   const dir = sweepFile.replace(/\/[^/]*$/, "") || ".";
+  // The entries frozen when this job was submitted (a later plan may have changed sweep.json).
+  const frozen = Deno.env.get("AUTOEXP_ENTRIES");
+  const jsonlPath = frozen ?? `${dir}/sweep.entries.jsonl`;
   let idx: Uint8Array;
   try {
-    idx = await Deno.readFile(`${dir}/sweep.entries.idx`);
+    idx = await Deno.readFile(jsonlPath.replace(/\.jsonl$/, ".idx"));
   } catch {
     // Older or hand-made sweeps: fall back to the full sweep.json.
     const plan = JSON.parse(await Deno.readTextFile(sweepFile));
@@ -92,7 +95,7 @@ export async function readEntry(sweepFile: string, index: number): Promise<RunEn
   }
   const span = entrySpan(idx, index);
   if (!span || span.end <= span.start + 1) fail(`sweep ${sweepFile} has no entry ${index}`);
-  const file = await Deno.open(`${dir}/sweep.entries.jsonl`, { read: true });
+  const file = await Deno.open(jsonlPath, { read: true });
   try {
     await file.seek(span.start, Deno.SeekMode.Start);
     const buf = new Uint8Array(span.end - span.start);

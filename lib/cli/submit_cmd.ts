@@ -7,7 +7,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { OutcomeError } from "../errors.ts";
-import { computePlan, sweepDirFor, writePlan } from "../plan/mod.ts";
+import { computePlan, sweepDirFor, writePlanTree } from "../plan/mod.ts";
 import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
@@ -15,7 +15,7 @@ import type { Scheduler } from "../scheduler/types.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { latestAttempt } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
-import { reconcile, submitSweep } from "../submit/mod.ts";
+import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
 import { waitForSweep } from "../submit/wait.ts";
 import { addConfigOptions, type ConfigOptions } from "./common.ts";
 import { renderTable } from "./output.ts";
@@ -84,7 +84,8 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
   const deps = { fs: r.fs, host: r.host, proc: r.proc };
   // The plan of the previous submission, read before it is replaced, to show what changed.
   const previous = await readPreviousPlan(request, r);
-  const planned = o.dryRun ? await computePlan(request, deps) : await writePlan(request, deps);
+  // Computed first, written only once the submission is decided (a refused submit changes nothing).
+  const planned = await computePlan(request, deps);
   const wanted = o.scheduler ?? configuredScheduler(planned.prepared.base.config) ?? "auto";
   const choice = await chooseScheduler(wanted, {
     proc: r.proc,
@@ -101,9 +102,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
     )
   ) {
     // The cluster's MaxArraySize is smaller than the plan assumed: split again.
-    plan = (o.dryRun
-      ? await computePlan({ ...request, maxArraySize: limits.maxArraySize }, deps)
-      : await writePlan({ ...request, maxArraySize: limits.maxArraySize }, deps)).plan;
+    plan = (await computePlan({ ...request, maxArraySize: limits.maxArraySize }, deps)).plan;
   }
   const store = await SweepStore.open(r.fs, r.host, plan.sweep.dir);
   for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
@@ -124,10 +123,14 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       JSON.stringify({ kind: choice.kind }) + "\n",
     );
     await reconcile(plan, store, scheduler, r.fs, say);
+    // Refuses (changed config) before anything is written.
+    decideRuns(plan, store, { newAttempt: o.newAttempt, previous });
+    await writePlanTree({ ...planned, plan }, request, deps);
     const report = await submitSweep(plan, store, scheduler, {
       newAttempt: o.newAttempt,
       previous,
       say,
+      fs: r.fs,
     });
     if (!report.submitted.length) {
       say(`nothing to submit: ${report.skipped.length} run(s) already pending, running or done`);

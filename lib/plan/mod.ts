@@ -446,6 +446,16 @@ async function gitState(proc: ProcessRunner | undefined, cwd: string) {
 /** Plans and writes the sweep's tree. Returns the plan. */
 export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
   const outcome = await computePlan(req, deps);
+  await writePlanTree(outcome, req, deps);
+  return outcome;
+}
+
+/** Writes a computed plan's tree (what {@link writePlan} does after computing). */
+export async function writePlanTree(
+  outcome: PlanOutcome,
+  req: PlanRequest,
+  deps: PlanDeps,
+): Promise<void> {
   const { plan } = outcome;
   const dir = plan.sweep.dir;
   const fs = deps.fs;
@@ -503,7 +513,6 @@ export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanO
       2,
     ) + "\n",
   );
-  return outcome;
 }
 
 async function inBatches<T>(

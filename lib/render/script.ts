@@ -49,7 +49,7 @@ export function renderResourceDirectives(resources: Resources): string[] {
 }
 
 /** The comment tag that lets autoexp find its jobs: `autoexp:<sweep id>:<run or group>`. */
-export function commentTag(sweepId: string, target: string, attempt?: number): string {
+export function commentTag(sweepId: string, target: string, attempt?: number | string): string {
   return attempt === undefined
     ? `autoexp:${sweepId}:${target}`
     : `autoexp:${sweepId}:${target}:${attempt}`;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { OutcomeError } from "../errors.ts";
 import type { FileSystem, Host } from "../runtime/mod.ts";
 import {
   applyEvent,
@@ -25,7 +26,7 @@ export interface LockOwner {
 }
 
 /** Thrown when another live process holds the sweep's lock. */
-export class LockedError extends Error {
+export class LockedError extends OutcomeError {
   override name = "LockedError";
   constructor(readonly owner: LockOwner, readonly path: string) {
     super(
@@ -41,6 +42,11 @@ export class SweepStore {
     private readonly fs: FileSystem,
     private readonly host: Host,
     readonly dir: string,
+    /**
+     * A random id made when the store is created. Job comment tags carry it, so the jobs of a
+     * deleted earlier copy of the same sweep are never mistaken for this one's.
+     */
+    readonly id: string,
     public state: StoreState,
     /** Problems found while reading (a torn last line), for the caller to report. */
     readonly warnings: string[],
@@ -55,6 +61,18 @@ export class SweepStore {
   static async open(fs: FileSystem, host: Host, sweepDir: string): Promise<SweepStore> {
     const dir = SweepStore.dirOf(sweepDir);
     await fs.mkdirp(dir);
+    let id: string | undefined;
+    try {
+      id = JSON.parse(await fs.readTextFile(`${dir}/store.json`)).id;
+    } catch { /* a new store */ }
+    if (!id) {
+      const fresh = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+      await fs.createExclusive(
+        `${dir}/store.json`,
+        JSON.stringify({ id: fresh, created: host.now().toISOString() }) + "\n",
+      );
+      id = JSON.parse(await fs.readTextFile(`${dir}/store.json`)).id as string;
+    }
     const warnings: string[] = [];
     let state = emptyState();
     try {
@@ -84,7 +102,7 @@ export class SweepStore {
       }
       state = applyEvent(state, ev);
     }
-    return new SweepStore(fs, host, dir, state, warnings);
+    return new SweepStore(fs, host, dir, id, state, warnings);
   }
 
   /** Appends an event durably (fsync), then applies it. */
@@ -125,12 +143,21 @@ export class SweepStore {
       }
       const owner = await this.readLock(path);
       if (owner && owner.pid === me.pid && owner.host === me.host) return async () => {};
-      const stale = !owner ||
-        (owner.host === me.host && !(await this.fs.exists(`/proc/${owner.pid}`)));
+      const stale = !owner || (owner.host === me.host && !(await this.alive(owner.pid)));
       if (!stale) throw new LockedError(owner!, path);
       await this.fs.remove(path);
     }
     throw new Error(`could not take the lock ${path}`);
+  }
+
+  /** A process that exists and is not a zombie (a killed process lingers as one briefly). */
+  private async alive(pid: number): Promise<boolean> {
+    try {
+      const stat = await this.fs.readTextFile(`/proc/${pid}/stat`);
+      return !/^\d+ \(.*\) [ZX] /s.test(stat);
+    } catch {
+      return false;
+    }
   }
 
   private async readLock(path: string): Promise<LockOwner | null> {

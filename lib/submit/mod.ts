@@ -25,6 +25,12 @@ export interface SubmitOptions {
   readonly newAttempt?: boolean;
   /** The plan the previous submission was made from, to show what changed. */
   readonly previous?: SweepPlan;
+  /**
+   * Files, to freeze the entries this submission's jobs will run: a later plan of the same
+   * sweep then cannot change what already queued jobs run. Without it jobs read the current
+   * sweep.json (tests with a fake scheduler).
+   */
+  readonly fs?: FileSystem;
   /** Progress lines for the user. */
   readonly say?: (line: string) => void;
 }
@@ -197,7 +203,8 @@ export function decideRuns(
       submit.push({ run, attempt: 1, why: "initial" });
       continue;
     }
-    const differs = last.fingerprint !== run.fingerprint;
+    // An attempt whose submission failed never ran: its fingerprint does not count.
+    const differs = last.state !== "submit_failed" && last.fingerprint !== run.fingerprint;
     if (ACTIVE.has(last.state)) {
       if (differs && !opts.newAttempt) {
         changed.push({
@@ -349,10 +356,33 @@ export async function submitSweep(
     for (const c of calls) say(sbatchArgv(c.request).join(" "));
     return { calls, submitted, skipped };
   }
+  // Freeze the entries these jobs run (run-entry reads them through AUTOEXP_ENTRIES).
+  let entries: string | undefined;
+  if (opts.fs && calls.length) {
+    const snap = `${store.dir}/plans/${store.state.seq + 1}`;
+    await opts.fs.mkdirp(snap);
+    for (const f of ["sweep.entries.jsonl", "sweep.entries.idx"]) {
+      await opts.fs.writeFile(`${snap}/${f}`, await opts.fs.readFile(`${plan.sweep.dir}/${f}`));
+    }
+    if (!snap.includes(",")) entries = `${snap}/sweep.entries.jsonl`;
+  }
   for (const call of calls) {
     // Each intent gets its own sequence number, and so its own comment tag.
     next = store.state.seq + 1;
-    const request = { ...call.request, comment: commentTag(plan.sweep.id, call.key, next) };
+    const group = plan.groups.find((g) =>
+      g.id === call.key || g.indices.includes(call.runs[0].index)
+    );
+    const userExport = group?.script.resources.export;
+    const request = {
+      ...call.request,
+      comment: commentTag(plan.sweep.id, call.key, `${store.id}.${next}`),
+      extraArgs: entries
+        ? [
+          ...(call.request.extraArgs ?? []),
+          `--export=${userExport ?? "ALL"},AUTOEXP_ENTRIES=${entries}`,
+        ]
+        : call.request.extraArgs,
+    };
     const intent = await store.append({
       type: "submit_intent",
       key: call.key,

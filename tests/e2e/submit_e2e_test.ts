@@ -121,6 +121,63 @@ for (const kind of kinds) {
     }
   });
 
+  Deno.test(`e2e ${kind}: planning again does not change what queued jobs run`, async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(config(out, 'sleep 1; echo "msg=$MSG"', "  env:\n    MSG: ${code}"));
+    env.AUTOEXP_LOCAL_DIR = `${out}/local-scheduler`;
+    try {
+      const sub = await runAutoexp(
+        [
+          "submit",
+          "-C",
+          cfg,
+          "-m",
+          "-o",
+          "code=1,2,3",
+          "-o",
+          "slurm.array.throttle=1",
+          "--scheduler",
+          kind,
+          "--no-monitor",
+        ],
+        { env },
+      );
+      assertEquals(sub.code, 0, sub.stderr);
+      // The same sweep planned again with other values while its tasks wait their turn.
+      const re = await runAutoexp([
+        "plan",
+        "-C",
+        cfg,
+        "-m",
+        "-o",
+        "code=7,8,9",
+        "-o",
+        "slurm.array.throttle=1",
+      ], { env });
+      assertEquals(re.code, 0, re.stderr);
+      const follow = await runAutoexp([
+        "submit",
+        "-C",
+        cfg,
+        "-m",
+        "-o",
+        "code=1,2,3",
+        "-o",
+        "slurm.array.throttle=1",
+        "--scheduler",
+        kind,
+      ], { env });
+      assertEquals(follow.code, 0, follow.stdout + follow.stderr);
+      for (const c of [1, 2, 3]) {
+        const lg = await runAutoexp(["logs", `e2e_code${c}`, "--state", `${out}/e2e`], { env });
+        assertMatch(lg.stdout, new RegExp(`msg=${c}`));
+      }
+    } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
+
   Deno.test(`e2e ${kind}: submit twice submits once`, async () => {
     const out = await makeTree({});
     const cfg = await makeTree(config(out, "sleep 1"));
