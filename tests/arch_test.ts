@@ -19,7 +19,7 @@ Deno.test("only lib/runtime and the CLI wiring touch Deno.*", async () => {
     if (rel.startsWith("lib/runtime/") || rel.startsWith("lib/cli/")) continue;
     const text = await Deno.readTextFile(f);
     text.split("\n").forEach((line, i) => {
-      if (/\bDeno\.[a-zA-Z]/.test(line) && !/^\s*(\*|\/\/)/.test(line)) {
+      if (/\bDeno\.[a-zA-Z]/.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line)) {
         offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
       }
     });

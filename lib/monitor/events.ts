@@ -109,6 +109,8 @@ export interface CompiledEvent {
   readonly extra: readonly RegExp[];
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly extractGroups: Readonly<Record<string, string>>;
+  /** Whether `extract_groups` was given: then only those values identify a match. */
+  readonly identityFromExtract: boolean;
   readonly progress: boolean;
   readonly action: string | null;
   readonly actions: readonly unknown[];
@@ -127,8 +129,11 @@ export interface EventMatch {
   readonly groups: Readonly<Record<string, string>>;
   /** The event's static metadata, then the `extract_groups` values (those win). */
   readonly metadata: Readonly<Record<string, unknown>>;
-  /** The `extract_groups` values alone: the identity of the match for {@link dedupeKey}. */
-  readonly extracted: Readonly<Record<string, string>>;
+  /**
+   * What makes this match distinct, for {@link dedupeKey}: the `extract_groups` values when the
+   * event declares `extract_groups` (an empty mapping: fire once), else all named groups.
+   */
+  readonly identity: Readonly<Record<string, string>>;
   readonly progress: boolean;
   readonly action: string | null;
   readonly actions: readonly unknown[];
@@ -156,7 +161,9 @@ const SPEC_KEYS = [
  *
  * @example pythonRegexToJs("(?P<it>\\d+) (?P=it)") // { source: "(?<it>\\d+) \\k<it>", flags: "", groups: ["it"] }
  */
-export function pythonRegexToJs(pattern: string): { source: string; flags: string; groups: string[] } {
+export function pythonRegexToJs(
+  pattern: string,
+): { source: string; flags: string; groups: string[] } {
   let i = 0;
   let flags = "";
   const lead = /^\(\?([aiLmsux]+)\)/.exec(pattern);
@@ -200,7 +207,10 @@ export function pythonRegexToJs(pattern: string): { source: string; flags: strin
       }
       continue;
     }
-    if (pattern.startsWith("(?P<", i) || (pattern.startsWith("(?<", i) && /^[A-Za-z_]/.test(pattern[i + 3] ?? ""))) {
+    if (
+      pattern.startsWith("(?P<", i) ||
+      (pattern.startsWith("(?<", i) && /^[A-Za-z_]/.test(pattern[i + 3] ?? ""))
+    ) {
       const start = pattern.indexOf("<", i) + 1;
       const close = pattern.indexOf(">", start);
       const name = close < 0 ? "" : pattern.slice(start, close);
@@ -225,7 +235,7 @@ export function pythonRegexToJs(pattern: string): { source: string; flags: strin
     out += c;
     i++;
   }
-  if (inClass) throw new Error("a character class \"[\" is not closed");
+  if (inClass) throw new Error('a character class "[" is not closed');
   return { source: out, flags, groups };
 }
 
@@ -255,7 +265,9 @@ export function compileEvents(
       return;
     }
     const spec = raw as Record<string, unknown>;
-    const label = typeof spec.name === "string" && spec.name ? `event "${spec.name}"` : `event #${index}`;
+    const label = typeof spec.name === "string" && spec.name
+      ? `event "${spec.name}"`
+      : `event #${index}`;
     for (const key of Object.keys(spec)) {
       if (!SPEC_KEYS.includes(key)) {
         const near = closestMatches(key, SPEC_KEYS);
@@ -267,15 +279,19 @@ export function compileEvents(
       }
     }
     const n0 = problems.length;
-    if (typeof spec.name !== "string" || !spec.name) bad("name", `${label}: "name" must be a non-empty string`);
-    else if (names.has(spec.name)) bad("name", `${label}: the name is used by an earlier event`);
+    if (typeof spec.name !== "string" || !spec.name) {
+      bad("name", `${label}: "name" must be a non-empty string`);
+    } else if (names.has(spec.name)) bad("name", `${label}: the name is used by an earlier event`);
     else names.add(spec.name);
     if (typeof spec.pattern !== "string" || !spec.pattern) {
       bad("pattern", `${label}: "pattern" must be a non-empty string`);
     }
     const type = spec.pattern_type ?? "regex";
     if (type !== "regex" && type !== "substring") {
-      bad("pattern_type", `${label}: pattern_type ${JSON.stringify(type)} is not one of "regex", "substring"`);
+      bad(
+        "pattern_type",
+        `${label}: pattern_type ${JSON.stringify(type)} is not one of "regex", "substring"`,
+      );
     }
     let kind: EventKind | null = null;
     if (spec.kind !== undefined) {
@@ -292,21 +308,28 @@ export function compileEvents(
     const metadata = spec.metadata ?? {};
     if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
       bad("metadata", `${label}: "metadata" must be a mapping`);
-    } else if (kind === null && EVENT_KINDS.includes((metadata as Record<string, unknown>).kind as EventKind)) {
+    } else if (
+      kind === null && EVENT_KINDS.includes((metadata as Record<string, unknown>).kind as EventKind)
+    ) {
       kind = (metadata as Record<string, unknown>).kind as EventKind;
     }
     const extractGroups = spec.extract_groups ?? {};
     const extractOk = typeof extractGroups === "object" && extractGroups !== null &&
       !Array.isArray(extractGroups) &&
       Object.values(extractGroups).every((v) => typeof v === "string");
-    if (!extractOk) bad("extract_groups", `${label}: "extract_groups" must map metadata keys to group names`);
+    if (!extractOk) {
+      bad("extract_groups", `${label}: "extract_groups" must map metadata keys to group names`);
+    }
     for (const key of ["noise", "progress"] as const) {
       if (spec[key] !== undefined && typeof spec[key] !== "boolean") {
         bad(key, `${label}: "${key}" must be true or false`);
       }
     }
     if (spec.noise === true && spec.progress === true) {
-      bad("progress", `${label}: "noise: true" and "progress: true" contradict each other; keep one`);
+      bad(
+        "progress",
+        `${label}: "noise: true" and "progress: true" contradict each other; keep one`,
+      );
     }
     if (spec.action !== undefined && typeof spec.action !== "string") {
       bad("action", `${label}: "action" must be the name of an action`);
@@ -342,7 +365,10 @@ export function compileEvents(
           extra.push(new RegExp(js.source, js.flags));
           groups.push(...js.groups);
         } catch (e) {
-          bad(`extra_patterns[${k}]`, `${label}: the pattern ${JSON.stringify(p)} is not a valid regex: ${reason(e)}`);
+          bad(
+            `extra_patterns[${k}]`,
+            `${label}: the pattern ${JSON.stringify(p)} is not a valid regex: ${reason(e)}`,
+          );
         }
       });
     } else if ((extraRaw as string[]).length) {
@@ -350,7 +376,10 @@ export function compileEvents(
     }
     for (const [key, group] of Object.entries(extractGroups as Record<string, string>)) {
       if (type === "substring") {
-        bad(`extract_groups.${key}`, `${label}: a substring pattern has no groups to extract; use pattern_type "regex"`);
+        bad(
+          `extract_groups.${key}`,
+          `${label}: a substring pattern has no groups to extract; use pattern_type "regex"`,
+        );
       } else if (regex && !groups.includes(group)) {
         const near = closestMatches(group, groups);
         bad(
@@ -373,6 +402,7 @@ export function compileEvents(
       extra,
       metadata: metadata as Record<string, unknown>,
       extractGroups: extractGroups as Record<string, string>,
+      identityFromExtract: spec.extract_groups !== undefined,
       progress: spec.progress === false || spec.noise === true ? false : kind !== "noise",
       action: (spec.action as string | undefined) ?? null,
       actions: (spec.actions as unknown[] | undefined) ?? [],
@@ -390,7 +420,9 @@ const PREFIX = /^(?:\[([A-Za-z_]+\d+)\]:)?(?:\[rank(\d+)\]:)?/;
  *
  * @example splitLogPrefix("[default3]:[rank3]:[E822 ...] x") // { body: "[E822 ...] x", launcher: "default3", rank: "3" }
  */
-export function splitLogPrefix(line: string): { body: string; launcher: string | null; rank: string | null } {
+export function splitLogPrefix(
+  line: string,
+): { body: string; launcher: string | null; rank: string | null } {
   if (line.charCodeAt(0) !== 0x5b /* [ */) return { body: line, launcher: null, rank: null };
   const m = PREFIX.exec(line)!;
   return { body: line.slice(m[0].length), launcher: m[1] ?? null, rank: m[2] ?? null };
@@ -402,10 +434,9 @@ export function splitLogPrefix(line: string): { body: string; launcher: string |
  */
 export function matchLine(events: readonly CompiledEvent[], line: string): EventMatch[] {
   const out: EventMatch[] = [];
-  let split: ReturnType<typeof splitLogPrefix> | null = null;
+  const split = splitLogPrefix(line);
+  const body = split.body;
   for (const ev of events) {
-    split ??= splitLogPrefix(line);
-    const body = split.body;
     let groups: Record<string, string> = {};
     if (ev.regex) {
       const m = ev.regex.exec(body);
@@ -428,7 +459,7 @@ export function matchLine(events: readonly CompiledEvent[], line: string): Event
       rank: split.rank,
       groups,
       metadata: { ...ev.metadata, ...extracted },
-      extracted,
+      identity: ev.identityFromExtract ? extracted : groups,
       progress: ev.progress,
       action: ev.action,
       actions: ev.actions,
@@ -438,16 +469,19 @@ export function matchLine(events: readonly CompiledEvent[], line: string): Event
 }
 
 /**
- * The key under which a match fires once: the event name plus its extracted values sorted by
- * key (all named groups when the event has no `extract_groups`), optionally within a `scope`
- * such as the job id. An event without groups therefore fires once per scope.
+ * The key under which a match fires once: the event name plus its {@link EventMatch.identity}
+ * sorted by key (the `extract_groups` values, or all named groups when the event declares no
+ * `extract_groups`), optionally within a `scope` such as the job id. An event with
+ * `extract_groups: {}` or without groups therefore fires once per scope.
  *
  * @example dedupeKey(m) // '["checkpoint_saved",[["checkpoint_iteration","500"],["checkpoint_path","/ckpt"]]]'
  */
 export function dedupeKey(match: EventMatch, scope?: string): string {
-  const values = Object.keys(match.extracted).length ? match.extracted : match.groups;
+  const values = match.identity;
   const entries = Object.keys(values).sort().map((k) => [k, values[k]]);
-  return JSON.stringify(scope === undefined ? [match.event, entries] : [scope, match.event, entries]);
+  return JSON.stringify(
+    scope === undefined ? [match.event, entries] : [scope, match.event, entries],
+  );
 }
 
 /**
@@ -508,19 +542,22 @@ export const MEGATRON_EVENTS: readonly LogEventSpec[] = [
   {
     name: "megatron_checkpoint_async_scheduled",
     kind: "checkpoint_start",
-    pattern: String.raw`scheduled an async checkpoint save at iteration\s+(?P<iteration>\d+) to (?P<path>\S+)`,
+    pattern: String
+      .raw`scheduled an async checkpoint save at iteration\s+(?P<iteration>\d+) to (?P<path>\S+)`,
     extract_groups: { checkpoint_iteration: "iteration", checkpoint_path: "path" },
   },
   {
     name: "megatron_checkpoint_saved",
     kind: "checkpoint",
-    pattern: String.raw`successfully saved checkpoint from iteration\s+(?P<iteration>\d+) to (?P<path>\S+)`,
+    pattern: String
+      .raw`successfully saved checkpoint from iteration\s+(?P<iteration>\d+) to (?P<path>\S+)`,
     extract_groups: { checkpoint_iteration: "iteration", checkpoint_path: "path" },
   },
   {
     name: "megatron_checkpoint_loaded",
     kind: "resumed",
-    pattern: String.raw`successfully loaded checkpoint from (?P<path>\S+) \[.*?\] at iteration (?P<iteration>\d+)`,
+    pattern: String
+      .raw`successfully loaded checkpoint from (?P<path>\S+) \[.*?\] at iteration (?P<iteration>\d+)`,
     extract_groups: { checkpoint_iteration: "iteration", checkpoint_path: "path" },
   },
   {
@@ -546,7 +583,8 @@ export const MEGATRON_EVENTS: readonly LogEventSpec[] = [
   {
     name: "megatron_training_done",
     kind: "completed",
-    pattern: String.raw`\[after training is done\] datetime: (?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)`,
+    pattern: String
+      .raw`\[after training is done\] datetime: (?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)`,
     extract_groups: {},
   },
   {
@@ -602,28 +640,28 @@ export const MEGATRON_EVENTS: readonly LogEventSpec[] = [
     name: "slurm_time_limit",
     kind: "timeout",
     pattern: String
-      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>[\d.]+) ON (?P<node>\S+) CANCELLED AT (?P<when>\S+) DUE TO TIME LIMIT`,
+      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>\d+(?:_\d+)?)(?:\.(?P<step>\w+))? ON (?P<node>\S+) CANCELLED AT (?P<when>\S+) DUE TO TIME LIMIT`,
     extract_groups: { jobid: "jobid" },
   },
   {
     name: "slurm_preempted",
     kind: "preempted",
     pattern: String
-      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>[\d.]+) ON (?P<node>\S+) CANCELLED AT (?P<when>\S+) DUE TO PREEMPTION`,
+      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>\d+(?:_\d+)?)(?:\.(?P<step>\w+))? ON (?P<node>\S+) CANCELLED AT (?P<when>\S+) DUE TO PREEMPTION`,
     extract_groups: { jobid: "jobid" },
   },
   {
     name: "slurm_node_fail",
     kind: "node_fail",
     pattern: String
-      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>[\d.]+) ON (?P<node>\S+) CANCELLED AT (?P<when>\S+) DUE TO NODE FAILURE`,
+      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>\d+(?:_\d+)?)(?:\.(?P<step>\w+))? ON (?P<node>\S+) CANCELLED AT (?P<when>\S+) DUE TO NODE FAILURE`,
     extract_groups: { jobid: "jobid" },
   },
   {
     name: "slurm_cancelled",
     kind: "cancelled",
     pattern: String
-      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>[\d.]+) ON (?P<node>\S+) CANCELLED AT (?P<when>\S+)(?! DUE TO (?:TIME LIMIT|PREEMPTION|NODE FAILURE))(?: DUE TO (?P<reason>[^*]+?))?(?: \*\*\*|$)`,
+      .raw`\*\*\* (?P<scope>JOB|STEP) (?P<jobid>\d+(?:_\d+)?)(?:\.(?P<step>\w+))? ON (?P<node>\S+) CANCELLED AT (?P<when>\S+)(?! DUE TO (?:TIME LIMIT|PREEMPTION|NODE FAILURE))(?: DUE TO (?P<reason>[^*]+?))?(?: \*\*\*|$)`,
     extract_groups: { jobid: "jobid" },
   },
   {

@@ -185,12 +185,14 @@ export async function pollTail(
 
     // Read from a little before `offset` to check the bytes there are still the ones we read.
     let anchorLen = Math.min(s.anchor.length / 2, s.offset);
-    let buf = await handle.read(s.offset - anchorLen, anchorLen + maxBytes);
+    // Ask only for what the file has, so an idle poll does not allocate a full buffer.
+    const want = (from: number) => Math.min(maxBytes, Math.max(0, st.size - from));
+    let buf = await handle.read(s.offset - anchorLen, anchorLen + want(s.offset));
     if (anchorLen > 0 && toHex(buf.subarray(0, anchorLen)) !== s.anchor) {
       truncated = true;
       s = newTailState(state.path);
       anchorLen = 0;
-      buf = await handle.read(0, maxBytes);
+      buf = await handle.read(0, want(0));
     }
     const data = buf.subarray(anchorLen);
     const end = s.offset + data.length;

@@ -37,6 +37,18 @@ export interface RunPlanResult {
   readonly derived: Record<string, number>;
 }
 
+/** Directives autoexp writes itself, by long and short flag. */
+const OWNED_DIRECTIVES = new Map([
+  ["output", "--output"],
+  ["o", "--output"],
+  ["error", "--error"],
+  ["e", "--error"],
+  ["array", "--array"],
+  ["a", "--array"],
+  ["comment", "--comment"],
+  ["parsable", "--parsable"],
+]);
+
 /** sbatch options autoexp sets itself (a config value for them is an error). */
 export const OWNED_OPTIONS = ["output", "error", "array", "comment", "parsable"];
 
@@ -173,10 +185,23 @@ function slurmPart(slurm: ConfigMap): SlurmPart {
     ? slurm.sbatch_extra_directives.map(String)
     : [];
   extraDirectives.forEach((d, i) => {
+    const path = `slurm.sbatch_extra_directives[${i}]`;
     if (/[\r\n]/.test(d) || !/^#SBATCH\s+\S/.test(d)) {
       problems.push({
-        path: `slurm.sbatch_extra_directives[${i}]`,
-        message: `${JSON.stringify(d)} is not one "#SBATCH --option" line`,
+        path,
+        message: `${
+          JSON.stringify(d)
+        } is not one directive line: write it as "#SBATCH --option=value"`,
+      });
+      return;
+    }
+    const flag = d.match(/^#SBATCH\s+--?([A-Za-z][\w-]*)/)?.[1];
+    const owned = flag && OWNED_DIRECTIVES.get(flag);
+    if (owned) {
+      problems.push({
+        path,
+        message:
+          `"${d}" sets ${owned}, which autoexp sets itself (it finds its jobs and logs by them)`,
       });
     }
   });

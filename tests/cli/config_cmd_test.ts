@@ -194,7 +194,7 @@ Deno.test("a user's file overlays the built-in preset of the same name", async (
     assertEquals(r.code, 0, r.stderr);
     const cfg = JSON.parse(r.stdout);
     assertEquals(cfg.slurm.sbatch.partition, "small-g");
-    assertEquals(cfg.slurm.sbatch.account, undefined, "the user's file replaces the preset whole");
+    assertEquals(cfg.slurm.sbatch.account, null, "the user's file replaces the preset whole");
   } finally {
     await removeTree(dir);
   }

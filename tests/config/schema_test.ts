@@ -83,3 +83,13 @@ Deno.test("parseSlurmTime and formatSlurmTime agree on SLURM's formats", () => {
     assertEquals(formatSlurmTime(minutes), formatted, `format ${minutes}`);
   }
 });
+
+Deno.test("SLURM times with minutes or seconds over 59 are refused", () => {
+  for (const bad of ["99:99:99", "1:60:00", "2-12:75"]) {
+    const [p] = validateConfig({ ...valid, slurm: { sbatch: { time: bad } } }, origin);
+    assertEquals(p?.path, "slurm.sbatch.time", bad);
+  }
+  for (const good of ["99:59:59", "120", "2-12:30", "1-00:00:00"]) {
+    assertEquals(validateConfig({ ...valid, slurm: { sbatch: { time: good } } }, origin), [], good);
+  }
+});

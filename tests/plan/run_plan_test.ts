@@ -54,3 +54,21 @@ Deno.test("containerEnvSafe moves values apptainer --env would split into APPTAI
   assertEquals(env.APPTAINERENV_C, 'say "hi"');
   assertEquals(env.APPTAINERENV_A, undefined);
 });
+
+Deno.test("buildRunPlan refuses extra directives that set what autoexp owns", () => {
+  for (
+    const d of [
+      "#SBATCH --output=x.log",
+      "#SBATCH -o x.log",
+      "#SBATCH --comment=mine",
+      "#SBATCH --array=0-3",
+    ]
+  ) {
+    const r = buildRunPlan({
+      slurm: { sbatch_extra_directives: [d] },
+      backend: { name: "command", command: ["true"] },
+    }, { index: 0, name: "r", values: {}, sweepDir: "/s" });
+    assertEquals(r.problems.length, 1, d);
+    assertEquals(r.problems[0].path, "slurm.sbatch_extra_directives[0]");
+  }
+});

@@ -288,7 +288,6 @@ Deno.test("single job: resources, modules and setup in the script; argv in the e
     ["--gpus-per-node", "1"],
     ["--mem", "32G"],
     ["--no-requeue", ""],
-    ["--signal", "B:USR1@120"],
   ]);
   assertMatch(text, /\nmodule load cuda\/12\.1 python\/3\.11\nsource \/opt\/venv\/bin\/activate\n/);
   assertMatch(
@@ -670,12 +669,12 @@ Deno.test("a line break in a directive value is refused with the key path", asyn
     [
       "slurm.sbatch_extra_directives[0]",
       { sbatch_extra_directives: ["#SBATCH --a=1\n#SBATCH --b=2"] },
-      /is not one "#SBATCH --option" line/,
+      /is not one directive line: write it as "#SBATCH --option=value"/,
     ],
     [
       "slurm.sbatch_extra_directives[0]",
       { sbatch_extra_directives: ["--gpu-bind=closest"] },
-      /is not one "#SBATCH --option" line/,
+      /is not one directive line: write it as "#SBATCH --option=value"/,
     ],
     [
       "slurm.env.X",

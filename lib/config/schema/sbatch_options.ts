@@ -122,7 +122,7 @@ export const SBATCH_OPTIONS: Readonly<Record<string, SbatchOption>> = {
 
 /** SLURM time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED/INFINITE. */
 export const SLURM_TIME =
-  /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/i;
+  /^(?:\d+|\d+:[0-5]?\d|\d+:[0-5]?\d:[0-5]?\d|\d+-\d+|\d+-\d+:[0-5]?\d|\d+-\d+:[0-5]?\d:[0-5]?\d|UNLIMITED|INFINITE)$/i;
 
 /** SLURM memory sizes: a number with an optional K/M/G/T suffix. */
 export const SLURM_MEMORY = /^\d+(?:[KMGT]B?)?$/i;

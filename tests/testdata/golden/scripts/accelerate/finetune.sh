@@ -10,7 +10,6 @@
 #SBATCH --cpus-per-task=16
 #SBATCH --gpus-per-node=2
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 # Rendered by autoexp 0.1.0 for sweep "finetune", run "finetune" (index 0).
 # Re-render with `autoexp plan`; edits to this file are overwritten.
 

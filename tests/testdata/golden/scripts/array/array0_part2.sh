@@ -10,7 +10,6 @@
 #SBATCH --ntasks-per-node=1
 #SBATCH --cpus-per-task=4
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 # Rendered by autoexp 0.1.0 for sweep "seeds": array group array0 (2 runs).
 # Task id + 8 = sweep index; `autoexp plan` prints which run each index is.
 

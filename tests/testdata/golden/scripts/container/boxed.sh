@@ -9,7 +9,6 @@
 #SBATCH --ntasks-per-node=1
 #SBATCH --gpus-per-node=4
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 # Rendered by autoexp 0.1.0 for sweep "boxed", run "boxed" (index 0).
 # Re-render with `autoexp plan`; edits to this file are overwritten.
 MIOPEN_USER_DB_PATH=/tmp/$USER-miopen-cache-$SLURM_JOB_ID

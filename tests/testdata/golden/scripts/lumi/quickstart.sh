@@ -13,7 +13,6 @@
 #SBATCH --mem=0
 #SBATCH --exclusive
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 #SBATCH --hint=nomultithread
 # Rendered by autoexp 0.1.0 for sweep "quickstart", run "quickstart" (index 0).
 # Re-render with `autoexp plan`; edits to this file are overwritten.

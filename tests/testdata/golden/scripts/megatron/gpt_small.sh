@@ -11,7 +11,6 @@
 #SBATCH --gpus-per-node=4
 #SBATCH --exclusive
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 # Rendered by autoexp 0.1.0 for sweep "gpt_small", run "gpt_small" (index 0).
 # Re-render with `autoexp plan`; edits to this file are overwritten.
 MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)

@@ -8,7 +8,6 @@
 #SBATCH --nodes=1
 #SBATCH --ntasks-per-node=1
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 # Rendered by autoexp 0.1.0 for sweep "scaling_study": array group array0 (27 runs).
 # Task id + 0 = sweep index; `autoexp plan` prints which run each index is.
 

@@ -11,7 +11,6 @@
 #SBATCH --gpus-per-node=1
 #SBATCH --mem=32G
 #SBATCH --no-requeue
-#SBATCH --signal=B:USR1@120
 # Rendered by autoexp 0.1.0 for sweep "single_job", run "single_job" (index 0).
 # Re-render with `autoexp plan`; edits to this file are overwritten.
 module load cuda/12.1 python/3.11
