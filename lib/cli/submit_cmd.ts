@@ -139,12 +139,23 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       say(`not following the sweep (--no-monitor); state: ${plan.sweep.dir}/.autoexp`);
       return;
     }
+    // Ctrl-C stops following, not the jobs: say so, release the sweep, exit 130.
+    const onInterrupt = async () => {
+      r.output.err(
+        "\nautoexp: stopped following; the jobs keep running. Follow again with the same submit " +
+          `command, or look with: autoexp status --state ${plan.sweep.dir}\n`,
+      );
+      await release();
+      Deno.exit(130);
+    };
+    Deno.addSignalListener("SIGINT", onInterrupt);
     await waitForSweep(plan, store, scheduler, r.fs, {
       sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
       say,
       minIntervalMs: choice.kind === "local" ? 500 : 2000,
       maxIntervalMs: choice.kind === "local" ? 5000 : 60_000,
     });
+    Deno.removeSignalListener("SIGINT", onInterrupt);
     r.output.out(renderSummary(plan, store));
     const failed = plan.runs.filter((run) =>
       latestAttempt(store.state.runs[run.name])?.state !== "completed"

@@ -412,7 +412,8 @@ export function compileEvents(
   return out;
 }
 
-const PREFIX = /^(?:\[([A-Za-z_]+\d+)\]:)?(?:\[rank(\d+)\]:)?/;
+// `[rank3]:` alone is the C++ prefix, not a launcher role named "rank".
+const PREFIX = /^(?:\[(?!rank\d+\])([A-Za-z_]+\d+)\]:)?(?:\[rank(\d+)\]:)?/;
 
 /**
  * Splits the launcher prefixes off a line: `[default3]:` (torchrun `--tee`) and `[rank3]:`
