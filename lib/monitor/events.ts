@@ -438,19 +438,20 @@ export function matchLine(events: readonly CompiledEvent[], line: string): Event
   const split = splitLogPrefix(line);
   const body = split.body;
   for (const ev of events) {
-    let groups: Record<string, string> = {};
+    const groups: Record<string, string> = {};
     if (ev.regex) {
       const m = ev.regex.exec(body);
       if (!m) continue;
-      if (m.groups) groups = definedOnly(m.groups);
+      if (m.groups) addDefined(groups, m.groups);
       for (const re of ev.extra) {
         const x = re.exec(body);
-        if (x?.groups) groups = { ...definedOnly(x.groups), ...groups };
+        if (x?.groups) addDefined(groups, x.groups);
       }
     } else if (!body.includes(ev.substring!)) continue;
     const extracted: Record<string, string> = {};
-    for (const [key, group] of Object.entries(ev.extractGroups)) {
-      if (groups[group] !== undefined) extracted[key] = groups[group];
+    for (const key in ev.extractGroups) {
+      const value = groups[ev.extractGroups[key]];
+      if (value !== undefined) extracted[key] = value;
     }
     out.push({
       event: ev.name,
@@ -493,10 +494,12 @@ export function countsAsActivity(matches: readonly EventMatch[]): boolean {
   return matches.every((m) => m.progress);
 }
 
-function definedOnly(groups: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in groups) if (groups[k] !== undefined) out[k] = groups[k]!;
-  return out;
+/** Copies the groups that took part in a match into `into`, keeping values already there. */
+function addDefined(into: Record<string, string>, groups: Record<string, string | undefined>): void {
+  for (const k in groups) {
+    const v = groups[k];
+    if (v !== undefined && into[k] === undefined) into[k] = v;
+  }
 }
 
 function reason(e: unknown): string {
