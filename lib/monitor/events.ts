@@ -106,6 +106,8 @@ export interface CompiledEvent {
   /** The JavaScript regex, or null for a substring pattern. */
   readonly regex: RegExp | null;
   readonly substring: string | null;
+  /** A literal every match of `regex` contains: a cheap `includes` test before the regex. */
+  readonly literal: string | null;
   readonly extra: readonly RegExp[];
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly extractGroups: Readonly<Record<string, string>>;
@@ -345,6 +347,7 @@ export function compileEvents(
 
     const pattern = spec.pattern as string;
     let regex: RegExp | null = null;
+    let literal: string | null = null;
     let groups: string[] = [];
     const extra: RegExp[] = [];
     if (type === "regex") {
@@ -352,6 +355,7 @@ export function compileEvents(
         const js = pythonRegexToJs(pattern);
         regex = new RegExp(js.source, js.flags);
         groups = js.groups;
+        literal = js.flags.includes("i") ? null : requiredLiteral(js.source);
       } catch (e) {
         bad(
           "pattern",
@@ -399,6 +403,7 @@ export function compileEvents(
       kind,
       regex,
       substring: type === "substring" ? pattern : null,
+      literal,
       extra,
       metadata: metadata as Record<string, unknown>,
       extractGroups: extractGroups as Record<string, string>,
@@ -413,6 +418,68 @@ export function compileEvents(
 }
 
 // `[rank3]:` alone is the C++ prefix, not a launcher role named "rank".
+/**
+ * The longest run of plain characters that every match of a JavaScript regex `source` must
+ * contain, or null when none is certain (a top-level `|`, or no literal outside groups). Used
+ * only as a prefilter, so it errs towards null.
+ *
+ * @example requiredLiteral("saving checkpoint at iteration\\s+(?<it>\\d+)") // "saving checkpoint at iteration"
+ */
+export function requiredLiteral(source: string): string | null {
+  let best = "";
+  let run = "";
+  let depth = 0;
+  const end = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (depth > 0 || c === "[") {
+      // Skip groups and classes, minding escapes and classes inside groups.
+      end();
+      if (c === "\\") i++;
+      else if (c === "[") {
+        for (i++; i < source.length && source[i] !== "]"; i++) if (source[i] === "\\") i++;
+      } else if (c === "(") depth++;
+      else if (c === ")") depth--;
+      continue;
+    }
+    if (c === "|") return null;
+    if (c === "(") {
+      end();
+      depth++;
+      continue;
+    }
+    let ch: string | null = null;
+    if (c === "\\") {
+      const n = source[++i] ?? "";
+      if (/[A-Za-z0-9]/.test(n)) {
+        // A class (\d, \s), an assertion (\b), a backreference or a code (\k<n>, \x41, \u0041).
+        end();
+        if (n === "k") i = source.indexOf(">", i);
+        else if (n === "x") i += 2;
+        else if (n === "u") i += 4;
+        else if (n === "c") i += 1;
+        if (i < 0) return null;
+        continue;
+      }
+      ch = n;
+    } else if (!"^$.*+?{}".includes(c)) ch = c;
+    const q = source[i + 1];
+    if (ch === null) {
+      end();
+    } else if (q === "?" || q === "*" || q === "{") {
+      end(); // optional or counted: not certain
+    } else if (q === "+") {
+      run += ch;
+      end();
+    } else run += ch;
+  }
+  end();
+  return best.length >= 3 ? best : null;
+}
+
 const PREFIX = /^(?:\[(?!rank\d+\])([A-Za-z_]+\d+)\]:)?(?:\[rank(\d+)\]:)?/;
 
 /**
@@ -440,6 +507,7 @@ export function matchLine(events: readonly CompiledEvent[], line: string): Event
   for (const ev of events) {
     const groups: Record<string, string> = {};
     if (ev.regex) {
+      if (ev.literal !== null && !body.includes(ev.literal)) continue;
       const m = ev.regex.exec(body);
       if (!m) continue;
       if (m.groups) addDefined(groups, m.groups);
@@ -495,7 +563,10 @@ export function countsAsActivity(matches: readonly EventMatch[]): boolean {
 }
 
 /** Copies the groups that took part in a match into `into`, keeping values already there. */
-function addDefined(into: Record<string, string>, groups: Record<string, string | undefined>): void {
+function addDefined(
+  into: Record<string, string>,
+  groups: Record<string, string | undefined>,
+): void {
   for (const k in groups) {
     const v = groups[k];
     if (v !== undefined && into[k] === undefined) into[k] = v;

@@ -9,6 +9,7 @@ import {
   matchLine,
   MEGATRON_EVENTS,
   pythonRegexToJs,
+  requiredLiteral,
   splitLogPrefix,
 } from "../../lib/monitor/events.ts";
 
@@ -135,6 +136,22 @@ Deno.test("pythonRegexToJs translates Python-only syntax", () => {
     "the the end",
   );
   assertEquals(m.groups, { w: "the" });
+});
+
+Deno.test("requiredLiteral finds text every match must contain, or null", () => {
+  const cases: [string, string | null][] = [
+    ["saving checkpoint at iteration\\s+(?<it>\\d+)", "saving checkpoint at iteration"],
+    ["a|bcdef", null], // top-level alternation
+    ["(?:abc|def)", null],
+    ["\\*\\*\\* JOB", "*** JOB"],
+    ["colou?r is red", "r is red"], // "u" is optional
+    ["abcd+e", "abcd"],
+    ["x\\k<name>yz", null], // the group name is not literal text
+    ["grad norm:\\s*(?<g>[0-9.]+|nan)", "grad norm:"],
+    ["[abc]defgh", "defgh"],
+    ["\\x41bcd", "bcd"],
+  ];
+  for (const [src, lit] of cases) assertEquals(requiredLiteral(src), lit, src);
 });
 
 Deno.test("compileEvents rejects an invalid regex with an error naming the event", () => {
