@@ -74,8 +74,7 @@ async function logPathOf(
 
 async function tailText(r: Runtime, path: string, bytes = 65536): Promise<string> {
   try {
-    const data = await r.fs.readFile(path);
-    return new TextDecoder().decode(data.subarray(Math.max(0, data.length - bytes)));
+    return new TextDecoder().decode(await r.fs.readTail(path, bytes));
   } catch {
     return "";
   }
@@ -213,24 +212,30 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
     if (!path) {
       throw new UsageError(`attempt ${n} of "${run.name}" has no job (its submission failed)`);
     }
-    let offset = 0;
-    const dec = new TextDecoder();
+    // Byte-offset tailing: a multi-GB log is never read again from the start.
+    const { LogTail } = await import("../monitor/tail.ts");
+    const { denoTailSource } = await import("../runtime/tail_source.ts");
+    const tail = new LogTail(denoTailSource(), path);
     let idle = 0;
+    let seen = false;
     for (;;) {
-      let data: Uint8Array | null = null;
-      try {
-        data = await r.fs.readFile(path);
-      } catch {
-        if (!o.follow) throw new UsageError(`no log yet at ${path} (the job may not have started)`);
-      }
-      if (data && data.length > offset) {
-        r.output.out(dec.decode(data.subarray(offset), { stream: true }));
-        offset = data.length;
+      const polled = await tail.poll({ flush: !o.follow });
+      seen ||= polled.exists;
+      if (polled.lines.length) {
+        r.output.out(polled.lines.map((l) => `${l}\n`).join(""));
         idle = 0;
       } else idle++;
-      if (!o.follow) return;
+      if (polled.behind && polled.lines.length) continue; // more than one poll's worth
+      if (!o.follow) {
+        if (!seen) throw new UsageError(`no log yet at ${path} (the job may not have started)`);
+        return;
+      }
       const m = markerOf(await readMarkers(r.fs, run.runDir), a.jobId ?? "");
-      if (m && m.state !== "running" && idle > 4) return;
+      if (m && m.state !== "running" && idle > 4) {
+        const last = await tail.poll({ flush: true });
+        if (last.lines.length) r.output.out(last.lines.map((l) => `${l}\n`).join(""));
+        return;
+      }
       await new Promise((res) => setTimeout(res, 500));
     }
   });

@@ -37,6 +37,8 @@ export interface FileSystem {
   /** Writes bytes atomically (temporary file, then rename). */
   writeFile(path: string, data: Uint8Array): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
+  /** The last `bytes` bytes of a file (all of it when shorter); empty when missing. */
+  readTail(path: string, bytes: number): Promise<Uint8Array>;
   /** Removes a file or an empty directory; no error when it does not exist. */
   remove(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
@@ -72,6 +74,31 @@ export class DenoFileSystem implements FileSystem {
 
   readFile(path: string): Promise<Uint8Array> {
     return Deno.readFile(path);
+  }
+
+  async readTail(path: string, bytes: number): Promise<Uint8Array> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return new Uint8Array();
+      throw e;
+    }
+    try {
+      const size = (await file.stat()).size;
+      const start = Math.max(0, size - bytes);
+      await file.seek(start, Deno.SeekMode.Start);
+      const buf = new Uint8Array(size - start);
+      let off = 0;
+      while (off < buf.length) {
+        const n = await file.read(buf.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      return buf.subarray(0, off);
+    } finally {
+      file.close();
+    }
   }
 
   async appendLine(path: string, line: string, sync = false): Promise<void> {
