@@ -4,75 +4,65 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
-import { latestAttempt } from "../store/state.ts";
+import { ACTIVE_ATTEMPT_STATES, latestAttempt } from "../store/state.ts";
 import { LockedError, SweepStore } from "../store/store.ts";
 import { reconcile } from "../submit/mod.ts";
-import { locateSweep, type SweepLocation } from "./locate.ts";
+import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { makeScheduler } from "./submit_cmd.ts";
 import { didYouMean } from "../config/suggest.ts";
 
-const ACTIVE = new Set(["submitting", "pending", "running", "requeued", "suspended", "unknown"]);
+const ACTIVE = ACTIVE_ATTEMPT_STATES;
 
 /** Registers the command. */
 export function registerCancel(program: Command, rt: () => Runtime): void {
-  program
+  const cmd = program
     .command("cancel")
     .description("cancel runs of a sweep (only jobs autoexp submitted for it)")
     .argument("[runs...]", "run names to cancel")
-    .option("--all", "cancel every active run of the sweep")
-    .option(
-      "--state <dir>",
-      "the sweep directory (default: found from -C/-o, or the current directory)",
-    )
-    .option("-C, --config-dir <dir>", "config directory, to find the sweep")
-    .option("--config-name <name>", "root config name", "autoexp")
-    .option(
-      "-o, --override <override>",
-      "override (repeatable), to find the sweep",
-      (v, p: string[] = []) => [...p, v],
-    )
-    .action(async (runs, opts) => {
-      const r = rt();
-      if (!runs.length && !opts.all) throw new UsageError("name the runs to cancel, or use --all");
-      const loc = await locateSweep(opts as SweepLocation, r);
-      const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
-      const known = new Set(loc.plan.runs.map((x) => x.name));
-      for (const name of runs) {
-        if (!known.has(name)) {
-          const hint = didYouMean(name, known);
-          throw new UsageError(
-            `no run "${name}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
-          );
-        }
+    .option("--all", "cancel every active run of the sweep");
+  addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
+  cmd.action(async (runs, opts) => {
+    const r = rt();
+    if (!runs.length && !opts.all) throw new UsageError("name the runs to cancel, or use --all");
+    const loc = await locateSweep(opts as SweepLocation, r);
+    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+    const known = new Set(loc.plan.runs.map((x) => x.name));
+    for (const name of runs) {
+      if (!known.has(name)) {
+        const hint = didYouMean(name, known);
+        throw new UsageError(
+          `no run "${name}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
+        );
       }
-      const targets = Object.values(store.state.runs).filter((run) =>
-        (opts.all || runs.includes(run.name)) && ACTIVE.has(latestAttempt(run)?.state ?? "")
-      );
-      const ids = targets.map((run) => latestAttempt(run)!.jobId).filter((x): x is string => !!x);
-      if (!ids.length) {
-        r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
-        return;
-      }
-      const kind = loc.kind ?? "slurm";
-      const scheduler = await makeScheduler(kind, r);
-      await scheduler.cancel(ids);
-      r.output.out(
-        `cancelled ${ids.length} job${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}\n`,
-      );
+    }
+    const targets = Object.values(store.state.runs).filter((run) =>
+      (opts.all || runs.includes(run.name)) && ACTIVE.has(latestAttempt(run)?.state ?? "")
+    );
+    const ids = targets.map((run) => latestAttempt(run)!.jobId).filter((x): x is string => !!x);
+    if (!ids.length) {
+      r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
+      return;
+    }
+    const kind = loc.kind ?? "slurm";
+    const scheduler = await makeScheduler(kind, r);
+    await scheduler.cancel(ids);
+    r.output.out(
+      `cancelled ${ids.length} job${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}\n`,
+    );
+    try {
+      const release = await store.lock("autoexp cancel");
       try {
-        const release = await store.lock("autoexp cancel");
-        try {
-          await reconcile(loc.plan, store, scheduler, r.fs);
-          await store.snapshot();
-        } finally {
-          await release();
-        }
-      } catch (e) {
-        if (!(e instanceof LockedError)) throw e;
-        // A monitor drives the sweep; it will see the cancellation itself.
+        await reconcile(loc.plan, store, scheduler, r.fs);
+        await store.snapshot();
+      } finally {
+        await release();
       }
-    });
+    } catch (e) {
+      if (!(e instanceof LockedError)) throw e;
+      // A monitor drives the sweep; it will see the cancellation itself.
+    }
+  });
 }

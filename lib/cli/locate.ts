@@ -10,6 +10,23 @@ import { computePlan } from "../plan/mod.ts";
 import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+
+/** Adds `--state`, `-C`, `--config-name` and `-o`: the ways to point at a sweep. */
+export function addSweepLocationOptions(cmd: CommandUnknownOpts): void {
+  cmd
+    .option(
+      "--state <dir>",
+      "the sweep directory (default: found from -C/-o, or the current directory)",
+    )
+    .option("-C, --config-dir <dir>", "config directory, to find the sweep")
+    .option("--config-name <name>", "root config name", "autoexp")
+    .option(
+      "-o, --override <override>",
+      "override (repeatable), to find the sweep",
+      (v: string, p: string[] = []) => [...p, v],
+    );
+}
 
 /** How the user pointed at the sweep. */
 export interface SweepLocation {

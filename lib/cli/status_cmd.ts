@@ -5,36 +5,21 @@
  *
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { JobObservation } from "../scheduler/types.ts";
-import { type AttemptRecord, latestAttempt } from "../store/state.ts";
+import { ACTIVE_ATTEMPT_STATES, type AttemptRecord, latestAttempt } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
-import { locateSweep, type SweepLocation } from "./locate.ts";
+import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderJson, renderTable } from "./output.ts";
 import { makeScheduler } from "./submit_cmd.ts";
 
-const ACTIVE = new Set(["submitting", "pending", "running", "requeued", "suspended", "unknown"]);
-
-function locationOptions(cmd: Command<[], Record<string, unknown>>) {
-  return cmd
-    .option(
-      "--state <dir>",
-      "the sweep directory (default: found from -C/-o, or the current directory)",
-    )
-    .option("-C, --config-dir <dir>", "config directory, to find the sweep")
-    .option("--config-name <name>", "root config name", "autoexp")
-    .option(
-      "-o, --override <override>",
-      "override (repeatable), to find the sweep",
-      (v, p: string[] = []) => [...p, v],
-    );
-}
+const ACTIVE = ACTIVE_ATTEMPT_STATES;
 
 /** One row of `autoexp status`. */
 export interface StatusRow {
@@ -160,7 +145,7 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
     .option("--json", "print JSON")
     .option("--watch [seconds]", "refresh every few seconds (default 5) until Ctrl-C")
     .option("--no-live", "do not ask the scheduler; show what the sweep's store recorded");
-  locationOptions(status as unknown as Command<[], Record<string, unknown>>);
+  addSweepLocationOptions(status as unknown as CommandUnknownOpts);
   status.action(async (opts) => {
     const r = rt();
     const o = opts as SweepLocation & { json?: boolean; watch?: string | boolean; live: boolean };
@@ -186,7 +171,7 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
     .argument("<run>", "the run's name")
     .option("-f, --follow", "keep printing what is appended (Ctrl-C to stop)")
     .option("--attempt <n>", "which attempt (1 is the first)");
-  locationOptions(logs as unknown as Command<[], Record<string, unknown>>);
+  addSweepLocationOptions(logs as unknown as CommandUnknownOpts);
   logs.action(async (runName, opts) => {
     const r = rt();
     const o = opts as SweepLocation & { follow?: boolean; attempt?: string };

@@ -22,7 +22,7 @@
  *
  * File access goes through {@link TailSource}: one opened handle answers both the identity/size
  * and the read, so a rename between the two cannot mix two files. {@link tailSourceFromOpen}
- * builds the real one from an `open` function (`Deno.open` fits), wired in `lib/runtime`.
+ * builds the real one from an `open` function (the runtime's file open fits), wired in `lib/runtime`.
  *
  * @module
  */
@@ -285,7 +285,7 @@ export interface OpenFileLike {
 /**
  * The real {@link TailSource}, built from an `open` function that follows symlinks and a test
  * for "not found" errors, e.g.
- * `tailSourceFromOpen((p) => Deno.open(p), (e) => e instanceof Deno.errors.NotFound)`.
+ * the runtime's open function and its not-found test (see `lib/runtime/tail_source.ts`).
  * The identity is `dev:ino` of the opened file.
  */
 export function tailSourceFromOpen(

@@ -168,6 +168,16 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
   return state;
 }
 
+/** Attempt states that may still run (or are not known to have ended). */
+export const ACTIVE_ATTEMPT_STATES: ReadonlySet<string> = new Set([
+  "submitting",
+  "pending",
+  "running",
+  "requeued",
+  "suspended",
+  "unknown",
+]);
+
 /** The latest attempt of a run, if any. */
 export function latestAttempt(run: RunRecord | undefined): AttemptRecord | undefined {
   return run?.attempts[run.attempts.length - 1];

@@ -13,7 +13,7 @@ import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { commentTag } from "../render/script.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
-import { isFinalAttemptState, latestAttempt } from "../store/state.ts";
+import { ACTIVE_ATTEMPT_STATES, isFinalAttemptState, latestAttempt } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "./markers.ts";
 
@@ -50,7 +50,7 @@ export interface SubmitReport {
   readonly skipped: readonly { run: string; why: string }[];
 }
 
-const ACTIVE = new Set(["submitting", "pending", "running", "requeued", "suspended", "unknown"]);
+const ACTIVE = ACTIVE_ATTEMPT_STATES;
 
 /** The comment prefix of every job of a sweep. */
 export function sweepTag(plan: SweepPlan): string {
