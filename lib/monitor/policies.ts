@@ -1,0 +1,301 @@
+/**
+ * Restart policies per failure mode, as seed 000 writes them:
+ *
+ * ```yaml
+ * restart_policies:
+ *   - mode: stall
+ *     implementation: {class_name: AlwaysRestartPolicy, max_retries: 2}
+ *   - mode: timeout
+ *     implementation: {class_name: AdjustTimeLimitPolicy, minutes: 30}
+ *   - mode: crash
+ *     implementation: {class_name: NoRestartPolicy, message: "manual intervention required"}
+ * ```
+ *
+ * {@link parseRestartPolicies} validates the parsed YAML (every problem in one `ConfigError`,
+ * each naming its key path, with "did you mean" suggestions); {@link decideRestart} applies
+ * them. `max_retries` counts restarts for that mode of that run. A mode without a policy is
+ * not restarted.
+ *
+ * Seed 001's `state_events` (state classes plus conditional actions such as
+ * `MetadataCondition`) are not read here: they belong with the action engine.
+ *
+ * @module
+ */
+
+import { ConfigError, type ConfigProblem } from "../errors.ts";
+import { didYouMean } from "../config/suggest.ts";
+import { FAILURE_MODES, type FailureMode } from "./lifecycle.ts";
+
+/** Restart with a budget. */
+export interface AlwaysRestartPolicy {
+  readonly mode: FailureMode;
+  readonly className: "AlwaysRestartPolicy";
+  readonly maxRetries: number;
+}
+
+/** Restart with `minutes` more time each time (up to `maxMinutes`), optionally with a budget. */
+export interface AdjustTimeLimitPolicy {
+  readonly mode: FailureMode;
+  readonly className: "AdjustTimeLimitPolicy";
+  readonly minutes: number;
+  readonly maxRetries?: number;
+  readonly maxMinutes?: number;
+}
+
+/** Never restart; `message` is shown as the reason. */
+export interface NoRestartPolicy {
+  readonly mode: FailureMode;
+  readonly className: "NoRestartPolicy";
+  readonly message?: string;
+}
+
+/** One validated restart policy. */
+export type RestartPolicy = AlwaysRestartPolicy | AdjustTimeLimitPolicy | NoRestartPolicy;
+
+/** The policy class names and the implementation keys each takes (besides `class_name`). */
+const CLASS_KEYS: Readonly<Record<RestartPolicy["className"], readonly string[]>> = {
+  AlwaysRestartPolicy: ["max_retries"],
+  AdjustTimeLimitPolicy: ["minutes", "max_retries", "max_minutes"],
+  NoRestartPolicy: ["message"],
+};
+
+const ENTRY_KEYS = ["mode", "implementation"];
+
+/**
+ * Validates seed 000's `restart_policies` list (null or absent: no policies). Throws one
+ * `ConfigError` listing every problem, paths like `restart_policies[1].implementation.minutes`.
+ */
+export function parseRestartPolicies(value: unknown, path = "restart_policies"): RestartPolicy[] {
+  if (value === undefined || value === null) return [];
+  const problems: ConfigProblem[] = [];
+  const out: RestartPolicy[] = [];
+  if (!Array.isArray(value)) {
+    throw new ConfigError({ path, message: `expected a list of policies, got ${kind(value)}` });
+  }
+  const seen = new Map<string, number>();
+  value.forEach((entry, i) => {
+    const at = `${path}[${i}]`;
+    if (!isRecord(entry)) {
+      problems.push({ path: at, message: `expected a mapping {mode, implementation}` });
+      return;
+    }
+    unknownKeys(entry, ENTRY_KEYS, at, problems);
+    const mode = entry.mode;
+    let okMode: FailureMode | null = null;
+    if (typeof mode !== "string") {
+      problems.push({
+        path: `${at}.mode`,
+        message: mode === undefined
+          ? `missing; one of ${FAILURE_MODES.join(", ")}`
+          : `expected a string, got ${kind(mode)}`,
+      });
+    } else if (!(FAILURE_MODES as readonly string[]).includes(mode)) {
+      problems.push({
+        path: `${at}.mode`,
+        message: withSuggestion(`unknown mode "${mode}"`, mode, FAILURE_MODES) +
+          `; one of ${FAILURE_MODES.join(", ")}`,
+      });
+    } else if (seen.has(mode)) {
+      problems.push({
+        path: `${at}.mode`,
+        message: `"${mode}" already has a policy at ${path}[${seen.get(mode)}]`,
+      });
+    } else {
+      seen.set(mode, i);
+      okMode = mode as FailureMode;
+    }
+    const impl = entry.implementation;
+    const ip = `${at}.implementation`;
+    if (!isRecord(impl)) {
+      problems.push({
+        path: ip,
+        message: impl === undefined
+          ? "missing; a mapping with class_name"
+          : `expected a mapping with class_name, got ${kind(impl)}`,
+      });
+      return;
+    }
+    const cls = impl.class_name;
+    const classes = Object.keys(CLASS_KEYS);
+    if (typeof cls !== "string" || !(cls in CLASS_KEYS)) {
+      problems.push({
+        path: `${ip}.class_name`,
+        message: typeof cls === "string"
+          ? withSuggestion(`unknown policy "${cls}"`, cls, classes)
+          : `${cls === undefined ? "missing" : `expected a string, got ${kind(cls)}`}; one of ${
+            classes.join(", ")
+          }`,
+      });
+      return;
+    }
+    const className = cls as RestartPolicy["className"];
+    unknownKeys(impl, ["class_name", ...CLASS_KEYS[className]], ip, problems);
+    const before = problems.length;
+    let policy: RestartPolicy | null = null;
+    if (className === "AlwaysRestartPolicy") {
+      const maxRetries = count(impl, "max_retries", ip, problems, true);
+      if (maxRetries !== undefined) policy = { mode: okMode!, className, maxRetries };
+    } else if (className === "AdjustTimeLimitPolicy") {
+      const minutes = count(impl, "minutes", ip, problems, true, 1);
+      const maxRetries = count(impl, "max_retries", ip, problems, false);
+      const maxMinutes = count(impl, "max_minutes", ip, problems, false, 1);
+      if (minutes !== undefined) {
+        policy = {
+          mode: okMode!,
+          className,
+          minutes,
+          ...(maxRetries !== undefined ? { maxRetries } : {}),
+          ...(maxMinutes !== undefined ? { maxMinutes } : {}),
+        };
+      }
+    } else {
+      const message = impl.message;
+      if (message !== undefined && message !== null && typeof message !== "string") {
+        problems.push({
+          path: `${ip}.message`,
+          message: `expected a string, got ${kind(message)}`,
+        });
+      } else {
+        policy = typeof message === "string"
+          ? { mode: okMode!, className, message }
+          : { mode: okMode!, className };
+      }
+    }
+    if (policy && okMode && problems.length === before) out.push(policy);
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+/** What the run's history says, for {@link decideRestart}. */
+export interface RestartHistory {
+  /** Attempts made so far for this run (all modes). */
+  readonly attemptsSoFar: number;
+  /** Restarts already made for this failure mode for this run. */
+  readonly restartsForMode: number;
+  /** The time limit of the attempt that just ended, in minutes. */
+  readonly currentTimeMinutes: number;
+}
+
+/** The decision for one ended attempt. */
+export interface RestartDecision {
+  readonly restart: boolean;
+  readonly reason: string;
+  /** For {@link AdjustTimeLimitPolicy}: the time limit of the next attempt. */
+  readonly newTimeMinutes?: number;
+}
+
+/**
+ * Whether to restart a run whose attempt ended in `mode` (null: not ended; never restarted).
+ * Budgets are per mode: `max_retries: 2` allows two restarts after that failure mode.
+ */
+export function decideRestart(
+  policies: readonly RestartPolicy[],
+  mode: FailureMode | null,
+  history: RestartHistory,
+): RestartDecision {
+  if (mode === null) return { restart: false, reason: "the attempt has not ended" };
+  const policy = policies.find((p) => p.mode === mode);
+  const after = `attempt ${history.attemptsSoFar} ended in ${mode}`;
+  if (!policy) {
+    return { restart: false, reason: `${after}; no restart policy for "${mode}"` };
+  }
+  const used = history.restartsForMode;
+  switch (policy.className) {
+    case "NoRestartPolicy":
+      return {
+        restart: false,
+        reason: `${after}; ${policy.message ?? "the policy is never to restart"}`,
+      };
+    case "AlwaysRestartPolicy":
+      if (used >= policy.maxRetries) {
+        return {
+          restart: false,
+          reason: `${after}; restart budget exhausted (${used} of ${policy.maxRetries} used)`,
+        };
+      }
+      return {
+        restart: true,
+        reason: `${after}; restart ${used + 1} of ${policy.maxRetries}`,
+      };
+    case "AdjustTimeLimitPolicy": {
+      if (policy.maxRetries !== undefined && used >= policy.maxRetries) {
+        return {
+          restart: false,
+          reason: `${after}; restart budget exhausted (${used} of ${policy.maxRetries} used)`,
+        };
+      }
+      const cur = history.currentTimeMinutes;
+      let next = cur + policy.minutes;
+      let capped = "";
+      if (policy.maxMinutes !== undefined && next > policy.maxMinutes) {
+        next = Math.max(cur, policy.maxMinutes);
+        capped = ` (capped at max_minutes ${policy.maxMinutes})`;
+      }
+      const budget = policy.maxRetries !== undefined ? ` ${used + 1} of ${policy.maxRetries}` : "";
+      return {
+        restart: true,
+        reason: `${after}; restart${budget} with time limit ${cur} -> ${next} min${capped}`,
+        newTimeMinutes: next,
+      };
+    }
+  }
+}
+
+function count(
+  impl: Record<string, unknown>,
+  key: string,
+  at: string,
+  problems: ConfigProblem[],
+  required: boolean,
+  min = 0,
+): number | undefined {
+  const v = impl[key];
+  if (v === undefined || v === null) {
+    if (required) problems.push({ path: `${at}.${key}`, message: `missing; an integer >= ${min}` });
+    return undefined;
+  }
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+    problems.push({
+      path: `${at}.${key}`,
+      message: `expected an integer >= ${min}, got ${JSON.stringify(v)}`,
+    });
+    return undefined;
+  }
+  return v;
+}
+
+function unknownKeys(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  at: string,
+  problems: ConfigProblem[],
+): void {
+  for (const k of Object.keys(obj)) {
+    if (allowed.includes(k)) continue;
+    problems.push({
+      path: `${at}.${k}`,
+      message: withSuggestion(`unknown key "${k}"`, k, allowed) +
+        (closest(k, allowed) ? "" : `; expected ${allowed.join(", ")}`),
+    });
+  }
+}
+
+function closest(word: string, candidates: readonly string[]): boolean {
+  return didYouMean(word, candidates) !== "";
+}
+
+function withSuggestion(message: string, word: string, candidates: readonly string[]): string {
+  const s = didYouMean(word, candidates);
+  return s ? `${message}; ${s}` : message;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function kind(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  return typeof v === "string" ? `"${v}"` : typeof v;
+}
