@@ -106,13 +106,17 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
   }
   const store = await SweepStore.open(r.fs, r.host, plan.sweep.dir);
   for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
+  for (const w of planned.warnings) r.output.err(`autoexp: warning: ${w}\n`);
   if (o.dryRun) {
-    await submitSweep(plan, store, scheduler, {
+    const dry = await submitSweep(plan, store, scheduler, {
       dryRun: true,
       newAttempt: o.newAttempt,
       previous,
       say,
     });
+    if (!dry.calls.length) {
+      say(`nothing to submit: ${dry.skipped.length} run(s) already pending, running or done`);
+    }
     return;
   }
   const release = await store.lock("autoexp submit");
@@ -161,6 +165,11 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       latestAttempt(store.state.runs[run.name])?.state !== "completed"
     );
     if (failed.length) {
+      say(
+        `see why: autoexp logs ${
+          failed[0].name
+        } --state ${plan.sweep.dir}  (or autoexp status --state ${plan.sweep.dir})`,
+      );
       throw new OutcomeError(`${failed.length} of ${plan.runs.length} runs did not complete`);
     }
   } finally {

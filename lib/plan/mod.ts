@@ -365,6 +365,27 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     runs: grouped.runs,
     groups: grouped.groups,
   };
+  // A group chosen by the platform that has no preset for it silently used `base`: say so.
+  for (const src of p.base.sources) {
+    if (src.via === "fallback") {
+      warnings.add(
+        `no ${src.group} preset for platform "${p.platform.platform}" (${p.platform.matched}); using ${src.group}/base`,
+      );
+    }
+  }
+  // A swept key that does not exist where a mapping does is likely a typo (it is added anyway).
+  for (const key of new Set(points.flatMap((pt) => Object.keys(pt.values)))) {
+    const path = splitKey(key);
+    if (path.length < 2 || p.files.isGroup(key)) continue;
+    const parent = getPath(withBase, path.slice(0, -1));
+    if (isMap(parent) && !(path[path.length - 1] in parent)) {
+      warnings.add(
+        `swept key "${key}" is not in the config; it is added to ${
+          path.slice(0, -1).join(".")
+        } (a typo?)`,
+      );
+    }
+  }
   return { plan, platform: p.platform, warnings: [...warnings], derived, prepared: p };
 }
 
