@@ -6,7 +6,7 @@
  *   deno run -A tools/gen_megatron_args.ts [args.json]           regenerate
  *   deno run -A tools/gen_megatron_args.ts [args.json] --check   fail when the table is stale
  *
- * The default input is /work/shared/data/megatron/args.json. The output is laid out the way
+ * The default input is ../shared/data/megatron/args.json (shared/ beside the checkout). The output is laid out the way
  * `deno fmt` keeps it (lines of at most 100 columns), so formatting never rewrites it.
  *
  * @module
@@ -23,8 +23,10 @@ import {
 } from "../lib/plan/megatron/table_format.ts";
 import type { ConfigValue } from "../lib/config/tree.ts";
 
-/** Where the Megatron facts live by default. */
-export const DEFAULT_INPUT = "/work/shared/data/megatron/args.json";
+/** Where the Megatron facts live by default: the project's shared/ folder beside the checkout. */
+export const DEFAULT_INPUT = decodeURIComponent(
+  new URL("../../shared/data/megatron/args.json", import.meta.url).pathname,
+);
 /** The generated table, relative to the repository root. */
 export const OUTPUT = "lib/plan/megatron/args_table.json";
 
