@@ -53,6 +53,8 @@ export class SchedulerError extends Error {
       readonly exitCode?: number;
       readonly stderr?: string;
       readonly transient?: boolean;
+      /** The submission may have been made despite the error (a timeout): settle it by tag. */
+      readonly maybeSubmitted?: boolean;
     } = {},
     options?: ErrorOptions,
   ) {

@@ -40,6 +40,8 @@ export interface AttemptMarker {
   state: "running" | "completed" | "failed";
   log_path: string;
   fingerprint: string;
+  /** The comment tag of the submission that started this job (AUTOEXP_TAG). */
+  tag: string | null;
 }
 
 function fail(message: string, code = 2): never {
@@ -105,7 +107,13 @@ export async function readEntry(sweepFile: string, index: number): Promise<RunEn
       if (n === null) break;
       off += n;
     }
-    return JSON.parse(new TextDecoder().decode(buf.subarray(0, off)));
+    const entry = JSON.parse(new TextDecoder().decode(buf.subarray(0, off)));
+    if (entry?.index !== index) {
+      throw new Error(
+        `entry file ${jsonlPath} is inconsistent (asked for entry ${index}, found ${entry?.index})`,
+      );
+    }
+    return entry;
   } finally {
     file.close();
   }
@@ -144,7 +152,13 @@ export function containerEnvSafe(argv: readonly string[], env: Record<string, st
 
 async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
   const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(data, null, 2) + "\n");
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    await file.write(new TextEncoder().encode(JSON.stringify(data, null, 2) + "\n"));
+    await file.sync();
+  } finally {
+    file.close();
+  }
   await Deno.rename(tmp, path);
 }
 
@@ -208,6 +222,7 @@ export async function runEntry(args: string[]): Promise<number> {
     state: "running",
     log_path: logPath,
     fingerprint: entry.fingerprint,
+    tag: penv.AUTOEXP_TAG ?? null,
     forwarded_signals: [],
   };
   const markerPath = `${attempts}/${jobId}.${restart}.json`;

@@ -500,7 +500,12 @@ export async function writePlanTree(
   for (const old of existing) {
     if (!scripts.has(`scripts/${old}`)) await fs.remove(`${dir}/scripts/${old}`);
   }
-  await inBatches([...scripts], 64, ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text));
+  // Scripts are re-rendered by every plan: atomic, but not worth an fsync each.
+  await inBatches(
+    [...scripts],
+    64,
+    ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text, false),
+  );
 
   const lines = runJsonLines(plan);
   const entries = entryIndexChunks(plan, lines);

@@ -16,7 +16,7 @@ export interface FileEntry {
 export interface FileSystem {
   readTextFile(path: string): Promise<string>;
   /** Writes atomically: a temporary file in the same folder, then rename. */
-  writeTextFile(path: string, text: string): Promise<void>;
+  writeTextFile(path: string, text: string, durable?: boolean): Promise<void>;
   /**
    * Writes a file from pieces, atomically (temporary file, then rename), without holding the
    * whole content in memory; strings are written as UTF-8.
@@ -35,10 +35,12 @@ export interface FileSystem {
   /** Modification time (ms since epoch) and size, or null when missing. */
   stat(path: string): Promise<{ mtimeMs: number; size: number; isSymlink: boolean } | null>;
   /** Writes bytes atomically (temporary file, then rename). */
-  writeFile(path: string, data: Uint8Array): Promise<void>;
+  writeFile(path: string, data: Uint8Array, durable?: boolean): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
   /** The last `bytes` bytes of a file (all of it when shorter); empty when missing. */
   readTail(path: string, bytes: number): Promise<Uint8Array>;
+  /** Renames atomically; false when the source does not exist. */
+  rename(from: string, to: string): Promise<boolean>;
   /** Removes a file or an empty directory; no error when it does not exist. */
   remove(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
@@ -55,15 +57,25 @@ export class DenoFileSystem implements FileSystem {
     return Deno.readTextFile(path);
   }
 
-  writeTextFile(path: string, text: string): Promise<void> {
-    return this.writeFile(path, new TextEncoder().encode(text));
+  writeTextFile(path: string, text: string, durable = true): Promise<void> {
+    return this.writeFile(path, new TextEncoder().encode(text), durable);
   }
 
-  async writeFile(path: string, data: Uint8Array): Promise<void> {
+  async writeFile(path: string, data: Uint8Array, durable = true): Promise<void> {
     const dir = path.replace(/\/[^/]*$/, "") || ".";
     const base = path.slice(dir.length + 1);
     const tmp = `${dir}/.${base}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    await Deno.writeFile(tmp, data);
+    // Written and synced before the rename: a crash leaves the old file or the new one whole.
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    try {
+      for (let w = 0; w < data.length;) w += await file.write(data.subarray(w));
+      if (durable) await file.sync();
+    } catch (e) {
+      file.close();
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+    file.close();
     try {
       await Deno.rename(tmp, path);
     } catch (e) {
@@ -167,6 +179,7 @@ export class DenoFileSystem implements FileSystem {
         if (size >= 1 << 20) await flush();
       }
       await flush();
+      await file.sync();
     } catch (e) {
       file.close();
       await Deno.remove(tmp).catch(() => {});
@@ -174,6 +187,16 @@ export class DenoFileSystem implements FileSystem {
     }
     file.close();
     await Deno.rename(tmp, path);
+  }
+
+  async rename(from: string, to: string): Promise<boolean> {
+    try {
+      await Deno.rename(from, to);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
+    }
   }
 
   async remove(path: string): Promise<void> {

@@ -145,6 +145,12 @@ export class SlurmScheduler implements Scheduler {
         );
       }
       return parsed.jobId;
+    }).catch((e) => {
+      // A job may exist although every try failed: tell the caller not to count it as not submitted.
+      if (maybeSubmitted && e instanceof SchedulerError) {
+        throw new SchedulerError(e.message, { ...e.details, maybeSubmitted: true }, { cause: e });
+      }
+      throw e;
     });
     return { jobId, argv };
   }

@@ -31,7 +31,8 @@ export class LockedError extends OutcomeError {
   constructor(readonly owner: LockOwner, readonly path: string) {
     super(
       `another autoexp process drives this sweep (pid ${owner.pid} on ${owner.host}, ${owner.command}, ` +
-        `since ${owner.since}); use autoexp status to look at it, or stop that process first`,
+        `since ${owner.since}); use autoexp status to look at it, or stop that process first. ` +
+        `If that process is gone (e.g. its login node rebooted), remove ${path}`,
     );
   }
 }
@@ -57,62 +58,68 @@ export class SweepStore {
     return `${sweepDir}/.autoexp`;
   }
 
-  /** Opens (creating if needed) the store of a sweep directory and replays its journal. */
-  static async open(fs: FileSystem, host: Host, sweepDir: string): Promise<SweepStore> {
+  /**
+   * Opens the store of a sweep directory and replays its journal. A writer must take the
+   * {@link lock} before appending: taking it re-reads the journal, so it acts on what other
+   * processes wrote before. `readOnly` changes nothing on disk (for `status`, `logs`).
+   */
+  static async open(
+    fs: FileSystem,
+    host: Host,
+    sweepDir: string,
+    opts: { readOnly?: boolean } = {},
+  ): Promise<SweepStore> {
     const dir = SweepStore.dirOf(sweepDir);
-    await fs.mkdirp(dir);
-    let id: string | undefined;
-    try {
-      id = JSON.parse(await fs.readTextFile(`${dir}/store.json`)).id;
-    } catch { /* a new store */ }
-    if (!id) {
-      const fresh = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
-      await fs.createExclusive(
-        `${dir}/store.json`,
-        JSON.stringify({ id: fresh, created: host.now().toISOString() }) + "\n",
-      );
-      id = JSON.parse(await fs.readTextFile(`${dir}/store.json`)).id as string;
-    }
-    const warnings: string[] = [];
-    let state = emptyState();
-    try {
-      const snap = JSON.parse(await fs.readTextFile(`${dir}/snapshot.json`));
-      if (snap?.version === 1) state = snap;
-    } catch { /* no snapshot yet, or unreadable: the journal has everything */ }
-    const journal = `${dir}/journal.jsonl`;
-    let text = "";
-    try {
-      text = await fs.readTextFile(journal);
-    } catch { /* empty */ }
-    const lines = text.split("\n");
-    const last = lines.pop() ?? "";
-    if (last !== "") {
-      // A crash in the middle of an append: terminate the line so later appends stay valid.
-      warnings.push(`ignored an incomplete last line in ${journal} (a crash while writing it)`);
-      await fs.appendLine(journal, "", true);
-    }
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      let ev: StoreEvent;
-      try {
-        ev = JSON.parse(line);
-      } catch {
-        warnings.push(`ignored an unreadable line in ${journal}: ${line.slice(0, 80)}`);
-        continue;
-      }
-      state = applyEvent(state, ev);
-    }
-    return new SweepStore(fs, host, dir, id, state, warnings);
+    if (!opts.readOnly) await fs.mkdirp(dir);
+    const id = opts.readOnly
+      ? (await readStoreId(fs, dir)) ?? ""
+      : await ensureStoreId(fs, host, dir);
+    const read = await readJournal(fs, dir);
+    const store = new SweepStore(fs, host, dir, id, read.state, read.warnings);
+    store.journalBytes = read.bytes;
+    store.torn = read.torn;
+    return store;
+  }
+
+  /** Bytes of the journal this process has read or written (to notice other writers). */
+  private journalBytes = 0;
+  /** The journal read last ends in a partial line that the next append must terminate. */
+  private torn = false;
+
+  /** Re-reads the journal (after taking the lock) and repairs a torn last line. */
+  private async reload(): Promise<void> {
+    const read = await readJournal(this.fs, this.dir);
+    this.state = read.state;
+    for (const w of read.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
+    this.journalBytes = read.bytes;
+    this.torn = read.torn;
   }
 
   /** Appends an event durably (fsync), then applies it. */
   async append(ev: NewEvent): Promise<StoreEvent> {
+    const journal = `${this.dir}/journal.jsonl`;
+    const size = (await this.fs.stat(journal))?.size ?? 0;
+    if (size !== this.journalBytes) {
+      throw new OutcomeError(
+        `the sweep's journal ${journal} changed while this process was using it (another autoexp ` +
+          "wrote to it); nothing more was recorded. Run the command again: it reads the journal anew.",
+      );
+    }
+    if (this.torn) {
+      // Terminate the partial line of a crashed writer so this one stays valid (writers hold
+      // the lock; readers never write).
+      await this.fs.appendLine(journal, "", true);
+      this.journalBytes += 1;
+      this.torn = false;
+    }
     const full = {
       ...ev,
       seq: this.state.seq + 1,
       at: this.host.now().toISOString(),
     } as StoreEvent;
-    await this.fs.appendLine(`${this.dir}/journal.jsonl`, JSON.stringify(full), true);
+    const line = JSON.stringify(full);
+    await this.fs.appendLine(journal, line, true);
+    this.journalBytes += new TextEncoder().encode(line).length + 1;
     this.state = applyEvent(this.state, full);
     return full;
   }
@@ -134,20 +141,43 @@ export class SweepStore {
       since: this.host.now().toISOString(),
       command,
     };
-    for (let tries = 0; tries < 3; tries++) {
+    for (let tries = 0; tries < 20; tries++) {
       if (await this.fs.createExclusive(path, JSON.stringify(me))) {
+        await this.reload();
         return async () => {
           const cur = await this.readLock(path);
           if (cur && cur.pid === me.pid && cur.host === me.host) await this.fs.remove(path);
         };
       }
       const owner = await this.readLock(path);
-      if (owner && owner.pid === me.pid && owner.host === me.host) return async () => {};
-      const stale = !owner || (owner.host === me.host && !(await this.alive(owner.pid)));
-      if (!stale) throw new LockedError(owner!, path);
-      await this.fs.remove(path);
+      if (owner && owner.pid === me.pid && owner.host === me.host) {
+        await this.reload();
+        return async () => {};
+      }
+      if (!owner) {
+        // Being written right now (created, owner not in it yet), or torn by a crash long ago.
+        const st = await this.fs.stat(path);
+        if (st && this.host.now().getTime() - st.mtimeMs < 10_000) {
+          await new Promise((res) => setTimeout(res, 200));
+          continue;
+        }
+      } else if (owner.host !== me.host || (await this.alive(owner.pid))) {
+        throw new LockedError(owner, path);
+      }
+      // Stale: move it aside, and check that what moved is the lock judged stale (another
+      // process may have replaced it in between; then give it back and try again).
+      const aside = `${path}.stale.${me.pid}`;
+      if (!(await this.fs.rename(path, aside))) continue;
+      const moved = await this.readLock(aside);
+      if (moved && owner && (moved.pid !== owner.pid || moved.since !== owner.since)) {
+        await this.fs.rename(aside, path);
+        continue;
+      }
+      await this.fs.remove(aside);
     }
-    throw new Error(`could not take the lock ${path}`);
+    throw new OutcomeError(
+      `could not take the lock ${path}: it keeps changing (another autoexp is starting on this sweep); try again`,
+    );
   }
 
   /** A process that exists and is not a zombie (a killed process lingers as one briefly). */
@@ -167,4 +197,63 @@ export class SweepStore {
       return null;
     }
   }
+}
+
+async function readStoreId(fs: FileSystem, dir: string): Promise<string | undefined> {
+  try {
+    const id = JSON.parse(await fs.readTextFile(`${dir}/store.json`)).id;
+    return typeof id === "string" && id ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The store's random id, created with the store (rewritten only if torn before any job). */
+async function ensureStoreId(fs: FileSystem, host: Host, dir: string): Promise<string> {
+  const existing = await readStoreId(fs, dir);
+  if (existing) return existing;
+  const fresh = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+  const text = JSON.stringify({ id: fresh, created: host.now().toISOString() }) + "\n";
+  if (!(await fs.createExclusive(`${dir}/store.json`, text))) {
+    const again = await readStoreId(fs, dir);
+    if (again) return again;
+    // Torn by a crash while it was created: no job can carry its id unless a journal exists.
+    if ((await fs.stat(`${dir}/journal.jsonl`))?.size) {
+      throw new OutcomeError(
+        `${dir}/store.json is unreadable but the sweep has a journal; restore store.json, or ` +
+          "plan into a new sweep directory",
+      );
+    }
+    await fs.writeTextFile(`${dir}/store.json`, text);
+  }
+  return (await readStoreId(fs, dir)) ?? fresh;
+}
+
+/** Replays the journal; a partial last line (a crash while appending) is ignored. */
+async function readJournal(fs: FileSystem, dir: string) {
+  const warnings: string[] = [];
+  let state = emptyState();
+  const journal = `${dir}/journal.jsonl`;
+  let bytes: Uint8Array = new Uint8Array();
+  try {
+    bytes = await fs.readFile(journal);
+  } catch { /* no journal yet */ }
+  const lines = new TextDecoder().decode(bytes).split("\n");
+  const last = lines.pop() ?? "";
+  const torn = last !== "";
+  if (torn) {
+    warnings.push(`ignored an incomplete last line in ${journal} (a crash while writing it)`);
+  }
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    let ev: StoreEvent;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      warnings.push(`ignored an unreadable line in ${journal}: ${line.slice(0, 80)}`);
+      continue;
+    }
+    state = applyEvent(state, ev);
+  }
+  return { state, warnings, bytes: bytes.length, torn };
 }

@@ -20,6 +20,8 @@ export interface Marker {
   readonly signal?: string | null;
   readonly state: "running" | "completed" | "failed";
   readonly forwarded_signals?: string[];
+  /** The comment tag of the submission that started the job (from AUTOEXP_TAG). */
+  readonly tag?: string | null;
 }
 
 /** Every marker of a run directory, oldest first (unreadable files are skipped). */
@@ -34,7 +36,9 @@ export async function readMarkers(fs: FileSystem, runDir: string): Promise<Marke
   for (const e of entries) {
     if (!e.relPath.endsWith(".json") || e.relPath.startsWith(".")) continue;
     try {
-      out.push(JSON.parse(await fs.readTextFile(e.absPath)));
+      const m = JSON.parse(await fs.readTextFile(e.absPath));
+      // Only markers of run-entry's shape count (hand-made or torn files are skipped).
+      if (m && typeof m.job_id === "string" && typeof m.started_at === "string") out.push(m);
     } catch { /* being replaced right now, or torn: skip */ }
   }
   return out.sort((a, b) => a.started_at.localeCompare(b.started_at));

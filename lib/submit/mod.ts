@@ -9,6 +9,7 @@
  */
 import { SchedulerError, UsageError } from "../errors.ts";
 import { arraySpec } from "../plan/groups.ts";
+import { entryIndexChunks } from "../plan/sweep_file.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { commentTag } from "../render/script.ts";
 import type { FileSystem } from "../runtime/mod.ts";
@@ -52,6 +53,11 @@ export interface SubmitReport {
 
 const ACTIVE = ACTIVE_ATTEMPT_STATES;
 
+/** The comment tag of one sbatch call: sweep, group or run, store id and intent number. */
+export function tagOf(plan: SweepPlan, key: string, storeId: string, seq: number): string {
+  return commentTag(plan.sweep.id, key, `${storeId}.${seq}`);
+}
+
 /** The comment prefix of every job of a sweep. */
 export function sweepTag(plan: SweepPlan): string {
   return `autoexp:${plan.sweep.id}:`;
@@ -90,11 +96,20 @@ export async function reconcile(
         found: "tag",
       });
       say(`found job ${job.arrayJobId ?? job.jobId} of an interrupted submission (${intent.key})`);
+      continue;
+    }
+    // The queue forgot it (or never had it): a job of this intent that ran left its tag in
+    // its marker. Only when none did is the intent abandoned (and its runs submitted again).
+    const ranAs = await jobOfIntentFromMarkers(plan, intent.runs, intent.comment, fs);
+    if (ranAs) {
+      await store.append({ type: "submitted", intent: intent.seq, jobId: ranAs, found: "tag" });
+      say(`found job ${ranAs} of an interrupted submission (${intent.key}) from its markers`);
     } else {
       await store.append({
         type: "abandoned",
         intent: intent.seq,
-        why: "no job carries its comment tag: the sbatch call did not happen or failed",
+        why:
+          "no job carries its comment tag and no run wrote a marker with it: the sbatch call did not happen or failed",
       });
     }
   }
@@ -134,6 +149,24 @@ export async function reconcile(
       });
     }
   }
+}
+
+/** The job id (an array's id for array tasks) a run's marker recorded for a comment tag. */
+async function jobOfIntentFromMarkers(
+  plan: SweepPlan,
+  runs: readonly string[],
+  tag: string,
+  fs: FileSystem,
+): Promise<string | undefined> {
+  const byName = new Map(plan.runs.map((r) => [r.name, r]));
+  for (const name of runs) {
+    const run = byName.get(name);
+    if (!run) continue;
+    for (const m of await readMarkers(fs, run.runDir)) {
+      if (m.tag === tag) return m.array_job_id ?? m.job_id;
+    }
+  }
+  return undefined;
 }
 
 /** Finds the observation of a job or array task in a query result. */
@@ -361,9 +394,10 @@ export async function submitSweep(
   if (opts.fs && calls.length) {
     const snap = `${store.dir}/plans/${store.state.seq + 1}`;
     await opts.fs.mkdirp(snap);
-    for (const f of ["sweep.entries.jsonl", "sweep.entries.idx"]) {
-      await opts.fs.writeFile(`${snap}/${f}`, await opts.fs.readFile(`${plan.sweep.dir}/${f}`));
-    }
+    // From the plan in memory, not the files on disk (another plan may be rewriting them).
+    const frozen = entryIndexChunks(plan);
+    await opts.fs.writeChunks(`${snap}/sweep.entries.jsonl`, frozen.lines);
+    await opts.fs.writeFile(`${snap}/sweep.entries.idx`, frozen.idx());
     if (!snap.includes(",")) entries = `${snap}/sweep.entries.jsonl`;
   }
   for (const call of calls) {
@@ -375,11 +409,13 @@ export async function submitSweep(
     const userExport = group?.script.resources.export;
     const request = {
       ...call.request,
-      comment: commentTag(plan.sweep.id, call.key, `${store.id}.${next}`),
+      comment: tagOf(plan, call.key, store.id, next),
       extraArgs: entries
         ? [
           ...(call.request.extraArgs ?? []),
-          `--export=${userExport ?? "ALL"},AUTOEXP_ENTRIES=${entries}`,
+          `--export=${userExport ?? "ALL"},AUTOEXP_ENTRIES=${entries},AUTOEXP_TAG=${
+            tagOf(plan, call.key, store.id, next)
+          }`,
         ]
         : call.request.extraArgs,
     };
@@ -400,18 +436,20 @@ export async function submitSweep(
         };
       }),
     });
+    let res;
     try {
-      const res = await scheduler.submit(request);
-      await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
-      submitted.push({ key: call.key, jobId: res.jobId, runs: call.runs.length });
-      say(
-        `submitted ${
-          call.runs.length === 1
-            ? `run ${call.runs[0].name}`
-            : `${call.runs.length} runs (${call.key})`
-        } as job ${res.jobId}`,
-      );
+      res = await scheduler.submit(request);
     } catch (e) {
+      if (e instanceof SchedulerError && e.details.maybeSubmitted) {
+        // The job may exist: leave the intent open; the next submit settles it by its tag.
+        await store.snapshot();
+        throw new SchedulerError(
+          `${e.message}\nThe job may have been created anyway; run the same submit again later: ` +
+            "it finds the job by its tag instead of submitting it twice.",
+          e.details,
+          { cause: e },
+        );
+      }
       await store.append({
         type: "submit_failed",
         intent: intent.seq,
@@ -423,6 +461,15 @@ export async function submitSweep(
         cause: e,
       });
     }
+    await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
+    submitted.push({ key: call.key, jobId: res.jobId, runs: call.runs.length });
+    say(
+      `submitted ${
+        call.runs.length === 1
+          ? `run ${call.runs[0].name}`
+          : `${call.runs.length} runs (${call.key})`
+      } as job ${res.jobId}`,
+    );
   }
   await store.snapshot();
   return { calls, submitted, skipped };
