@@ -9,6 +9,7 @@ import {
   ConfigError,
   ExitCode,
   HelpShown,
+  InterruptedError,
   OutcomeError,
   SchedulerError,
   UsageError,
@@ -47,6 +48,10 @@ function reportError(e: unknown, rt: Runtime): number {
   if (e instanceof ConfigError) {
     rt.output.err(`autoexp: ${e.message}\n`);
     return ExitCode.usage;
+  }
+  if (e instanceof InterruptedError) {
+    rt.output.err(`\nautoexp: ${e.message}\n`);
+    return 130;
   }
   if (e instanceof SchedulerError || e instanceof OutcomeError) {
     rt.output.err(`autoexp: ${e.message}\n`);

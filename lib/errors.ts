@@ -92,6 +92,11 @@ export class OutcomeError extends Error {
   override name = "OutcomeError";
 }
 
+/** The user interrupted (Ctrl-C) a command that follows something: exit code 130. */
+export class InterruptedError extends Error {
+  override name = "InterruptedError";
+}
+
 /** Thrown after help or the version was printed: exit 0 without further output. */
 export class HelpShown extends Error {
   override name = "HelpShown";

@@ -71,7 +71,7 @@ export async function statusRows(
   loc: { plan: SweepPlan; kind?: "slurm" | "local" },
   live: boolean,
 ): Promise<StatusRow[]> {
-  const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+  const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
   let jobs: readonly JobObservation[] = [];
   const active = Object.values(store.state.runs).map(latestAttempt).filter((a) =>
     a && ACTIVE.has(a.state) && a.jobId
@@ -183,7 +183,7 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
         `no run "${runName}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
       );
     }
-    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
     const rec = store.state.runs[run.name];
     if (!rec?.attempts.length) throw new UsageError(`run "${run.name}" has not been submitted yet`);
     const n = o.attempt === undefined ? rec.attempts.length : Number(o.attempt);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { OutcomeError } from "../errors.ts";
+import { InterruptedError, OutcomeError } from "../errors.ts";
 import { computePlan, sweepDirFor, writePlanTree } from "../plan/mod.ts";
 import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
@@ -143,23 +143,32 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       say(`not following the sweep (--no-monitor); state: ${plan.sweep.dir}/.autoexp`);
       return;
     }
-    // Ctrl-C stops following, not the jobs: say so, release the sweep, exit 130.
-    const onInterrupt = async () => {
-      r.output.err(
-        "\nautoexp: stopped following; the jobs keep running. Follow again with the same submit " +
-          `command, or look with: autoexp status --state ${plan.sweep.dir}\n`,
-      );
-      await release();
-      Deno.exit(130);
-    };
-    Deno.addSignalListener("SIGINT", onInterrupt);
-    await waitForSweep(plan, store, scheduler, r.fs, {
-      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-      say,
-      minIntervalMs: choice.kind === "local" ? 500 : 2000,
-      maxIntervalMs: choice.kind === "local" ? 5000 : 60_000,
+    // Ctrl-C stops following, not the jobs: main.ts says so and exits 130; the lock is
+    // released by the finally below.
+    let onInterrupt = () => {};
+    const interrupted = new Promise<never>((_, reject) => {
+      onInterrupt = () =>
+        reject(
+          new InterruptedError(
+            "stopped following; the jobs keep running. Follow again with the same submit " +
+              `command, or look with: autoexp status --state ${plan.sweep.dir}`,
+          ),
+        );
     });
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    try {
+      await Promise.race([
+        waitForSweep(plan, store, scheduler, r.fs, {
+          sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+          say,
+          minIntervalMs: choice.kind === "local" ? 500 : 2000,
+          maxIntervalMs: choice.kind === "local" ? 5000 : 60_000,
+        }),
+        interrupted,
+      ]);
+    } finally {
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+    }
     r.output.out(renderSummary(plan, store));
     const failed = plan.runs.filter((run) =>
       latestAttempt(store.state.runs[run.name])?.state !== "completed"

@@ -23,7 +23,7 @@ import {
 } from "../config/tree.ts";
 import { renderYaml } from "../config/yaml.ts";
 import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
-import { renderScripts } from "../render/script.ts";
+import { RenderError, renderScripts } from "../render/script.ts";
 import type { FileSystem, Host, ProcessRunner } from "../runtime/mod.ts";
 import {
   expandSweep,
@@ -495,7 +495,14 @@ export async function writePlanTree(
   }
   await inBatches([...dirs], 64, (d) => fs.mkdirp(d));
 
-  const scripts = renderScripts(plan);
+  let scripts: Map<string, string>;
+  try {
+    scripts = renderScripts(plan);
+  } catch (e) {
+    // The run plan checks what it can; anything rendering still refuses is the config's doing.
+    if (e instanceof RenderError) throw new ConfigError({ path: "slurm", message: e.message });
+    throw e;
+  }
   const existing = (await fs.listFiles(`${dir}/scripts`)).map((e) => e.relPath);
   for (const old of existing) {
     if (!scripts.has(`scripts/${old}`)) await fs.remove(`${dir}/scripts/${old}`);

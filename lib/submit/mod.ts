@@ -386,7 +386,20 @@ export async function submitSweep(
   const byName = new Map(submit.map((s) => [s.run.name, s]));
   const submitted: { key: string; jobId: string; runs: number }[] = [];
   if (opts.dryRun) {
-    for (const c of calls) say(sbatchArgv(c.request).join(" "));
+    // As submitted, but for the intent number each call gets when it is journaled.
+    for (const c of calls) {
+      const tag = commentTag(plan.sweep.id, c.key, `${store.id || "<store>"}.<n>`);
+      say(
+        sbatchArgv({
+          ...c.request,
+          comment: tag,
+          extraArgs: [
+            ...(c.request.extraArgs ?? []),
+            `--export=ALL,AUTOEXP_ENTRIES=<frozen entries>,AUTOEXP_TAG=${tag}`,
+          ],
+        }).join(" "),
+      );
+    }
     return { calls, submitted, skipped };
   }
   // Freeze the entries these jobs run (run-entry reads them through AUTOEXP_ENTRIES).
