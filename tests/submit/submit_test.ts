@@ -239,3 +239,51 @@ Deno.test("submitSweep: a changed config is refused with what changed", () =>
       assertMatch(e.message, /env NCCL_DEBUG: \(unset\) -> INFO/);
     });
   }));
+
+Deno.test("reconcile: an interrupted submission whose job the queue forgot is found by the tag in its marker", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 1, false);
+    const store = await SweepStore.open(fs, host, dir);
+    const comment = `autoexp:sid:r0:${store.id}.1`;
+    await store.append({
+      type: "submit_intent",
+      key: "r0",
+      comment,
+      runs: [{ name: "r0", index: 0, attempt: 1, fingerprint: "f0", why: "initial" }],
+    });
+    // The job ran and ended long ago: no queue entry, but run-entry left its marker.
+    await Deno.mkdir(`${dir}/runs/r0/attempts`, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/runs/r0/attempts/555.0.json`,
+      JSON.stringify({
+        run: "r0",
+        job_id: "555",
+        array_job_id: null,
+        array_task_id: null,
+        restart_count: 0,
+        host: "h",
+        started_at: "2026-01-01T00:00:00Z",
+        ended_at: "2026-01-01T00:01:00Z",
+        state: "completed",
+        exit_code: 0,
+        tag: comment,
+      }),
+    );
+    const sched = new FakeScheduler();
+    await reconcile(plan, store, sched, fs);
+    assertEquals(store.state.intents["1"].status, "submitted");
+    assertEquals(store.state.runs.r0.attempts[0].jobId, "555");
+    assertEquals(store.state.runs.r0.attempts[0].state, "completed", "settled from the marker");
+    const r = await submitSweep(plan, store, sched);
+    assertEquals(r.submitted.length, 0, "never submitted twice");
+  }));
+
+Deno.test("SweepStore: a writer that did not see another writer's events refuses to append", () =>
+  withStore(async (dir) => {
+    const a = await SweepStore.open(fs, host, dir);
+    const b = await SweepStore.open(fs, host, dir);
+    await a.append({ type: "abandoned", intent: 9, why: "test" });
+    await assertRejects(() => b.append({ type: "abandoned", intent: 9, why: "test" }), (e) => {
+      assertMatch(e.message, /changed while this process was using it/);
+    });
+  }));
