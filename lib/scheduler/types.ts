@@ -19,7 +19,9 @@ export type JobState =
   | "cancelled"
   | "requeued"
   | "suspended"
-  | "unknown";
+  | "unknown"
+  /** Gone from the queue and accounting without an end marker for longer than a grace period. */
+  | "lost";
 
 /** States after which the job will not run again by itself. */
 export const FINAL_STATES: ReadonlySet<JobState> = new Set([
@@ -30,6 +32,7 @@ export const FINAL_STATES: ReadonlySet<JobState> = new Set([
   "node_fail",
   "preempted",
   "cancelled",
+  "lost",
 ]);
 
 /** What to submit: one script, possibly as an array. */

@@ -24,6 +24,8 @@ export interface AttemptRecord {
   reason?: string;
   exitCode?: number;
   endedAt?: string;
+  /** When the attempt entered its current state (for time-based decisions, e.g. `lost`). */
+  stateSince?: string;
   /** Why this attempt was made (`initial`, `restart after timeout`, ...). */
   readonly why: string;
 }
@@ -157,6 +159,7 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
     case "observed": {
       const a = state.runs[ev.run]?.attempts.find((x) => x.attempt === ev.attempt);
       if (!a) break;
+      if (a.state !== ev.state) a.stateSince = ev.at;
       a.state = ev.state;
       a.rawState = ev.rawState;
       a.reason = ev.reason;

@@ -74,6 +74,8 @@ export async function reconcile(
   scheduler: Scheduler,
   fs: FileSystem,
   say: (line: string) => void = () => {},
+  now: () => number = Date.now,
+  lostAfterMs = LOST_AFTER_MS,
 ): Promise<void> {
   const state = store.state;
   const open = Object.values(state.intents).filter((i) => i.status === "open");
@@ -147,9 +149,42 @@ export async function reconcile(
         reason: "from the job's own marker",
         exitCode: m.exit_code,
       });
+      continue;
+    }
+    // Nowhere to be seen and no end marker (a killed node, or slurmctld lost it). It is
+    // `unknown` first - never failed, it may still run - and `lost` (final) only after a grace
+    // period longer than SLURM's MinJobAge, so a later submit can start a new attempt.
+    if (a.state !== "unknown") {
+      await store.append({
+        type: "observed",
+        run: run.name,
+        attempt: a.attempt,
+        state: "unknown",
+        rawState: "not found",
+        reason: `job ${a.jobId} is neither in the queue nor in accounting, and has no end marker`,
+      });
+    } else if (a.stateSince && now() - Date.parse(a.stateSince) > lostAfterMs) {
+      await store.append({
+        type: "observed",
+        run: run.name,
+        attempt: a.attempt,
+        state: "lost",
+        rawState: "not found",
+        reason: `job ${a.jobId} has not been seen for ${
+          Math.round(lostAfterMs / 60000)
+        } minutes and left no end marker`,
+      });
+      say(
+        `${run.name}: job ${a.jobId} is lost (not seen for ${
+          Math.round(lostAfterMs / 60000)
+        } min, no end marker)`,
+      );
     }
   }
 }
+
+/** How long a job may be missing everywhere before it counts as lost (SLURM MinJobAge is 300 s). */
+export const LOST_AFTER_MS = 20 * 60_000;
 
 /** The job id (an array's id for array tasks) a run's marker recorded for a comment tag. */
 async function jobOfIntentFromMarkers(

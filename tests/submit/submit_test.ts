@@ -287,3 +287,23 @@ Deno.test("SweepStore: a writer that did not see another writer's events refuses
       assertMatch(e.message, /changed while this process was using it/);
     });
   }));
+
+Deno.test("reconcile: a job missing everywhere is unknown first, lost after the grace period", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 1, false);
+    const sched = new FakeScheduler();
+    const store = await SweepStore.open(fs, host, dir);
+    await submitSweep(plan, store, sched);
+    sched.jobs.delete("100"); // the controller lost it; no marker was written
+    let t = Date.parse("2026-01-01T00:00:00Z");
+    await reconcile(plan, store, sched, fs, () => {}, () => t);
+    assertEquals(store.state.runs.r0.attempts[0].state, "unknown", "never failed right away");
+    t += 5 * 60_000;
+    await reconcile(plan, store, sched, fs, () => {}, () => t);
+    assertEquals(store.state.runs.r0.attempts[0].state, "unknown");
+    t += 30 * 60_000;
+    await reconcile(plan, store, sched, fs, () => {}, () => t);
+    assertEquals(store.state.runs.r0.attempts[0].state, "lost");
+    const again = await submitSweep(plan, store, sched);
+    assertEquals(again.submitted.length, 1, "a lost run gets a new attempt");
+  }));
