@@ -21,7 +21,7 @@ export function buildProgram(rt: () => Runtime): Command {
     .name("autoexp")
     .description(
       "Orchestrate ML experiments on SLURM clusters: compose configs, expand sweeps, render and " +
-        "submit sbatch and array scripts, and keep every run alive until it is done.",
+        "submit sbatch and array scripts, and follow every run until it has ended.",
     )
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
