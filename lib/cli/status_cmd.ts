@@ -11,7 +11,12 @@ import { didYouMean } from "../config/suggest.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { JobObservation } from "../scheduler/types.ts";
-import { ACTIVE_ATTEMPT_STATES, type AttemptRecord, latestAttempt } from "../store/state.ts";
+import {
+  ACTIVE_ATTEMPT_STATES,
+  type AttemptRecord,
+  attemptsMade,
+  latestAttempt,
+} from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
@@ -107,7 +112,7 @@ export async function statusRows(
       run: run.name,
       index: run.index,
       state,
-      attempts: rec?.attempts.length ?? 0,
+      attempts: attemptsMade(rec),
       job: a?.jobId ?? null,
       exit_code: exit,
       reason: reason && reason !== "None" ? reason : null,

@@ -13,7 +13,7 @@ import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
-import { latestAttempt } from "../store/state.ts";
+import { attemptsMade, latestAttempt } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
 import { waitForSweep } from "../submit/wait.ts";
@@ -216,7 +216,7 @@ export function renderSummary(plan: SweepPlan, store: SweepStore): string {
     return [
       run.name,
       a?.state ?? "not submitted",
-      String(rec?.attempts.length ?? 0),
+      String(attemptsMade(rec)),
       a?.jobId ?? "-",
       a?.exitCode === undefined ? "-" : String(a.exitCode),
     ];

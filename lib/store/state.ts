@@ -181,6 +181,11 @@ export const ACTIVE_ATTEMPT_STATES: ReadonlySet<string> = new Set([
   "unknown",
 ]);
 
+/** Attempts that reached the scheduler (a submission that failed never ran). */
+export function attemptsMade(run: RunRecord | undefined): number {
+  return run?.attempts.filter((a) => a.state !== "submit_failed").length ?? 0;
+}
+
 /** The latest attempt of a run, if any. */
 export function latestAttempt(run: RunRecord | undefined): AttemptRecord | undefined {
   return run?.attempts[run.attempts.length - 1];
