@@ -14,8 +14,6 @@ import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./loca
 import { makeScheduler } from "./submit_cmd.ts";
 import { didYouMean } from "../config/suggest.ts";
 
-const ACTIVE = ACTIVE_ATTEMPT_STATES;
-
 /** Registers the command. */
 export function registerCancel(program: Command, rt: () => Runtime): void {
   const cmd = program
@@ -39,7 +37,8 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
       }
     }
     const targets = Object.values(store.state.runs).filter((run) =>
-      (opts.all || runs.includes(run.name)) && ACTIVE.has(latestAttempt(run)?.state ?? "")
+      (opts.all || runs.includes(run.name)) &&
+      ACTIVE_ATTEMPT_STATES.has(latestAttempt(run)?.state ?? "")
     );
     const ids = targets.map((run) => latestAttempt(run)!.jobId).filter((x): x is string => !!x);
     if (!ids.length) {

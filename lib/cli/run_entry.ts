@@ -9,6 +9,7 @@
  * @module
  */
 import { entrySpan, type RunEntry } from "../plan/sweep_file.ts";
+import { DenoFileSystem } from "../runtime/fs.ts";
 
 const FORWARDED: Deno.Signal[] = ["SIGUSR1", "SIGUSR2", "SIGTERM", "SIGINT", "SIGHUP", "SIGCONT"];
 const SIGNAL_NUMBERS: Record<string, number> = {
@@ -150,16 +151,11 @@ export function containerEnvSafe(argv: readonly string[], env: Record<string, st
   return out;
 }
 
-async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    await file.write(new TextEncoder().encode(JSON.stringify(data, null, 2) + "\n"));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
+const files = new DenoFileSystem();
+
+/** Markers are written atomically and synced (temp file + fsync + rename). */
+function writeJsonAtomic(path: string, data: unknown): Promise<void> {
+  return files.writeTextFile(path, JSON.stringify(data, null, 2) + "\n");
 }
 
 /** Runs the dispatcher; returns the exit code. */

@@ -24,8 +24,6 @@ import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./loca
 import { renderJson, renderTable } from "./output.ts";
 import { makeScheduler } from "./submit_cmd.ts";
 
-const ACTIVE = ACTIVE_ATTEMPT_STATES;
-
 /** One row of `autoexp status`. */
 export interface StatusRow {
   run: string;
@@ -79,7 +77,7 @@ export async function statusRows(
   const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
   let jobs: readonly JobObservation[] = [];
   const active = Object.values(store.state.runs).map(latestAttempt).filter((a) =>
-    a && ACTIVE.has(a.state) && a.jobId
+    a && ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId
   );
   if (live && active.length && loc.kind) {
     try {
@@ -99,7 +97,7 @@ export async function statusRows(
     let state = a?.state ?? "not submitted";
     let exit = a?.exitCode ?? null;
     let reason = a?.reason ?? null;
-    if (a && ACTIVE.has(a.state) && a.jobId) {
+    if (a && ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId) {
       const obs = findObservation(jobs, a.jobId, a.arrayJobId, a.taskId);
       if (obs) {
         state = obs.state;

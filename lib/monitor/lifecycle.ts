@@ -34,18 +34,9 @@ import { countsAsActivity, type EventKind, type EventMatch } from "./events.ts";
 
 /** The normalised state of one attempt (product.md, "Monitoring"). */
 export type AttemptState =
-  | "pending"
-  | "running"
-  | "completed"
-  | "failed"
-  | "timeout"
-  | "out_of_memory"
-  | "node_fail"
-  | "preempted"
-  | "cancelled"
+  | Exclude<JobState, "requeued" | "suspended" | "lost">
   | "stalled"
-  | "blocked"
-  | "unknown";
+  | "blocked";
 
 /** Failure modes restart policies are keyed by (seed 000's `restart_policies[].mode`). */
 export type FailureMode =

@@ -555,6 +555,3 @@ async function inBatches<T>(
 ): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
-
-export type { SweepPoint };
-export { formatPath };

@@ -25,11 +25,6 @@ export function runJsonLines(plan: SweepPlan): string[] {
   return plan.runs.map((r) => JSON.stringify({ ...r, script: undefined }));
 }
 
-/** Renders `sweep.json`: deterministic for the same plan (re-planning is idempotent). */
-export function renderSweepJson(plan: SweepPlan): string {
-  return [...sweepJsonChunks(plan)].join("");
-}
-
 /** `sweep.json` in pieces (one per run), for writing large sweeps without one big string. */
 export function* sweepJsonChunks(plan: SweepPlan, lines = runJsonLines(plan)): Generator<string> {
   const head = JSON.stringify(
@@ -75,22 +70,6 @@ export function parseSweepJson(text: string, file: string): SweepPlan {
     ...data,
     runs: data.runs.map((r) => ({ ...r, script: r.script ?? byGroup.get(r.group)! })),
   };
-}
-
-/**
- * Renders the entry index: one JSON line per sweep index, and a table of 8-byte little-endian
- * byte offsets (entry N spans offset[N]..offset[N+1]). Indices without a run get an empty line.
- */
-export function renderEntryIndex(plan: SweepPlan): { jsonl: Uint8Array; idx: Uint8Array } {
-  const { lines, idx } = entryIndexChunks(plan);
-  const parts = [...lines];
-  const jsonl = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    jsonl.set(p, off);
-    off += p.length;
-  }
-  return { jsonl, idx: idx() };
 }
 
 /**

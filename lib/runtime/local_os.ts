@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DenoFileSystem } from "./fs.ts";
 import { signalNumber } from "../scheduler/_local_directives.ts";
 import type { JobProcess, LocalSystem, ProcessInfo } from "../scheduler/_local_sys.ts";
 
@@ -57,6 +58,7 @@ async function processInfoPs(pid: number): Promise<ProcessInfo | null> {
 
 /** The real operating system for the local scheduler. */
 export function denoLocalSystem(): LocalSystem {
+  const files = new DenoFileSystem();
   const hasProc = (() => {
     try {
       return Deno.statSync("/proc/self/stat").isFile;
@@ -73,18 +75,8 @@ export function denoLocalSystem(): LocalSystem {
         throw e;
       }
     },
-    async writeAtomic(path, text) {
-      const dir = path.replace(/\/[^/]*$/, "") || ".";
-      const tmp = `${dir}/.${path.slice(dir.length + 1)}.${Deno.pid}.${
-        crypto.randomUUID().slice(0, 8)
-      }.tmp`;
-      await Deno.writeTextFile(tmp, text);
-      try {
-        await Deno.rename(tmp, path);
-      } catch (e) {
-        await Deno.remove(tmp).catch(() => {});
-        throw e;
-      }
+    writeAtomic(path, text) {
+      return files.writeTextFile(path, text);
     },
     async mkdirp(path) {
       await Deno.mkdir(path, { recursive: true });

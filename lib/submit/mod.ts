@@ -12,6 +12,7 @@ import { arraySpec } from "../plan/groups.ts";
 import { entryIndexChunks } from "../plan/sweep_file.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { commentTag } from "../render/script.ts";
+import { renderSbatchArgv } from "../scheduler/slurm.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
 import { ACTIVE_ATTEMPT_STATES, isFinalAttemptState, latestAttempt } from "../store/state.ts";
@@ -42,6 +43,8 @@ export interface PlannedCall {
   readonly request: SubmitRequest;
   readonly runs: readonly RunPlan[];
   readonly offset?: number;
+  /** The script's own `--export` setting, which the call's `--export` must keep. */
+  readonly export?: string;
 }
 
 /** What submit did. */
@@ -50,8 +53,6 @@ export interface SubmitReport {
   readonly submitted: readonly { key: string; jobId: string; runs: number }[];
   readonly skipped: readonly { run: string; why: string }[];
 }
-
-const ACTIVE = ACTIVE_ATTEMPT_STATES;
 
 /** The comment tag of one sbatch call: sweep, group or run, store id and intent number. */
 export function tagOf(plan: SweepPlan, key: string, storeId: string, seq: number): string {
@@ -80,7 +81,10 @@ export async function reconcile(
   const state = store.state;
   const open = Object.values(state.intents).filter((i) => i.status === "open");
   const active = Object.values(state.runs).flatMap((r) =>
-    r.attempts.filter((a) => ACTIVE.has(a.state) && a.jobId).map((a) => ({ run: r, a }))
+    r.attempts.filter((a) => ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId).map((a) => ({
+      run: r,
+      a,
+    }))
   );
   if (!open.length && !active.length) return;
   const ids = [...new Set(active.map(({ a }) => a.arrayJobId ?? a.jobId!))];
@@ -117,7 +121,10 @@ export async function reconcile(
   }
   const byRun = new Map(plan.runs.map((r) => [r.name, r]));
   const again = Object.values(store.state.runs).flatMap((r) =>
-    r.attempts.filter((a) => ACTIVE.has(a.state) && a.jobId).map((a) => ({ run: r, a }))
+    r.attempts.filter((a) => ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId).map((a) => ({
+      run: r,
+      a,
+    }))
   );
   for (const { run, a } of again) {
     const obs = findObservation(result.jobs, a.jobId!, a.arrayJobId, a.taskId);
@@ -273,7 +280,7 @@ export function decideRuns(
     }
     // An attempt whose submission failed never ran: its fingerprint does not count.
     const differs = last.state !== "submit_failed" && last.fingerprint !== run.fingerprint;
-    if (ACTIVE.has(last.state)) {
+    if (ACTIVE_ATTEMPT_STATES.has(last.state)) {
       if (differs && !opts.newAttempt) {
         changed.push({
           run: run.name,
@@ -380,25 +387,17 @@ export function planCalls(
           ? arraySpec(indices, chunk.offset, plan.sweep.throttle)
           : undefined,
       };
-      calls.push({ key, request, runs, offset: g.kind === "array" ? chunk.offset : undefined });
+      const exp = g.script.resources.export;
+      calls.push({
+        key,
+        request,
+        runs,
+        offset: g.kind === "array" ? chunk.offset : undefined,
+        export: exp === undefined ? undefined : String(exp),
+      });
     }
   }
   return calls;
-}
-
-/** The sbatch command a call makes (for --dry-run and logs). */
-export function sbatchArgv(req: SubmitRequest): string[] {
-  return [
-    "sbatch",
-    "--parsable",
-    `--job-name=${req.jobName}`,
-    `--comment=${req.comment}`,
-    ...(req.array ? [`--array=${req.array}`] : []),
-    ...(req.dependency ? [`--dependency=${req.dependency}`] : []),
-    ...(req.time ? [`--time=${req.time}`] : []),
-    ...(req.extraArgs ?? []),
-    req.script,
-  ];
 }
 
 /**
@@ -425,7 +424,7 @@ export async function submitSweep(
     for (const c of calls) {
       const tag = commentTag(plan.sweep.id, c.key, `${store.id || "<store>"}.<n>`);
       say(
-        sbatchArgv({
+        renderSbatchArgv({
           ...c.request,
           comment: tag,
           extraArgs: [
@@ -451,17 +450,13 @@ export async function submitSweep(
   for (const call of calls) {
     // Each intent gets its own sequence number, and so its own comment tag.
     next = store.state.seq + 1;
-    const group = plan.groups.find((g) =>
-      g.id === call.key || g.indices.includes(call.runs[0].index)
-    );
-    const userExport = group?.script.resources.export;
     const request = {
       ...call.request,
       comment: tagOf(plan, call.key, store.id, next),
       extraArgs: entries
         ? [
           ...(call.request.extraArgs ?? []),
-          `--export=${userExport ?? "ALL"},AUTOEXP_ENTRIES=${entries},AUTOEXP_TAG=${
+          `--export=${call.export ?? "ALL"},AUTOEXP_ENTRIES=${entries},AUTOEXP_TAG=${
             tagOf(plan, call.key, store.id, next)
           }`,
         ]
