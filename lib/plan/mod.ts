@@ -15,7 +15,6 @@ import { standardResolvers } from "../config/resolvers.ts";
 import {
   type ConfigMap,
   type ConfigValue,
-  formatPath,
   getPath,
   isMap,
   mergeInto,
@@ -25,12 +24,7 @@ import { renderYaml } from "../config/yaml.ts";
 import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
 import { RenderError, renderScripts } from "../render/script.ts";
 import type { FileSystem, Host, ProcessRunner } from "../runtime/mod.ts";
-import {
-  expandSweep,
-  type MultirunAxis,
-  parseSweepSpec,
-  type SweepPoint,
-} from "../sweep/expand.ts";
+import { expandSweep, type MultirunAxis, parseSweepSpec } from "../sweep/expand.ts";
 import { assignRunNames } from "../sweep/naming.ts";
 import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
