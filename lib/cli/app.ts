@@ -13,6 +13,7 @@ import { registerPlan } from "./plan_cmd.ts";
 import { registerSubmit } from "./submit_cmd.ts";
 import { registerCancel } from "./cancel_cmd.ts";
 import { registerStatus } from "./status_cmd.ts";
+import { registerMonitor } from "./monitor_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
@@ -47,6 +48,7 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
     );
   registerPlan(program, rt);
   registerSubmit(program, rt);
+  registerMonitor(program, rt);
   registerStatus(program, rt);
   registerCancel(program, rt);
   registerConfig(program, rt);

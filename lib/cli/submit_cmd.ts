@@ -6,19 +6,16 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { InterruptedError, OutcomeError } from "../errors.ts";
 import { computePlan, sweepDirFor, writePlanTree } from "../plan/mod.ts";
 import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
-import { attemptsMade, latestAttempt } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
-import { waitForSweep } from "../submit/wait.ts";
 import { addConfigOptions, type ConfigOptions } from "./common.ts";
-import { renderTable } from "./output.ts";
+import { followSweep } from "./monitor_cmd.ts";
 
 interface Options extends ConfigOptions {
   multirun?: boolean;
@@ -143,44 +140,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       say(`not following the sweep (--no-monitor); state: ${plan.sweep.dir}/.autoexp`);
       return;
     }
-    // Ctrl-C stops following, not the jobs: main.ts says so and exits 130; the lock is
-    // released by the finally below.
-    let onInterrupt = () => {};
-    const interrupted = new Promise<never>((_, reject) => {
-      onInterrupt = () =>
-        reject(
-          new InterruptedError(
-            "stopped following; the jobs keep running. Follow again with the same submit " +
-              `command, or look with: autoexp status --state ${plan.sweep.dir}`,
-          ),
-        );
-    });
-    Deno.addSignalListener("SIGINT", onInterrupt);
-    try {
-      await Promise.race([
-        waitForSweep(plan, store, scheduler, r.fs, {
-          sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-          say,
-          minIntervalMs: choice.kind === "local" ? 500 : 2000,
-          maxIntervalMs: choice.kind === "local" ? 5000 : 60_000,
-        }),
-        interrupted,
-      ]);
-    } finally {
-      Deno.removeSignalListener("SIGINT", onInterrupt);
-    }
-    r.output.out(renderSummary(plan, store));
-    const failed = plan.runs.filter((run) =>
-      latestAttempt(store.state.runs[run.name])?.state !== "completed"
-    );
-    if (failed.length) {
-      say(
-        `see why: autoexp logs ${
-          failed[0].name
-        } --state ${plan.sweep.dir}  (or autoexp status --state ${plan.sweep.dir})`,
-      );
-      throw new OutcomeError(`${failed.length} of ${plan.runs.length} runs did not complete`);
-    }
+    await followSweep(plan, store, scheduler, r, { local: choice.kind === "local" });
   } finally {
     await release();
   }
@@ -206,20 +166,4 @@ function configuredScheduler(config: Record<string, unknown>): string | undefine
   const slurm = config.slurm as Record<string, unknown> | undefined;
   const v = slurm?.scheduler;
   return typeof v === "string" && !v.includes("${") ? v : undefined;
-}
-
-/** The final table: one row per run. */
-export function renderSummary(plan: SweepPlan, store: SweepStore): string {
-  const rows = plan.runs.map((run) => {
-    const rec = store.state.runs[run.name];
-    const a = latestAttempt(rec);
-    return [
-      run.name,
-      a?.state ?? "not submitted",
-      String(attemptsMade(rec)),
-      a?.jobId ?? "-",
-      a?.exitCode === undefined ? "-" : String(a.exitCode),
-    ];
-  });
-  return "\n" + renderTable(["run", "state", "attempts", "job", "exit"], rows);
 }

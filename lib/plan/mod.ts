@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { MONITOR_FILE, type MonitorFile } from "../monitor/monitor_file.ts";
+import { MonitorPlanner } from "./monitor_plan.ts";
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
 import { composeConfig, type Composition } from "../config/compose.ts";
 import type { ConfigFiles } from "../config/files.ts";
@@ -47,6 +49,17 @@ export interface PlanRequest {
   readonly maxArraySize?: number;
   /** The command line, recorded in provenance. */
   readonly argv?: readonly string[];
+  /**
+   * Plan exactly this point instead of expanding the sweep (a derived run: cooldown,
+   * evaluation), into `sweepDir` with the parent's `sweepId` so its jobs carry the parent's tag.
+   */
+  readonly point?: {
+    readonly name: string;
+    readonly index: number;
+    readonly values: Readonly<Record<string, ConfigValue>>;
+  };
+  readonly sweepDir?: string;
+  readonly sweepId?: string;
 }
 
 /** The outcome of planning. */
@@ -58,6 +71,8 @@ export interface PlanOutcome {
   readonly derived: Record<string, Record<string, number>>;
   /** The composition the plan was made from (for provenance). */
   readonly prepared: Prepared;
+  /** Every run's monitoring spec (`monitor.json`). */
+  readonly monitor: MonitorFile;
 }
 
 /** The world planning needs. */
@@ -215,10 +230,16 @@ export async function sweepDirFor(req: PlanRequest, deps: PlanDeps): Promise<str
 export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
   const p = await prepare(req, deps);
   const origin = (path: string) => p.base.origins.get(path);
-  const { baseResolved, spec, projectName, sweepDir, configDirAbs } = locate(p, req, deps);
+  const located = locate(p, req, deps);
+  const { baseResolved, spec, projectName, configDirAbs } = located;
+  const sweepDir = req.sweepDir ?? located.sweepDir;
 
-  const points = expandSweep(spec, p.axes);
-  const names = assignRunNames(points, spec?.nameTemplate, { project: projectName });
+  const points = req.point
+    ? [{ index: req.point.index, values: req.point.values }]
+    : expandSweep(spec, p.axes);
+  const names = req.point
+    ? [req.point.name]
+    : assignRunNames(points, spec?.nameTemplate, { project: projectName });
   const baseValues = spec?.baseValues;
   let withBase = p.base.config;
   if (baseValues && isMap(baseValues)) {
@@ -242,6 +263,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   // Problems by what they say; a mistake shared by many runs is reported once, naming them.
   const runProblems = new Map<string, { problem: ConfigProblem; runs: string[] }>();
   const autoexp = selfCommand(baseResolved.value, deps.host);
+  const monitors = new MonitorPlanner();
 
   for (let i = 0; i < points.length; i++) {
     const point = points[i];
@@ -306,6 +328,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       found.push(...r.problems);
       for (const w of r.warnings) warnings.add(w);
       if (Object.keys(r.derived).length) derived[name] = r.derived;
+      if (r.plan) monitors.add(name, resolved.value, found);
       if (r.plan) {
         // Runs with equal script settings share one object (memory, and grouping by identity).
         const key = JSON.stringify(r.plan.script);
@@ -345,7 +368,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     version: 1,
     sweep: {
       name: projectName,
-      id: stableHash(sweepDir).slice(0, 10),
+      id: req.sweepId ?? stableHash(sweepDir).slice(0, 10),
       dir: sweepDir,
       configName: req.configName ?? "autoexp",
       configDir: req.configDir ?? null,
@@ -380,7 +403,14 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       );
     }
   }
-  return { plan, platform: p.platform, warnings: [...warnings], derived, prepared: p };
+  return {
+    plan,
+    platform: p.platform,
+    warnings: [...warnings],
+    derived,
+    prepared: p,
+    monitor: monitors.file(deps.host.cwd()),
+  };
 }
 
 /** Containers known to hold no `???` (shared across sweep points, so checked once). */
@@ -513,6 +543,7 @@ export async function writePlanTree(
   await fs.writeChunks(`${dir}/sweep.entries.jsonl`, entries.lines);
   await fs.writeFile(`${dir}/sweep.entries.idx`, entries.idx());
   await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan, lines));
+  await fs.writeTextFile(`${dir}/${MONITOR_FILE}`, JSON.stringify(outcome.monitor));
 
   const prep = outcome.prepared;
   const resolvedBase =

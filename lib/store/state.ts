@@ -6,6 +6,7 @@
  * @module
  */
 import { FINAL_STATES, type JobState } from "../scheduler/types.ts";
+import type { EventActionSpec } from "../monitor/spec_types.ts";
 
 /** A run's attempt: one submission of it. */
 export interface AttemptRecord {
@@ -28,6 +29,28 @@ export interface AttemptRecord {
   stateSince?: string;
   /** Why this attempt was made (`initial`, `restart after timeout`, ...). */
   readonly why: string;
+  /** The time limit this attempt was submitted with (minutes), when it overrode the script's. */
+  readonly timeMinutes?: number;
+  /** The monitor's verdict (lifecycle.ts AttemptState) and why; set by `verdict` events. */
+  verdict?: string;
+  verdictReason?: string;
+  /** True when the verdict will not change by itself (restart decisions apply). */
+  verdictFinal?: boolean;
+  /** The monitor asked the scheduler to cancel this attempt, and why. */
+  cancelRequested?: string;
+  /** The monitor decided on this ended attempt: restart (with what) or not (why). */
+  restart?: RestartRequest;
+  restartDeclined?: string;
+}
+
+/** A decided restart of an attempt: a new attempt with optionally changed resources. */
+export interface RestartRequest {
+  readonly why: string;
+  /** The failure mode whose budget it uses (`stall`, `timeout`, ...), or `action`. */
+  readonly mode: string;
+  readonly timeMinutes?: number;
+  /** Further sbatch options for the new attempt (`--mem=...`). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** A run and its attempts, oldest first. */
@@ -35,6 +58,30 @@ export interface RunRecord {
   readonly name: string;
   readonly index: number;
   attempts: AttemptRecord[];
+  /** Dedupe keys of the log events that fired for this run (each fires once, ever). */
+  fired?: string[];
+  /** For a derived run (cooldown, evaluation): the run and action that made it. */
+  parent?: string;
+  /** For a derived run: the sweep directory its own plan was written to. */
+  planDir?: string;
+}
+
+/** An action of the monitor (from a log event or a state event), journaled by id. */
+export interface ActionRecord {
+  /** Deterministic: the same event never queues the same action twice. */
+  readonly id: string;
+  readonly run: string;
+  readonly attempt: number;
+  /** The event that queued it (`checkpoint_saved`, `state:timeout`). */
+  readonly source: string;
+  readonly spec: EventActionSpec;
+  /** Placeholder values, fixed when the event fired. */
+  readonly context: Readonly<Record<string, string>>;
+  readonly queuedAt: string;
+  status: "queued" | "started" | "ok" | "failed" | "skipped";
+  detail?: string;
+  startedAt?: string;
+  endedAt?: string;
 }
 
 /** One sbatch call, recorded before it is made. */
@@ -58,6 +105,8 @@ export interface StoreState {
   seq: number;
   runs: Record<string, RunRecord>;
   intents: Record<string, IntentRecord>;
+  /** Monitor actions by id (absent in stores written before the monitor existed). */
+  actions?: Record<string, ActionRecord>;
 }
 
 /** Journal events. `seq` and `at` are set by the store when appending. */
@@ -70,7 +119,16 @@ export type StoreEvent =
     comment: string;
     array?: string;
     offset?: number;
-    runs: { name: string; index: number; attempt: number; fingerprint: string; why: string }[];
+    runs: {
+      name: string;
+      index: number;
+      attempt: number;
+      fingerprint: string;
+      why: string;
+      time?: number;
+    }[];
+    /** The frozen entries file the jobs of this call run (`AUTOEXP_ENTRIES`). */
+    entries?: string;
   }
   | { type: "submitted"; seq: number; at: string; intent: number; jobId: string; found?: "tag" }
   | { type: "submit_failed"; seq: number; at: string; intent: number; error: string }
@@ -85,6 +143,67 @@ export type StoreEvent =
     rawState: string;
     reason: string;
     exitCode?: number;
+  }
+  | {
+    type: "verdict";
+    seq: number;
+    at: string;
+    run: string;
+    attempt: number;
+    state: string;
+    final: boolean;
+    reason: string;
+    exitCode?: number;
+  }
+  | {
+    type: "fired";
+    seq: number;
+    at: string;
+    run: string;
+    attempt: number;
+    key: string;
+    event: string;
+    metadata: Record<string, string>;
+    line: string;
+  }
+  | {
+    type: "action_queued";
+    seq: number;
+    at: string;
+    id: string;
+    run: string;
+    attempt: number;
+    source: string;
+    spec: EventActionSpec;
+    context: Record<string, string>;
+  }
+  | { type: "action_started"; seq: number; at: string; id: string }
+  | {
+    type: "action_done";
+    seq: number;
+    at: string;
+    id: string;
+    status: "ok" | "failed" | "skipped";
+    detail: string;
+  }
+  | {
+    type: "restart_decided";
+    seq: number;
+    at: string;
+    run: string;
+    attempt: number;
+    restart: RestartRequest | null;
+    reason: string;
+  }
+  | { type: "cancel_requested"; seq: number; at: string; run: string; attempt: number; why: string }
+  | {
+    type: "derived";
+    seq: number;
+    at: string;
+    run: string;
+    parent: string;
+    planDir: string;
+    action: string;
   };
 
 /** An event before the store numbered and timed it. */
@@ -123,6 +242,7 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
           submittedAt: ev.at,
           state: "submitting",
           why: r.why,
+          ...(r.time !== undefined ? { timeMinutes: r.time } : {}),
         });
       }
       break;
@@ -167,8 +287,82 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
       if (FINAL.has(ev.state)) a.endedAt ??= ev.at;
       break;
     }
+    case "verdict": {
+      const a = findAttempt(state, ev.run, ev.attempt);
+      if (!a) break;
+      a.verdict = ev.state;
+      a.verdictReason = ev.reason;
+      a.verdictFinal = ev.final;
+      if (ev.exitCode !== undefined) a.exitCode = ev.exitCode;
+      break;
+    }
+    case "fired": {
+      const run = state.runs[ev.run];
+      if (!run) break;
+      (run.fired ??= []).push(ev.key);
+      break;
+    }
+    case "action_queued": {
+      const actions = state.actions ??= {};
+      if (actions[ev.id]) break;
+      actions[ev.id] = {
+        id: ev.id,
+        run: ev.run,
+        attempt: ev.attempt,
+        source: ev.source,
+        spec: ev.spec,
+        context: ev.context,
+        queuedAt: ev.at,
+        status: "queued",
+      };
+      break;
+    }
+    case "action_started": {
+      const act = state.actions?.[ev.id];
+      if (act) {
+        act.status = "started";
+        act.startedAt = ev.at;
+      }
+      break;
+    }
+    case "action_done": {
+      const act = state.actions?.[ev.id];
+      if (act) {
+        act.status = ev.status;
+        act.detail = ev.detail;
+        act.endedAt = ev.at;
+      }
+      break;
+    }
+    case "restart_decided": {
+      const a = findAttempt(state, ev.run, ev.attempt);
+      if (!a || a.restart || a.restartDeclined) break;
+      if (ev.restart) a.restart = ev.restart;
+      else a.restartDeclined = ev.reason;
+      break;
+    }
+    case "cancel_requested": {
+      const a = findAttempt(state, ev.run, ev.attempt);
+      if (a) a.cancelRequested ??= ev.why;
+      break;
+    }
+    case "derived": {
+      if (state.runs[ev.run]) break;
+      state.runs[ev.run] = {
+        name: ev.run,
+        index: 0,
+        attempts: [],
+        parent: ev.parent,
+        planDir: ev.planDir,
+      };
+      break;
+    }
   }
   return state;
+}
+
+function findAttempt(state: StoreState, run: string, attempt: number): AttemptRecord | undefined {
+  return state.runs[run]?.attempts.find((x) => x.attempt === attempt);
 }
 
 /** Attempt states that may still run (or are not known to have ended). */

@@ -95,8 +95,17 @@ export class SweepStore {
     this.torn = read.torn;
   }
 
-  /** Appends an event durably (fsync), then applies it. */
-  async append(ev: NewEvent): Promise<StoreEvent> {
+  /** Appends run one at a time (the monitor appends from concurrent tasks). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Appends an event durably (fsync), then applies it. Concurrent calls are serialised. */
+  append(ev: NewEvent): Promise<StoreEvent> {
+    const next = this.queue.then(() => this.appendNow(ev));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async appendNow(ev: NewEvent): Promise<StoreEvent> {
     const journal = `${this.dir}/journal.jsonl`;
     const size = (await this.fs.stat(journal))?.size ?? 0;
     if (size !== this.journalBytes) {

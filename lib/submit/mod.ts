@@ -68,6 +68,8 @@ export function sweepTag(plan: SweepPlan): string {
  * Brings the store up to date with the scheduler: open intents are matched to jobs by their
  * comment (or abandoned when no job carries it and no run started), and every attempt that is
  * not final gets its current state (from the queue, accounting, or the job's own markers).
+ * Returns what the scheduler said of each such attempt ({@link attemptKey}; null: in neither
+ * the queue nor accounting).
  */
 export async function reconcile(
   plan: SweepPlan,
@@ -77,7 +79,8 @@ export async function reconcile(
   say: (line: string) => void = () => {},
   now: () => number = Date.now,
   lostAfterMs = LOST_AFTER_MS,
-): Promise<void> {
+): Promise<Map<string, JobObservation | null>> {
+  const seen = new Map<string, JobObservation | null>();
   const state = store.state;
   const open = Object.values(state.intents).filter((i) => i.status === "open");
   const active = Object.values(state.runs).flatMap((r) =>
@@ -86,7 +89,7 @@ export async function reconcile(
       a,
     }))
   );
-  if (!open.length && !active.length) return;
+  if (!open.length && !active.length) return seen;
   const ids = [...new Set(active.map(({ a }) => a.arrayJobId ?? a.jobId!))];
   const result = await scheduler.query({
     ids,
@@ -128,6 +131,7 @@ export async function reconcile(
   );
   for (const { run, a } of again) {
     const obs = findObservation(result.jobs, a.jobId!, a.arrayJobId, a.taskId);
+    seen.set(attemptKey(run.name, a.attempt), obs ?? null);
     if (obs) {
       if (obs.state !== a.state || obs.rawState !== a.rawState) {
         await store.append({
@@ -188,6 +192,12 @@ export async function reconcile(
       );
     }
   }
+  return seen;
+}
+
+/** The key of an attempt in the map {@link reconcile} returns. */
+export function attemptKey(run: string, attempt: number): string {
+  return `${run}#${attempt}`;
 }
 
 /** How long a job may be missing everywhere before it counts as lost (SLURM MinJobAge is 300 s). */
@@ -364,7 +374,7 @@ export function describeChange(old: RunPlan, now: RunPlan): string[] {
 /** Builds the sbatch calls for the runs to submit: one per array chunk or single job. */
 export function planCalls(
   plan: SweepPlan,
-  chosen: readonly { run: RunPlan; attempt: number; why: string }[],
+  chosen: readonly { run: RunPlan }[],
   seq: () => number,
 ): PlannedCall[] {
   const wanted = new Set(chosen.map((c) => c.run.index));
@@ -400,6 +410,19 @@ export function planCalls(
   return calls;
 }
 
+/** A run to submit a new attempt of, and how. */
+export interface ChosenRun {
+  readonly run: RunPlan;
+  readonly attempt: number;
+  readonly why: string;
+  /** Time limit override in minutes (a restart after a timeout). */
+  readonly time?: number;
+  /** Further sbatch options (`--mem=...`). */
+  readonly extraArgs?: readonly string[];
+  /** Reuse this frozen entries file (a restart runs exactly what the attempt before ran). */
+  readonly entries?: string;
+}
+
 /**
  * Submits what is not pending, running or done. Every call is journaled before it is made
  * (an intent with its comment tag) and after (the job id, or the failure).
@@ -413,10 +436,60 @@ export async function submitSweep(
   scheduler: Scheduler,
   opts: SubmitOptions = {},
 ): Promise<SubmitReport> {
-  const say = opts.say ?? (() => {});
   const { submit, skipped } = decideRuns(plan, store, opts);
+  const report = await submitChosen(plan, store, scheduler, submit, opts);
+  return { ...report, skipped };
+}
+
+/**
+ * Submits new attempts of the chosen runs: one sbatch call per array chunk or single job and
+ * per distinct override (time limit, extra options, frozen entries).
+ */
+export async function submitChosen(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  chosen: readonly ChosenRun[],
+  opts: SubmitOptions = {},
+): Promise<SubmitReport> {
+  const say = opts.say ?? (() => {});
+  const batches = new Map<string, ChosenRun[]>();
+  for (const c of chosen) {
+    const key = JSON.stringify([c.time ?? null, c.extraArgs ?? [], c.entries ?? null]);
+    const list = batches.get(key);
+    if (list) list.push(c);
+    else batches.set(key, [c]);
+  }
+  const calls: PlannedCall[] = [];
+  const submitted: { key: string; jobId: string; runs: number }[] = [];
+  for (const batch of batches.values()) {
+    const r = await submitBatch(plan, store, scheduler, batch, opts, say);
+    calls.push(...r.calls);
+    submitted.push(...r.submitted);
+  }
+  return { calls, submitted, skipped: [] };
+}
+
+async function submitBatch(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  submit: readonly ChosenRun[],
+  opts: SubmitOptions,
+  say: (line: string) => void,
+): Promise<{ calls: PlannedCall[]; submitted: { key: string; jobId: string; runs: number }[] }> {
+  const first = submit[0];
   let next = store.state.seq + 1;
-  const calls = planCalls(plan, submit, () => next);
+  const calls = planCalls(plan, submit, () => next).map((c) => ({
+    ...c,
+    request: {
+      ...c.request,
+      ...(first?.time !== undefined ? { time: String(first.time) } : {}),
+      ...(first?.extraArgs?.length
+        ? { extraArgs: [...(c.request.extraArgs ?? []), ...first.extraArgs] }
+        : {}),
+    },
+  }));
   const byName = new Map(submit.map((s) => [s.run.name, s]));
   const submitted: { key: string; jobId: string; runs: number }[] = [];
   if (opts.dryRun) {
@@ -434,11 +507,11 @@ export async function submitSweep(
         }).join(" "),
       );
     }
-    return { calls, submitted, skipped };
+    return { calls, submitted };
   }
   // Freeze the entries these jobs run (run-entry reads them through AUTOEXP_ENTRIES).
-  let entries: string | undefined;
-  if (opts.fs && calls.length) {
+  let entries: string | undefined = first?.entries;
+  if (!entries && opts.fs && calls.length) {
     const snap = `${store.dir}/plans/${store.state.seq + 1}`;
     await opts.fs.mkdirp(snap);
     // From the plan in memory, not the files on disk (another plan may be rewriting them).
@@ -476,8 +549,10 @@ export async function submitSweep(
           attempt: s.attempt,
           fingerprint: r.fingerprint,
           why: s.why,
+          ...(s.time !== undefined ? { time: s.time } : {}),
         };
       }),
+      ...(entries ? { entries } : {}),
     });
     let res;
     try {
@@ -515,5 +590,5 @@ export async function submitSweep(
     );
   }
   await store.snapshot();
-  return { calls, submitted, skipped };
+  return { calls, submitted };
 }

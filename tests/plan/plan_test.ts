@@ -255,6 +255,7 @@ Deno.test("writePlan: the sweep tree, sweep.json and the run-entry index", async
     const names = (d: string) => [...Deno.readDirSync(d)].map((e) => e.name).sort();
     assertEquals(names(dir), [
       "logs",
+      "monitor.json",
       "provenance",
       "runs",
       "scripts",

@@ -1,0 +1,215 @@
+/**
+ * `autoexp monitor`: (re-)attaches to a submitted sweep and follows it until every run is done,
+ * acting on log events, state events and restart policies (lib/monitor/monitor.ts). `submit`
+ * runs the same monitor after submitting. Also home of the wiring both share: the monitor's
+ * dependencies, derived-run planning and the final table.
+ *
+ * @module
+ */
+import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
+import { InterruptedError, OutcomeError } from "../errors.ts";
+import { type ConfigValue, splitKey } from "../config/tree.ts";
+import { parseOverride } from "../config/overrides.ts";
+import { readMonitorFile } from "../monitor/monitor_file.ts";
+import {
+  type DeriveRequest,
+  type LoadedPlan,
+  Monitor,
+  type MonitorSummary,
+} from "../monitor/monitor.ts";
+import { computePlan, writePlanTree } from "../plan/mod.ts";
+import { parseSweepJson } from "../plan/sweep_file.ts";
+import type { SweepPlan } from "../plan/types.ts";
+import type { Runtime } from "../runtime/mod.ts";
+import { denoTailSource } from "../runtime/tail_source.ts";
+import { watchPaths } from "../runtime/watch.ts";
+import type { Scheduler } from "../scheduler/types.ts";
+import { attemptsMade, latestAttempt } from "../store/state.ts";
+import { SweepStore } from "../store/store.ts";
+import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
+import { renderTable } from "./output.ts";
+import { makeScheduler } from "./submit_cmd.ts";
+
+/** Registers the command. */
+export function registerMonitor(program: Command, rt: () => Runtime): void {
+  const cmd = program
+    .command("monitor")
+    .description(
+      "follow a submitted sweep until every run is done: restarts, log events, actions",
+    )
+    .option("--once", "one round (read logs, query the scheduler, start due actions), then exit")
+    .addHelpText(
+      "after",
+      `
+Safe to stop (Ctrl-C, kill) and start again at any time: it re-attaches from the sweep's
+journal, finds jobs by their tag, resumes queued actions and never repeats a finished one.
+
+Examples:
+  autoexp monitor --state outputs/demo
+  autoexp monitor -C examples/demo --once`,
+    );
+  addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
+  cmd.action(async (opts) => {
+    const r = rt();
+    const loc = await locateSweep(opts as SweepLocation, r);
+    const kind = loc.kind;
+    if (!kind) {
+      throw new OutcomeError(
+        `nothing was submitted for ${loc.plan.sweep.dir} yet; run autoexp submit first`,
+      );
+    }
+    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+    for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
+    const release = await store.lock("autoexp monitor");
+    try {
+      const scheduler = await makeScheduler(kind, r);
+      await followSweep(loc.plan, store, scheduler, r, {
+        once: (opts as { once?: boolean }).once === true,
+        local: kind === "local",
+      });
+    } finally {
+      await release();
+    }
+  });
+}
+
+/** Options of {@link followSweep}. */
+export interface FollowOptions {
+  readonly once?: boolean;
+  /** Jobs run on this machine: shorter intervals. */
+  readonly local?: boolean;
+}
+
+/**
+ * Runs the monitor over a sweep (the caller holds the store's lock), prints the final table,
+ * and throws an OutcomeError when a run did not complete.
+ */
+export async function followSweep(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  r: Runtime,
+  o: FollowOptions = {},
+): Promise<MonitorSummary> {
+  const say = (line: string) => r.output.out(`${line}\n`);
+  const main: LoadedPlan = { plan, monitor: await readMonitorFile(r.fs, plan.sweep.dir) };
+  const monitor = new Monitor(
+    {
+      fs: r.fs,
+      scheduler,
+      proc: r.proc,
+      tails: denoTailSource(),
+      now: () => r.host.now().getTime(),
+      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+      watch: watchPaths,
+      derive: (req) => deriveRun(req, r),
+      loadPlan: (dir) => loadPlan(dir, r),
+      say,
+    },
+    store,
+    main,
+    {
+      once: o.once,
+      minIntervalMs: o.local ? 500 : 2000,
+      ...(o.local ? { maxIntervalMs: 5000 } : {}),
+    },
+  );
+  // Ctrl-C stops following, not the jobs.
+  let onInterrupt = () => {};
+  const interrupted = new Promise<never>((_, reject) => {
+    onInterrupt = () =>
+      reject(
+        new InterruptedError(
+          "stopped following; the jobs keep running. Follow again with: " +
+            `autoexp monitor --state ${plan.sweep.dir}`,
+        ),
+      );
+  });
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  let summary: MonitorSummary;
+  try {
+    summary = await Promise.race([monitor.run(), interrupted]);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+  if (!summary.done) return summary;
+  r.output.out(renderSummary(plan, store));
+  if (summary.failed.length) {
+    say(
+      `see why: autoexp logs ${
+        summary.failed[0]
+      } --state ${plan.sweep.dir}  (or autoexp status --state ${plan.sweep.dir})`,
+    );
+    throw new OutcomeError(
+      `${summary.failed.length} of ${Object.keys(store.state.runs).length} runs did not complete`,
+    );
+  }
+  return summary;
+}
+
+/** The plan and monitor file of a (derived run's) sweep directory. */
+export async function loadPlan(dir: string, r: Runtime): Promise<LoadedPlan> {
+  const file = `${dir}/sweep.json`;
+  return {
+    plan: parseSweepJson(await r.fs.readTextFile(file), file),
+    monitor: await readMonitorFile(r.fs, dir),
+  };
+}
+
+/**
+ * Plans a derived run: the parent sweep's config and overrides, the parent run's point values
+ * (except those the action overrides), then the action's overrides, as one run in `req.dir`.
+ */
+export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedPlan> {
+  const parent = req.parent.plan.sweep;
+  const cwd = req.parent.monitor?.cwd ?? r.host.cwd();
+  const own = parent.overrides.filter((o) => !parseOverride(o).sweep);
+  const touched = req.overrides.map((o) => parseOverride(o).key);
+  const values: Record<string, ConfigValue> = {};
+  for (const [k, v] of Object.entries(req.run.values)) {
+    const path = splitKey(k).join(".");
+    if (touched.some((t) => t === path || path.startsWith(`${t}.`) || t.startsWith(`${path}.`))) {
+      continue;
+    }
+    values[k] = v;
+  }
+  const request = {
+    configDir: parent.configDir ?? undefined,
+    configName: parent.configName,
+    overrides: [...own, ...req.overrides],
+    point: { name: req.name, index: 0, values },
+    sweepDir: req.dir,
+    sweepId: parent.id,
+    argv: ["monitor: derived run", req.name],
+  };
+  const host = { ...r.host, cwd: () => cwd };
+  const deps = { fs: r.fs, host, proc: r.proc };
+  const outcome = await computePlan(request, deps);
+  await writePlanTree(outcome, request, deps);
+  return { plan: outcome.plan, monitor: outcome.monitor };
+}
+
+/** The final table: one row per run of the store (derived runs included). */
+export function renderSummary(plan: SweepPlan, store: SweepStore): string {
+  const names = [
+    ...plan.runs.map((r) => r.name).filter((n) => store.state.runs[n]),
+    ...Object.values(store.state.runs).filter((r) => r.parent).map((r) => r.name),
+  ];
+  const rows = names.map((name) => {
+    const rec = store.state.runs[name];
+    const a = latestAttempt(rec);
+    const actions = Object.values(store.state.actions ?? {}).filter((x) => x.run === name);
+    const ok = actions.filter((x) => x.status === "ok").length;
+    return [
+      name,
+      a?.verdict ?? a?.state ?? "not submitted",
+      String(attemptsMade(rec)),
+      a?.jobId ?? "-",
+      a?.exitCode === undefined ? "-" : String(a.exitCode),
+      actions.length ? `${ok}/${actions.length}` : "-",
+      rec?.parent ? `from ${rec.parent}` : "",
+    ];
+  });
+  return "\n" +
+    renderTable(["run", "state", "attempts", "job", "exit", "actions ok", "note"], rows);
+}

@@ -1,0 +1,143 @@
+/**
+ * The monitor's decisions, pure: which failure mode an ended attempt counts as, what the
+ * state events and restart policies say about it, whether a condition holds, and when a run is
+ * done. The loop (monitor.ts) feeds them the store's records and journals what they return.
+ *
+ * @module
+ */
+import type { ActionRecord, AttemptRecord, RestartRequest, RunRecord } from "../store/state.ts";
+import { attemptsMade } from "../store/state.ts";
+import { type AttemptState, type FailureMode, failureMode } from "./lifecycle.ts";
+import { decideRestart } from "./policies.ts";
+import type { ConditionSpec, MonitorSpec, StateEventConfig } from "./spec_types.ts";
+
+/** Why the monitor itself cancelled an attempt, as recorded in `cancelRequested`. */
+export const STALL_CANCEL_PREFIX = "stalled: ";
+/** Prefix of `cancelRequested` when a RestartAction cancels a running attempt. */
+export const RESTART_CANCEL_PREFIX = "restart: ";
+
+/**
+ * The failure mode of an attempt with a final verdict: a cancel the monitor made for a stall
+ * counts as `stall`, one made for a RestartAction as `action`.
+ */
+export function attemptMode(a: AttemptRecord): FailureMode | "action" | null {
+  const verdict = a.verdict as AttemptState | undefined;
+  if (!verdict || !a.verdictFinal) return null;
+  if (verdict === "cancelled" && a.cancelRequested) {
+    if (a.cancelRequested.startsWith(STALL_CANCEL_PREFIX)) return "stall";
+    if (a.cancelRequested.startsWith(RESTART_CANCEL_PREFIX)) return "action";
+  }
+  return failureMode(verdict);
+}
+
+/** The state events that apply to a failure mode, in config order. */
+export function stateEventsFor(
+  spec: MonitorSpec,
+  mode: FailureMode | "action" | null,
+): StateEventConfig[] {
+  if (mode === null || mode === "action") return [];
+  return spec.stateEvents.filter((e) => e.modes.includes(mode));
+}
+
+/** Whether any of the state events can restart the run (then they, not the policies, decide). */
+export function stateEventsRestart(events: readonly StateEventConfig[]): boolean {
+  return events.some((e) => e.actions.some((a) => a.action.kind === "restart"));
+}
+
+/** Restarts already made for a failure mode (budgets are per run and mode). */
+export function restartsForMode(run: RunRecord, mode: string): number {
+  return run.attempts.filter((a) => a.restart?.mode === mode).length;
+}
+
+/**
+ * The restart-policy decision for an ended attempt: a restart request, or null with the reason.
+ * `planMinutes` is the run's planned time limit (used when the attempt did not override it).
+ */
+export function policyDecision(
+  spec: MonitorSpec,
+  run: RunRecord,
+  a: AttemptRecord,
+  mode: FailureMode,
+  planMinutes: number,
+): { restart: RestartRequest | null; reason: string } {
+  const d = decideRestart(spec.restartPolicies, mode, {
+    attemptsSoFar: attemptsMade(run),
+    restartsForMode: restartsForMode(run, mode),
+    currentTimeMinutes: a.timeMinutes ?? planMinutes,
+  });
+  if (!d.restart) return { restart: null, reason: d.reason };
+  return {
+    restart: {
+      why: d.reason,
+      mode,
+      ...(d.newTimeMinutes !== undefined ? { timeMinutes: d.newTimeMinutes } : {}),
+    },
+    reason: d.reason,
+  };
+}
+
+/** Compares two condition operands: numerically when both are numbers, else as strings. */
+function compare(a: string, b: string): number {
+  const x = Number(a), y = Number(b);
+  if (a.trim() !== "" && b.trim() !== "" && Number.isFinite(x) && Number.isFinite(y)) {
+    return x === y ? 0 : x < y ? -1 : 1;
+  }
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/**
+ * Evaluates a `MetadataCondition` against expanded operands: `actual` is the context value of
+ * the condition's key (undefined when absent: only `not_equals` / `not_in` hold then).
+ */
+export function metadataHolds(
+  op: Extract<ConditionSpec, { kind: "metadata" }>["op"],
+  actual: string | undefined,
+  expected: string | readonly string[],
+): boolean {
+  const list = Array.isArray(expected) ? expected as readonly string[] : [expected as string];
+  if (actual === undefined) return op === "not_equals" || op === "not_in";
+  switch (op) {
+    case "equals":
+      return compare(actual, list[0]) === 0;
+    case "not_equals":
+      return compare(actual, list[0]) !== 0;
+    case "gt":
+      return compare(actual, list[0]) > 0;
+    case "ge":
+      return compare(actual, list[0]) >= 0;
+    case "lt":
+      return compare(actual, list[0]) < 0;
+    case "le":
+      return compare(actual, list[0]) <= 0;
+    case "in":
+      return list.some((v) => compare(actual, v) === 0);
+    case "not_in":
+      return !list.some((v) => compare(actual, v) === 0);
+  }
+}
+
+/** Actions of a run still to finish (queued, or started and not ended). */
+export function openActions(
+  actions: Readonly<Record<string, ActionRecord>> | undefined,
+  run: string,
+): ActionRecord[] {
+  if (!actions) return [];
+  return Object.values(actions).filter((a) =>
+    a.run === run && (a.status === "queued" || a.status === "started")
+  );
+}
+
+/**
+ * A run is done when its latest attempt has a final verdict that was decided (no restart
+ * pending) and none of its actions is still open. A run without attempts is not done.
+ */
+export function runDone(
+  run: RunRecord,
+  actions: Readonly<Record<string, ActionRecord>> | undefined,
+): boolean {
+  const a = run.attempts[run.attempts.length - 1];
+  if (!a) return false;
+  if (a.state === "submit_failed") return openActions(actions, run.name).length === 0;
+  if (!a.verdictFinal || a.restart || !a.restartDeclined) return false;
+  return openActions(actions, run.name).length === 0;
+}

@@ -1,0 +1,902 @@
+/**
+ * Validation of the `monitoring` group and the `restart_policies` list into a
+ * {@link MonitorSpec}, accepting the seeds' formats as written:
+ *
+ * - seed 000: `log_signals` entries naming one action (`action: convert_checkpoint`), the
+ *   actions defined under `monitoring.actions` (a shell string, an argv list or an action
+ *   mapping), and `restart_policies` (see policies.ts);
+ * - seed 001: `log_events` and `state_events` with `actions:` lists of `EventAction` wrappers
+ *   (`mode`, `conditions`, `action`) or bare actions (`LogAction`, `RunCommandAction`,
+ *   `RunAutoexpAction`, `RestartAction`, `CancelAction`), gated by `FileExistsCondition`,
+ *   `CommandCondition`, `MetadataCondition` and `MaxAttemptsCondition`.
+ *
+ * Every problem is collected into one `ConfigError`, each with its key path
+ * (`monitoring.log_events[0].actions[1].conditions[0].timeout_seconds`) and, for unknown keys
+ * and class names, the closest valid one. Templates (`{checkpoint_path}`) are checked for
+ * syntax only; which names exist is the planner's business. Pure: no I/O.
+ *
+ * Defaults: `mode` is `inline` in `actions:` lists and `queue` for the named actions of
+ * `log_signals` (seed 000 queues them). `class_name`, `log_path` and `log_path_template` are
+ * accepted and ignored: the monitor class is fixed and so is the log layout.
+ *
+ * @module
+ */
+
+import { ConfigError, type ConfigProblem } from "../errors.ts";
+import { didYouMean } from "../config/suggest.ts";
+import { parseSlurmTime, SBATCH_OPTIONS, SLURM_TIME } from "../config/schema/sbatch_options.ts";
+import { compileEvents, type LogEventSpec } from "./events.ts";
+import { FAILURE_MODES, type FailureMode } from "./lifecycle.ts";
+import { parseRestartPolicies, type RestartPolicy } from "./policies.ts";
+import { placeholders } from "./template.ts";
+import type {
+  ActionSpec,
+  CommandSpec,
+  ConditionSpec,
+  EventActionSpec,
+  LogEventConfig,
+  MonitorSpec,
+  StateEventConfig,
+} from "./spec_types.ts";
+
+type Problems = ConfigProblem[];
+type Obj = Record<string, unknown>;
+
+const MONITOR_KEYS = [
+  "class_name",
+  "poll_interval_seconds",
+  "check_interval_seconds",
+  "log_poll_seconds",
+  "inactivity_threshold_seconds",
+  "log_path",
+  "log_path_template",
+  "output_paths",
+  "builtin_events",
+  "log_signals",
+  "actions",
+  "log_events",
+  "state_events",
+  "restart_policies",
+];
+const MONITOR_CLASSES = ["SlurmLogMonitor", "LogMonitor", "Monitor"];
+const EVENT_LISTS = ["log_signals", "log_events"] as const;
+const STATE_EVENT_KEYS = ["name", "state", "actions"];
+const EVENT_ACTION_KEYS = ["class_name", "mode", "conditions", "action"];
+
+/** `state_events[].state.class_name` -> the failure mode it covers. */
+const STATE_CLASSES: Readonly<Record<string, FailureMode>> = {
+  TimeoutState: "timeout",
+  CrashState: "crash",
+  StallState: "stall",
+  StalledState: "stall",
+  OOMState: "oom",
+  OutOfMemoryState: "oom",
+  NodeFailState: "node_fail",
+  NodeFailureState: "node_fail",
+  PreemptedState: "preempted",
+  CancelledState: "cancelled",
+  SuccessState: "success",
+  CompletedState: "success",
+  BlockedState: "blocked",
+};
+
+/** `MetadataCondition` comparison keys -> {@link ConditionSpec} ops. */
+const METADATA_OPS = {
+  equals: "equals",
+  not_equals: "not_equals",
+  greater_than: "gt",
+  greater_equal: "ge",
+  less_than: "lt",
+  less_equal: "le",
+  in: "in",
+  not_in: "not_in",
+} as const;
+
+/** A class of the action or condition tables: its keys (besides `class_name`) and parser. */
+interface ClassEntry<T> {
+  readonly keys: readonly string[];
+  readonly parse: (o: Obj, at: string, p: Problems) => T;
+}
+
+const ACTIONS: Readonly<Record<string, ClassEntry<ActionSpec>>> = {
+  LogAction: {
+    keys: ["message"],
+    parse: (o, at, p) => ({ kind: "log", message: requiredTemplate(o, "message", at, p) }),
+  },
+  RunCommandAction: {
+    keys: ["command", "timeout_seconds", "cwd", "env"],
+    parse: (o, at, p) => ({
+      kind: "command",
+      command: parseCommand(o.command, `${at}.command`, p),
+      timeoutSeconds: seconds(o, "timeout_seconds", at, p) ?? 3600,
+      cwd: optionalTemplate(o, "cwd", at, p),
+      env: parseEnv(o.env, `${at}.env`, p),
+    }),
+  },
+  RunAutoexpAction: {
+    keys: ["name", "overrides", "script", "config_path"],
+    parse: (o, at, p) => ({
+      kind: "autoexp",
+      name: optionalTemplate(o, "name", at, p),
+      overrides: parseOverrides(o.overrides, `${at}.overrides`, p),
+    }),
+  },
+  RestartAction: {
+    keys: ["reason", "time_limit", "add_minutes", "resources"],
+    parse: parseRestartAction,
+  },
+  CancelAction: {
+    keys: ["reason"],
+    parse: (o, at, p) => ({ kind: "cancel", reason: optionalString(o, "reason", at, p) }),
+  },
+};
+
+const CONDITIONS: Readonly<Record<string, ClassEntry<ConditionSpec>>> = {
+  FileExistsCondition: {
+    keys: ["path", "blocking", "timeout_seconds"],
+    parse: (o, at, p) => {
+      const blocking = bool(o, "blocking", at, p, false);
+      // null: wait without limit; absent: 600 s when blocking.
+      const timeout = o.timeout_seconds === null ? null : seconds(o, "timeout_seconds", at, p);
+      return {
+        kind: "file_exists",
+        path: requiredTemplate(o, "path", at, p),
+        blocking,
+        timeoutSeconds: timeout === undefined ? (blocking ? 600 : null) : timeout,
+      };
+    },
+  },
+  CommandCondition: {
+    keys: ["command", "timeout_seconds"],
+    parse: (o, at, p) => ({
+      kind: "command",
+      command: parseCommand(o.command, `${at}.command`, p),
+      timeoutSeconds: seconds(o, "timeout_seconds", at, p) ?? 60,
+    }),
+  },
+  MetadataCondition: {
+    keys: ["key", ...Object.keys(METADATA_OPS)],
+    parse: parseMetadataCondition,
+  },
+  MaxAttemptsCondition: {
+    keys: ["max_attempts"],
+    parse: (o, at, p) => ({
+      kind: "max_attempts",
+      maxAttempts: integer(o, "max_attempts", at, p, 1, true) ?? 1,
+    }),
+  },
+};
+
+/**
+ * Validates the resolved `monitoring` mapping (undefined or null: the defaults) and the
+ * top-level `restart_policies` list into a {@link MonitorSpec}. Restart policies may instead be
+ * given as `monitoring.restart_policies`, but not in both places.
+ *
+ * @throws {ConfigError} listing every problem found, each with its key path.
+ *
+ * @example
+ * parseMonitorSpec({ poll_interval_seconds: 30 }, undefined).pollIntervalSeconds // 30
+ */
+export function parseMonitorSpec(
+  monitoring: unknown,
+  restartPolicies: unknown,
+  where: { monitoringPath?: string; restartPath?: string } = {},
+): MonitorSpec {
+  const mp = where.monitoringPath ?? "monitoring";
+  const rp = where.restartPath ?? "restart_policies";
+  const p: Problems = [];
+  let m: Obj = {};
+  if (isRecord(monitoring)) m = monitoring;
+  else if (monitoring !== undefined && monitoring !== null) {
+    p.push({ path: mp, message: `expected a mapping, got ${got(monitoring)}` });
+  }
+  unknownKeys(m, MONITOR_KEYS, mp, p);
+  checkMonitorClass(m.class_name, `${mp}.class_name`, p);
+  const named = parseNamedActions(m.actions, `${mp}.actions`, p);
+  const spec: MonitorSpec = {
+    pollIntervalSeconds: pollInterval(m, mp, p),
+    logPollSeconds: seconds(m, "log_poll_seconds", mp, p) ?? 1,
+    inactivityThresholdSeconds: seconds(m, "inactivity_threshold_seconds", mp, p, true) ?? null,
+    outputPaths: templateList(m.output_paths, `${mp}.output_paths`, p, false),
+    builtinEvents: bool(m, "builtin_events", mp, p, true),
+    logEvents: parseLogEvents(m, mp, named, p),
+    stateEvents: parseStateEvents(m.state_events, `${mp}.state_events`, p),
+    restartPolicies: parseRestart(m.restart_policies, restartPolicies, mp, rp, p),
+  };
+  if (p.length) throw new ConfigError(p);
+  return spec;
+}
+
+function checkMonitorClass(v: unknown, at: string, p: Problems): void {
+  if (v === undefined || v === null || MONITOR_CLASSES.includes(v as string)) return;
+  p.push({
+    path: at,
+    message: typeof v === "string"
+      ? `${withSuggestion(`unknown monitor class "${v}"`, v, MONITOR_CLASSES)}; autoexp has ` +
+        `one monitor and accepts ${MONITOR_CLASSES.join(", ")} (or no class_name)`
+      : `expected a string, got ${got(v)}`,
+  });
+}
+
+function pollInterval(m: Obj, mp: string, p: Problems): number {
+  const main = seconds(m, "poll_interval_seconds", mp, p);
+  const alias = seconds(m, "check_interval_seconds", mp, p);
+  if (m.poll_interval_seconds !== undefined && m.check_interval_seconds !== undefined) {
+    p.push({
+      path: `${mp}.check_interval_seconds`,
+      message: "is another name for poll_interval_seconds, which is also given; keep one",
+    });
+  }
+  return main ?? alias ?? 60;
+}
+
+/**
+ * `monitoring.actions`: name -> shell string, argv list or action mapping. Null marks a name
+ * that is defined but invalid (already reported), so references to it are not reported again.
+ */
+function parseNamedActions(
+  v: unknown,
+  at: string,
+  p: Problems,
+): Map<string, EventActionSpec | null> {
+  const out = new Map<string, EventActionSpec | null>();
+  if (v === undefined || v === null) return out;
+  if (!isRecord(v)) {
+    p.push({
+      path: at,
+      message: `expected a mapping of action name -> command or action, got ${got(v)}`,
+    });
+    return out;
+  }
+  for (const [name, x] of Object.entries(v)) {
+    const path = `${at}.${name}`;
+    const n = p.length;
+    let spec: EventActionSpec | null;
+    if (typeof x === "string" || Array.isArray(x)) {
+      spec = { mode: "queue", conditions: [], action: runCommand(parseCommand(x, path, p)) };
+    } else if (isRecord(x)) spec = parseActionEntry(x, path, p, "queue");
+    else {
+      p.push({
+        path,
+        message: `expected a shell command string, an argument list or an action mapping, ` +
+          `got ${got(x)}`,
+      });
+      spec = null;
+    }
+    out.set(name, p.length > n ? null : spec);
+  }
+  return out;
+}
+
+function runCommand(command: CommandSpec): ActionSpec {
+  return { kind: "command", command, timeoutSeconds: 3600, cwd: null, env: {} };
+}
+
+/** `log_signals` then `log_events`: patterns validated by `compileEvents`, actions here. */
+function parseLogEvents(
+  m: Obj,
+  mp: string,
+  named: ReadonlyMap<string, EventActionSpec | null>,
+  p: Problems,
+): LogEventConfig[] {
+  const out: LogEventConfig[] = [];
+  const seen = new Map<string, { list: string; at: string }>();
+  for (const list of EVENT_LISTS) {
+    const raw = m[list];
+    const keyPath = `${mp}.${list}`;
+    if (raw === undefined || raw === null) continue;
+    if (!Array.isArray(raw)) {
+      p.push({ path: keyPath, message: `expected a list of events, got ${got(raw)}` });
+      continue;
+    }
+    const specs = raw.map((e) => isRecord(e) ? withoutActions(e) : e);
+    try {
+      compileEvents(specs, { keyPath });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      p.push(...e.problems);
+    }
+    raw.forEach((e, i) => {
+      if (!isRecord(e)) return;
+      const at = `${keyPath}[${i}]`;
+      checkCrossListName(e.name, at, list, seen, p);
+      out.push({ spec: specs[i] as LogEventSpec, actions: eventActions(e, at, named, p) });
+    });
+  }
+  return out;
+}
+
+function withoutActions(e: Obj): Obj {
+  const { action: _action, actions: _actions, ...rest } = e;
+  return rest;
+}
+
+/** An event name used in both `log_signals` and `log_events` (within one, compileEvents checks). */
+function checkCrossListName(
+  name: unknown,
+  at: string,
+  list: string,
+  seen: Map<string, { list: string; at: string }>,
+  p: Problems,
+): void {
+  if (typeof name !== "string" || !name) return;
+  const first = seen.get(name);
+  if (first === undefined) seen.set(name, { list, at });
+  else if (first.list !== list) {
+    p.push({ path: `${at}.name`, message: `the event name "${name}" is also used at ${first.at}` });
+  }
+}
+
+/** An event's `action` (a name under `monitoring.actions`) and `actions` (a list). */
+function eventActions(
+  e: Obj,
+  at: string,
+  named: ReadonlyMap<string, EventActionSpec | null>,
+  p: Problems,
+): EventActionSpec[] {
+  const out: EventActionSpec[] = [];
+  const name = e.action;
+  if (typeof name === "string") {
+    const found = named.get(name);
+    if (found) out.push(found);
+    else if (found === undefined) {
+      const names = [...named.keys()];
+      p.push({
+        path: `${at}.action`,
+        message: withSuggestion(`no action named "${name}"`, name, names) +
+          (names.length
+            ? `; defined under actions: ${names.join(", ")}`
+            : "; define it under monitoring.actions (name: command)"),
+      });
+    }
+  } else if (name !== undefined && name !== null) {
+    p.push({
+      path: `${at}.action`,
+      message: `expected the name of an action under monitoring.actions, got ${got(name)}`,
+    });
+  }
+  out.push(...actionList(e.actions, `${at}.actions`, p, false));
+  return out;
+}
+
+function actionList(v: unknown, at: string, p: Problems, required: boolean): EventActionSpec[] {
+  if (v === undefined || v === null) {
+    if (required) p.push({ path: at, message: "missing; a list of actions" });
+    return [];
+  }
+  if (!Array.isArray(v)) {
+    p.push({ path: at, message: `expected a list of actions, got ${got(v)}` });
+    return [];
+  }
+  return v.flatMap((x, i) => parseActionEntry(x, `${at}[${i}]`, p, "inline") ?? []);
+}
+
+/** An `EventAction` wrapper, or a bare action (no conditions, mode `defaultMode`). */
+function parseActionEntry(
+  x: unknown,
+  at: string,
+  p: Problems,
+  defaultMode: EventActionSpec["mode"],
+): EventActionSpec | null {
+  if (!isRecord(x) || x.class_name !== "EventAction") {
+    const action = parseAction(x, at, p);
+    return action && { mode: defaultMode, conditions: [], action };
+  }
+  unknownKeys(x, EVENT_ACTION_KEYS, at, p);
+  if (x.action === undefined) {
+    p.push({ path: `${at}.action`, message: "missing; the action mapping to run" });
+  }
+  const action = x.action === undefined ? null : parseAction(x.action, `${at}.action`, p);
+  const conditions = parseConditions(x.conditions, `${at}.conditions`, p);
+  const mode = parseMode(x.mode, `${at}.mode`, p) ?? defaultMode;
+  return action && { mode, conditions, action };
+}
+
+function parseMode(v: unknown, at: string, p: Problems): EventActionSpec["mode"] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (v === "inline" || v === "queue") return v;
+  p.push({
+    path: at,
+    message: `expected "inline" (run now, in order) or "queue" (run in the background), ` +
+      `got ${got(v)}`,
+  });
+  return undefined;
+}
+
+function parseAction(x: unknown, at: string, p: Problems): ActionSpec | null {
+  return parseClass(x, at, p, ACTIONS, "action", CONDITIONS, "a condition");
+}
+
+function parseConditions(v: unknown, at: string, p: Problems): ConditionSpec[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    p.push({ path: at, message: `expected a list of conditions, got ${got(v)}` });
+    return [];
+  }
+  return v.flatMap((x, i) =>
+    parseClass(x, `${at}[${i}]`, p, CONDITIONS, "condition", ACTIONS, "an action") ?? []
+  );
+}
+
+/**
+ * Dispatches a `{class_name, ...}` mapping to its table entry. `other` is the sibling table,
+ * so a condition placed among actions (or the reverse) gets a pointed message.
+ */
+function parseClass<T>(
+  x: unknown,
+  at: string,
+  p: Problems,
+  table: Readonly<Record<string, ClassEntry<T>>>,
+  what: string,
+  other: Readonly<Record<string, unknown>>,
+  otherWhat: string,
+): T | null {
+  const classes = Object.keys(table);
+  if (!isRecord(x)) {
+    p.push({
+      path: at,
+      message: `expected ${article(what)} mapping with class_name, got ${got(x)}`,
+    });
+    return null;
+  }
+  const cls = x.class_name;
+  if (typeof cls !== "string" || !Object.hasOwn(table, cls)) {
+    p.push({ path: `${at}.class_name`, message: badClass(cls, what, classes, other, otherWhat) });
+    return null;
+  }
+  unknownKeys(x, ["class_name", ...table[cls].keys], at, p);
+  return table[cls].parse(x, at, p);
+}
+
+function badClass(
+  cls: unknown,
+  what: string,
+  classes: readonly string[],
+  other: Readonly<Record<string, unknown>>,
+  otherWhat: string,
+): string {
+  const list = `; one of ${classes.join(", ")}`;
+  if (cls === undefined) return `missing; the ${what} class${list}`;
+  if (typeof cls !== "string") return `expected a string, got ${got(cls)}${list}`;
+  if (cls === "EventAction") {
+    return `an EventAction cannot be nested; give the ${what} itself${list}`;
+  }
+  if (Object.hasOwn(other, cls)) return `"${cls}" is ${otherWhat}, not ${article(what)}${list}`;
+  const s = didYouMean(cls, classes);
+  return `unknown ${what} class "${cls}"` + (s ? `; ${s}` : list);
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+function parseRestartAction(o: Obj, at: string, p: Problems): ActionSpec {
+  const timeMinutes = timeLimit(o.time_limit, `${at}.time_limit`, p);
+  const addMinutes = integer(o, "add_minutes", at, p, 1, false) ?? null;
+  if (timeMinutes !== null && addMinutes !== null) {
+    p.push({
+      path: `${at}.add_minutes`,
+      message: "time_limit sets the time limit and add_minutes extends it; give one of them",
+    });
+  }
+  return {
+    kind: "restart",
+    reason: optionalString(o, "reason", at, p),
+    timeMinutes,
+    addMinutes,
+    resources: parseResources(o.resources, `${at}.resources`, p),
+  };
+}
+
+/** Minutes from an integer or a SLURM time string (`2:00:00`, `1-00:00:00`), rounded up. */
+function timeLimit(v: unknown, at: string, p: Problems): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "number" && Number.isInteger(v) && v >= 1) return v;
+  if (typeof v === "string" && SLURM_TIME.test(v.trim())) {
+    const minutes = Math.ceil(parseSlurmTime(v));
+    if (Number.isFinite(minutes) && minutes >= 1) return minutes;
+  }
+  p.push({
+    path: at,
+    message: `expected minutes (an integer >= 1) or a SLURM time such as "2:00:00" or ` +
+      `"1-00:00:00", got ${got(v)}`,
+  });
+  return null;
+}
+
+/** `RestartAction.resources`: sbatch options by config key, scalar values. */
+function parseResources(
+  v: unknown,
+  at: string,
+  p: Problems,
+): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  if (v === undefined || v === null) return out;
+  if (!isRecord(v)) {
+    p.push({ path: at, message: `expected a mapping of sbatch options, got ${got(v)}` });
+    return out;
+  }
+  const options = Object.keys(SBATCH_OPTIONS);
+  for (const [k, x] of Object.entries(v)) {
+    if (!Object.hasOwn(SBATCH_OPTIONS, k)) {
+      const s = didYouMean(k, options);
+      p.push({
+        path: `${at}.${k}`,
+        message: `unknown sbatch option "${k}"` +
+          (s ? `; ${s}` : "; use the config keys of slurm.sbatch (e.g. mem, nodes, time)"),
+      });
+    } else if (typeof x === "string" || typeof x === "number" || typeof x === "boolean") {
+      out[k] = x;
+    } else p.push({ path: `${at}.${k}`, message: `expected a single value, got ${got(x)}` });
+  }
+  return out;
+}
+
+function parseMetadataCondition(o: Obj, at: string, p: Problems): ConditionSpec {
+  const key = o.key;
+  if (typeof key !== "string" || !key) {
+    p.push({
+      path: `${at}.key`,
+      message: key === undefined
+        ? "missing; the metadata key to compare"
+        : `expected a non-empty string, got ${got(key)}`,
+    });
+  }
+  const given = Object.keys(METADATA_OPS).filter((k) => o[k] !== undefined) as (
+    keyof typeof METADATA_OPS
+  )[];
+  if (given.length !== 1) {
+    p.push({
+      path: at,
+      message: given.length
+        ? `gives ${given.length} comparisons (${given.join(", ")}); give exactly one`
+        : `missing a comparison; one of ${Object.keys(METADATA_OPS).join(", ")}`,
+    });
+  }
+  if (given.length === 0) {
+    return { kind: "metadata", key: typeof key === "string" ? key : "", op: "equals", value: "" };
+  }
+  const opKey = given[0];
+  const op = METADATA_OPS[opKey];
+  const path = `${at}.${opKey}`;
+  const value = op === "in" || op === "not_in"
+    ? valueList(o[opKey], path, p)
+    : scalarTemplate(o[opKey], path, p);
+  return { kind: "metadata", key: typeof key === "string" ? key : "", op, value };
+}
+
+/** The list of an `in` / `not_in` comparison: strings (templates), numbers or booleans. */
+function valueList(v: unknown, at: string, p: Problems): string[] {
+  if (Array.isArray(v)) return v.map((x, i) => scalarTemplate(x, `${at}[${i}]`, p));
+  p.push({ path: at, message: `expected a list of values, got ${got(v)}` });
+  return [];
+}
+
+/** A comparison value: a string (template), number or boolean, kept as a string. */
+function scalarTemplate(v: unknown, at: string, p: Problems): string {
+  if (typeof v === "number" || typeof v === "boolean") return pythonStr(v);
+  if (typeof v === "string") return checkedTemplate(v, at, p);
+  p.push({ path: at, message: `expected a string or a number, got ${got(v)}` });
+  return "";
+}
+
+function pythonStr(v: number | boolean): string {
+  return typeof v === "boolean" ? (v ? "True" : "False") : String(v);
+}
+
+function parseStateEvents(v: unknown, at: string, p: Problems): StateEventConfig[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    p.push({ path: at, message: `expected a list of state events, got ${got(v)}` });
+    return [];
+  }
+  const names = new Map<string, number>();
+  return v.flatMap((e, i) => {
+    const ep = `${at}[${i}]`;
+    if (!isRecord(e)) {
+      p.push({ path: ep, message: `expected a mapping {name, state, actions}, got ${got(e)}` });
+      return [];
+    }
+    unknownKeys(e, STATE_EVENT_KEYS, ep, p);
+    const name = stateEventName(e.name, `${ep}.name`, names, i, at, p);
+    const modes = parseState(e.state, `${ep}.state`, p);
+    return [{ name, modes, actions: actionList(e.actions, `${ep}.actions`, p, true) }];
+  });
+}
+
+function stateEventName(
+  v: unknown,
+  at: string,
+  names: Map<string, number>,
+  i: number,
+  listPath: string,
+  p: Problems,
+): string {
+  if (typeof v !== "string" || !v) {
+    p.push({
+      path: at,
+      message: v === undefined ? "missing; a name" : `expected a non-empty string, got ${got(v)}`,
+    });
+    return "";
+  }
+  const first = names.get(v);
+  if (first !== undefined) {
+    p.push({ path: at, message: `"${v}" is already the name of ${listPath}[${first}]` });
+  } else names.set(v, i);
+  return v;
+}
+
+/** `state: {class_name: TimeoutState}`, `state: {modes: [timeout, crash]}` or `state: timeout`. */
+function parseState(v: unknown, at: string, p: Problems): FailureMode[] {
+  const hint = `one of the classes ${Object.keys(STATE_CLASSES).join(", ")}`;
+  if (typeof v === "string") return stateName(v, at, p);
+  if (!isRecord(v)) {
+    p.push({
+      path: at,
+      message: `${v === undefined ? "missing" : `expected a mapping, got ${got(v)}`}; ` +
+        `{class_name: TimeoutState}, {modes: [timeout, crash]} or a mode name`,
+    });
+    return [];
+  }
+  unknownKeys(v, ["class_name", "modes"], at, p);
+  if ((v.class_name === undefined) === (v.modes === undefined)) {
+    p.push({ path: at, message: "give either class_name or modes" });
+    return [];
+  }
+  if (v.modes !== undefined) return stateModes(v.modes, `${at}.modes`, p);
+  const cls = v.class_name;
+  if (typeof cls === "string" && Object.hasOwn(STATE_CLASSES, cls)) return [STATE_CLASSES[cls]];
+  p.push({
+    path: `${at}.class_name`,
+    message: typeof cls === "string"
+      ? withSuggestion(`unknown state class "${cls}"`, cls, Object.keys(STATE_CLASSES)) +
+        `; ${hint}`
+      : `expected a string, got ${got(cls)}; ${hint}`,
+  });
+  return [];
+}
+
+/** A mode name (`timeout`) or, leniently, a state class name (`TimeoutState`). */
+function stateName(v: string, at: string, p: Problems): FailureMode[] {
+  if ((FAILURE_MODES as readonly string[]).includes(v)) return [v as FailureMode];
+  if (Object.hasOwn(STATE_CLASSES, v)) return [STATE_CLASSES[v]];
+  p.push({
+    path: at,
+    message: withSuggestion(`unknown state "${v}"`, v, [
+      ...FAILURE_MODES,
+      ...Object.keys(STATE_CLASSES),
+    ]) + `; one of ${FAILURE_MODES.join(", ")}`,
+  });
+  return [];
+}
+
+function stateModes(v: unknown, at: string, p: Problems): FailureMode[] {
+  if (!Array.isArray(v) || v.length === 0) {
+    p.push({
+      path: at,
+      message: `expected a non-empty list of modes (${FAILURE_MODES.join(", ")}), got ${got(v)}`,
+    });
+    return [];
+  }
+  const out: FailureMode[] = [];
+  v.forEach((x, i) => {
+    if (typeof x !== "string") {
+      p.push({ path: `${at}[${i}]`, message: `expected a mode name, got ${got(x)}` });
+      return;
+    }
+    for (const m of stateName(x, `${at}[${i}]`, p)) if (!out.includes(m)) out.push(m);
+  });
+  return out;
+}
+
+/** Top-level `restart_policies` or `monitoring.restart_policies`, not both. */
+function parseRestart(
+  inner: unknown,
+  top: unknown,
+  mp: string,
+  rp: string,
+  p: Problems,
+): RestartPolicy[] {
+  const hasInner = inner !== undefined && inner !== null;
+  const hasTop = top !== undefined && top !== null;
+  if (hasInner && hasTop) {
+    p.push({
+      path: `${mp}.restart_policies`,
+      message: `restart policies are also given at ${rp}; keep one of the two lists`,
+    });
+  }
+  const top_ = policies(top, rp, p);
+  const inner_ = policies(inner, `${mp}.restart_policies`, p);
+  return hasTop ? top_ : inner_;
+}
+
+function policies(v: unknown, at: string, p: Problems): RestartPolicy[] {
+  try {
+    return parseRestartPolicies(v, at);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    p.push(...e.problems);
+    return [];
+  }
+}
+
+/** A string becomes `{shell}`, a list of strings `{argv}`; both templates. */
+function parseCommand(v: unknown, at: string, p: Problems): CommandSpec {
+  if (typeof v === "string") {
+    if (!v.trim()) p.push({ path: at, message: "the command is empty" });
+    return { shell: checkedTemplate(v, at, p) };
+  }
+  if (Array.isArray(v) && v.length > 0) return { argv: templateList(v, at, p, true) };
+  if (Array.isArray(v)) {
+    p.push({ path: at, message: "the argument list is empty; give the program and its arguments" });
+    return { argv: [] };
+  }
+  p.push({
+    path: at,
+    message: `${v === undefined ? "missing" : `expected a command, got ${got(v)}`}; a list of ` +
+      "arguments (run without a shell) or one shell command string",
+  });
+  return { argv: [] };
+}
+
+function parseEnv(v: unknown, at: string, p: Problems): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v === undefined || v === null) return out;
+  if (!isRecord(v)) {
+    p.push({ path: at, message: `expected a mapping NAME: value, got ${got(v)}` });
+    return out;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === "string") out[k] = checkedTemplate(x, `${at}.${k}`, p);
+    else if (typeof x === "number") out[k] = String(x);
+    else p.push({ path: `${at}.${k}`, message: `expected a string, got ${got(x)}; quote it` });
+  }
+  return out;
+}
+
+function parseOverrides(v: unknown, at: string, p: Problems): string[] {
+  if (v === undefined || v === null) {
+    p.push({
+      path: at,
+      message: "missing; a list of overrides such as backend.args.lr=1e-5 (may be empty)",
+    });
+    return [];
+  }
+  return templateList(v, at, p, true);
+}
+
+/** A list of strings, each a template (null or absent: empty unless `required`). */
+function templateList(v: unknown, at: string, p: Problems, required: boolean): string[] {
+  if ((v === undefined || v === null) && !required) return [];
+  if (!Array.isArray(v)) {
+    p.push({
+      path: at,
+      message: v === undefined
+        ? "missing; a list of strings"
+        : `expected a list of strings, got ${got(v)}`,
+    });
+    return [];
+  }
+  return v.map((x, i) => {
+    if (typeof x === "string") return checkedTemplate(x, `${at}[${i}]`, p);
+    p.push({ path: `${at}[${i}]`, message: `expected a string, got ${got(x)}; quote it` });
+    return "";
+  });
+}
+
+function requiredTemplate(o: Obj, key: string, at: string, p: Problems): string {
+  const v = o[key];
+  if (typeof v === "string") return checkedTemplate(v, `${at}.${key}`, p);
+  p.push({
+    path: `${at}.${key}`,
+    message: v === undefined || v === null
+      ? "missing; a string"
+      : `expected a string, got ${got(v)}`,
+  });
+  return "";
+}
+
+function optionalTemplate(o: Obj, key: string, at: string, p: Problems): string | null {
+  const v = optionalString(o, key, at, p);
+  return v === null ? null : checkedTemplate(v, `${at}.${key}`, p);
+}
+
+function optionalString(o: Obj, key: string, at: string, p: Problems): string | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v === "string") return v;
+  p.push({ path: `${at}.${key}`, message: `expected a string, got ${got(v)}` });
+  return null;
+}
+
+/** Reports a malformed template (unclosed `{`, lone `}`, bad format spec) at `at`. */
+function checkedTemplate(v: string, at: string, p: Problems): string {
+  try {
+    placeholders(v);
+  } catch (e) {
+    p.push({
+      path: at,
+      message: (e as Error).message,
+      hint: 'placeholders are {name} or {dotted.name}; write "{{" and "}}" for literal braces',
+    });
+  }
+  return v;
+}
+
+/**
+ * A number of seconds > 0: undefined when absent (or null, unless `nullable`). With `nullable`,
+ * null and 0 mean "off" and give null.
+ */
+function seconds(
+  o: Obj,
+  key: string,
+  at: string,
+  p: Problems,
+  nullable = false,
+): number | null | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (v === null) return nullable ? null : undefined;
+  if (nullable && v === 0) return null;
+  if (typeof v === "number" && Number.isFinite(v) && v > 0) return v;
+  p.push({
+    path: `${at}.${key}`,
+    message: `expected a number of seconds > 0${nullable ? " (or null / 0: off)" : ""}, ` +
+      `got ${got(v)}`,
+  });
+  return undefined;
+}
+
+function integer(
+  o: Obj,
+  key: string,
+  at: string,
+  p: Problems,
+  min: number,
+  required: boolean,
+): number | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) {
+    if (required) p.push({ path: `${at}.${key}`, message: `missing; an integer >= ${min}` });
+    return undefined;
+  }
+  if (typeof v === "number" && Number.isInteger(v) && v >= min) return v;
+  p.push({ path: `${at}.${key}`, message: `expected an integer >= ${min}, got ${got(v)}` });
+  return undefined;
+}
+
+function bool(o: Obj, key: string, at: string, p: Problems, def: boolean): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v === "boolean") return v;
+  p.push({ path: `${at}.${key}`, message: `expected true or false, got ${got(v)}` });
+  return def;
+}
+
+function unknownKeys(o: Obj, allowed: readonly string[], at: string, p: Problems): void {
+  for (const k of Object.keys(o)) {
+    if (allowed.includes(k)) continue;
+    const s = didYouMean(k, allowed);
+    p.push({
+      path: `${at}.${k}`,
+      message: `unknown key "${k}"; ${s || `expected one of ${allowed.join(", ")}`}`,
+    });
+  }
+}
+
+function withSuggestion(message: string, word: string, candidates: readonly string[]): string {
+  const s = didYouMean(word, candidates);
+  return s ? `${message}; ${s}` : message;
+}
+
+function isRecord(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** What a value is, for "expected X, got Y" messages. */
+function got(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}

@@ -1,0 +1,275 @@
+/**
+ * Planning the monitor: each run's `monitoring` group and `restart_policies` are validated into
+ * a {@link MonitorSpec} (once per distinct spec), every `{placeholder}` in its actions is checked
+ * against what will be known when the event fires, and the config values that `{dotted.key}`
+ * placeholders name are taken from the run's resolved config. The result is `monitor.json`.
+ *
+ * @module
+ */
+import type { ConfigProblem } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
+import { closestMatches } from "../config/suggest.ts";
+import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
+import { MEGATRON_EVENTS } from "../monitor/events.ts";
+import type { MonitorFile } from "../monitor/monitor_file.ts";
+import { parseMonitorSpec } from "../monitor/spec.ts";
+import type {
+  ActionSpec,
+  CommandSpec,
+  ConditionSpec,
+  EventActionSpec,
+  MonitorSpec,
+} from "../monitor/spec_types.ts";
+import { placeholders } from "../monitor/template.ts";
+import { stableHash } from "./hash.ts";
+
+/** Placeholders every action knows (see monitor.ts `#context`). */
+export const CONTEXT_KEYS = [
+  "run",
+  "name",
+  "run_name",
+  "run_dir",
+  "output_dir",
+  "sweep_dir",
+  "sweep",
+  "index",
+  "attempt",
+  "job_id",
+  "timestamp",
+  "event",
+] as const;
+
+/** Placeholders state events add. */
+export const STATE_KEYS = ["state", "mode", "reason", "exit_code"] as const;
+
+interface SpecEntry {
+  readonly hash: string;
+  readonly spec: MonitorSpec;
+  /** Placeholders that name config keys (`backend.args.train_iters`). */
+  readonly configKeys: readonly string[];
+  /** Problems of this spec (reported for every run that uses it). */
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** A template with where it was written. */
+interface Located {
+  readonly template: string;
+  readonly path: string;
+  /** Names known only to this template's event (pattern groups, extract keys, metadata). */
+  readonly own: ReadonlySet<string>;
+}
+
+/** Collects the monitor specs of a plan's runs. */
+export class MonitorPlanner {
+  readonly #byObject = new WeakMap<object, SpecEntry>();
+  readonly #byText = new Map<string, SpecEntry>();
+  readonly #specs: Record<string, MonitorSpec> = {};
+  readonly #runs: Record<string, { spec: string; vars: Record<string, string> }> = {};
+
+  /** Adds a run; problems of its spec are appended to `problems`. */
+  add(name: string, config: ConfigMap, problems: ConfigProblem[]): void {
+    const monitoring = config.monitoring ?? null;
+    const policies = config.restart_policies ?? null;
+    const entry = this.#entry(monitoring, policies, config);
+    if (entry.problems.length) {
+      problems.push(...entry.problems);
+      return;
+    }
+    const vars: Record<string, string> = {};
+    for (const key of entry.configKeys) {
+      const v = getPath(config, splitKey(key));
+      if (v === undefined || (typeof v === "object" && v !== null)) {
+        problems.push({
+          path: "monitoring",
+          message: `placeholder {${key}} names ${
+            v === undefined ? "no value" : "a mapping or list"
+          } in this run's config`,
+        });
+        continue;
+      }
+      vars[key] = pythonStr(v);
+    }
+    this.#specs[entry.hash] = entry.spec;
+    this.#runs[name] = { spec: entry.hash, vars };
+  }
+
+  /** The `monitor.json` content. */
+  file(cwd: string): MonitorFile {
+    return { format: "autoexp.monitor", version: 1, cwd, specs: this.#specs, runs: this.#runs };
+  }
+
+  #entry(monitoring: unknown, policies: unknown, config: ConfigMap): SpecEntry {
+    const objKey = isMap(monitoring) && policies === null ? monitoring : null;
+    const hit = objKey ? this.#byObject.get(objKey) : undefined;
+    if (hit) return hit;
+    const text = JSON.stringify([monitoring, policies]);
+    let entry = this.#byText.get(text);
+    if (!entry) {
+      entry = buildEntry(monitoring, policies, config, text);
+      this.#byText.set(text, entry);
+    }
+    if (objKey) this.#byObject.set(objKey, entry);
+    return entry;
+  }
+}
+
+function buildEntry(
+  monitoring: unknown,
+  policies: unknown,
+  config: ConfigMap,
+  text: string,
+): SpecEntry {
+  let spec: MonitorSpec;
+  try {
+    spec = parseMonitorSpec(monitoring, policies);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      return {
+        hash: "",
+        spec: null as unknown as MonitorSpec,
+        configKeys: [],
+        problems: e.problems,
+      };
+    }
+    throw e;
+  }
+  const problems: ConfigProblem[] = [];
+  const configKeys = new Set<string>();
+  const common = new Set<string>([...CONTEXT_KEYS, ...STATE_KEYS, ...eventNames(spec)]);
+  for (const loc of templatesOf(spec)) {
+    let names: string[];
+    try {
+      names = placeholders(loc.template);
+    } catch (e) {
+      problems.push({ path: loc.path, message: (e as Error).message });
+      continue;
+    }
+    for (const n of names) {
+      if (common.has(n) || loc.own.has(n)) continue;
+      const v = getPath(config, splitKey(n));
+      if (n.includes(".") && v !== undefined) {
+        configKeys.add(n);
+        continue;
+      }
+      const known = [...common, ...loc.own];
+      const near = closestMatches(n, known);
+      problems.push({
+        path: loc.path,
+        message: `unknown placeholder {${n}} in ${JSON.stringify(loc.template)}`,
+        hint: near.length
+          ? `did you mean {${near[0]}}?`
+          : `known: ${
+            [...new Set(known)].sort().join(", ")
+          }, or a config key like {backend.args.lr}`,
+      });
+    }
+  }
+  return { hash: stableHash(text).slice(0, 12), spec, configKeys: [...configKeys], problems };
+}
+
+/** Names any event may contribute to an attempt's metadata (built-in and configured). */
+function eventNames(spec: MonitorSpec): string[] {
+  const out: string[] = [];
+  const specs = [
+    ...spec.logEvents.map((e) => e.spec),
+    ...(spec.builtinEvents ? MEGATRON_EVENTS : []),
+  ];
+  for (const e of specs) out.push(...ownNames(e));
+  return out;
+}
+
+function ownNames(e: {
+  pattern: string;
+  extra_patterns?: readonly string[];
+  metadata?: Readonly<Record<string, unknown>>;
+  extract_groups?: Readonly<Record<string, string>>;
+}): string[] {
+  const out: string[] = [];
+  for (const src of [e.pattern, ...(e.extra_patterns ?? [])]) {
+    for (const m of src.matchAll(/\(\?P?<([A-Za-z_]\w*)>/g)) out.push(m[1]);
+  }
+  out.push(...Object.keys(e.metadata ?? {}), ...Object.keys(e.extract_groups ?? {}));
+  return out;
+}
+
+/** Every template of a spec with its key path. */
+function templatesOf(spec: MonitorSpec): Located[] {
+  const out: Located[] = [];
+  const none = new Set<string>();
+  spec.outputPaths.forEach((t, i) =>
+    out.push({ template: t, path: `monitoring.output_paths[${i}]`, own: none })
+  );
+  spec.logEvents.forEach((e, i) => {
+    const own = new Set(ownNames(e.spec));
+    e.actions.forEach((a, j) =>
+      out.push(...actionTemplates(a, `monitoring.log_events[${i}].actions[${j}]`, own))
+    );
+  });
+  spec.stateEvents.forEach((e, i) =>
+    e.actions.forEach((a, j) =>
+      out.push(...actionTemplates(a, `monitoring.state_events[${i}].actions[${j}]`, none))
+    )
+  );
+  return out;
+}
+
+function actionTemplates(ea: EventActionSpec, at: string, own: ReadonlySet<string>): Located[] {
+  const out: Located[] = [];
+  const add = (template: string, path: string) => out.push({ template, path, own });
+  ea.conditions.forEach((c, i) => conditionTemplates(c, `${at}.conditions[${i}]`, add));
+  const a: ActionSpec = ea.action;
+  const ap = `${at}.action`;
+  switch (a.kind) {
+    case "log":
+      add(a.message, `${ap}.message`);
+      break;
+    case "command":
+      commandTemplates(a.command, `${ap}.command`, add);
+      if (a.cwd) add(a.cwd, `${ap}.cwd`);
+      for (const [k, v] of Object.entries(a.env)) add(v, `${ap}.env.${k}`);
+      break;
+    case "autoexp":
+      if (a.name) add(a.name, `${ap}.name`);
+      a.overrides.forEach((o, i) => add(o, `${ap}.overrides[${i}]`));
+      break;
+    case "restart":
+    case "cancel":
+      break;
+  }
+  return out;
+}
+
+function conditionTemplates(
+  c: ConditionSpec,
+  at: string,
+  add: (t: string, path: string) => void,
+): void {
+  switch (c.kind) {
+    case "file_exists":
+      add(c.path, `${at}.path`);
+      break;
+    case "command":
+      commandTemplates(c.command, `${at}.command`, add);
+      break;
+    case "metadata":
+      if (Array.isArray(c.value)) {
+        (c.value as readonly string[]).forEach((v, i) => add(v, `${at}.value[${i}]`));
+      } else add(c.value as string, `${at}.value`);
+      break;
+    case "max_attempts":
+      break;
+  }
+}
+
+function commandTemplates(c: CommandSpec, at: string, add: (t: string, path: string) => void) {
+  if ("argv" in c) c.argv.forEach((w, i) => add(w, `${at}[${i}]`));
+  else add(c.shell, at);
+}
+
+/** Python `str()` of a config scalar, as the seed's templates saw it. */
+function pythonStr(v: unknown): string {
+  if (v === null) return "None";
+  if (v === true) return "True";
+  if (v === false) return "False";
+  return String(v);
+}
