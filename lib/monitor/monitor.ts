@@ -237,6 +237,8 @@ export class Monitor {
   readonly #cancelled = new Set<string>();
   #wake: (() => void) | null = null;
   #schedulerDown = false;
+  /** Something was decided outside a scheduler round (an action): run one soon. */
+  #roundSoon = false;
   #watchDirty = false;
   #rounds = 0;
 
@@ -275,6 +277,11 @@ export class Monitor {
     for (;;) {
       await this.#logRound();
       this.#pump();
+      if (this.#roundSoon) {
+        this.#roundSoon = false;
+        nextSched = Math.min(nextSched, this.deps.now());
+        interval = min;
+      }
       if (this.deps.now() >= nextSched) {
         const changed = await this.#schedulerRound();
         this.#rounds++;
@@ -926,7 +933,11 @@ export class Monitor {
       [status, detail] = ["failed", (e as Error).message];
     }
     await this.store.append({ type: "action_done", id: act.id, status, detail });
-    if (act.spec.action.kind !== "log" || status !== "ok") {
+    if (act.spec.action.kind !== "log" && status === "ok") this.#roundSoon = true;
+    const filtered = status === "skipped" &&
+      act.spec.conditions.some((c) => c.kind === "metadata" || c.kind === "command") &&
+      !/did not appear|attempts made/.test(detail);
+    if ((act.spec.action.kind !== "log" || status !== "ok") && !filtered) {
       this.deps.say(
         `${act.run}: ${describeAction(act.spec.action)} (${act.source}): ${status}${
           detail ? `: ${detail}` : ""
@@ -1025,7 +1036,7 @@ export class Monitor {
         for (const [k, v] of Object.entries(spec.env)) env[k] = formatTemplate(v, ctx);
         const dir = `${t.run.runDir}/actions`;
         await this.deps.fs.mkdirp(dir);
-        const out = `${dir}/${act.id.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 180)}.log`;
+        const out = `${dir}/${actionFileName(act)}.log`;
         const r = await this.deps.proc.run(argv, {
           cwd: spec.cwd ? formatTemplate(spec.cwd, ctx) : t.loaded.monitor?.cwd,
           timeoutMs: spec.timeoutSeconds * 1000,
@@ -1146,6 +1157,17 @@ export function commandArgv(
 ): string[] {
   if ("argv" in command) return command.argv.map((w) => formatTemplate(w, ctx));
   return ["/bin/sh", "-c", formatTemplate(command.shell, ctx, { shellSafe: true })];
+}
+
+/** A short, unique file name for an action's output: event, its values, a hash of the id. */
+function actionFileName(act: ActionRecord): string {
+  const values = Object.entries(act.context)
+    .filter(([k]) => k === "checkpoint_iteration" || k === "iteration")
+    .map(([, v]) => v);
+  const base = [act.source, ...values].join("_").replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < act.id.length; i++) h = Math.imul(h ^ act.id.charCodeAt(i), 0x01000193);
+  return `${base}.${(h >>> 0).toString(16).padStart(8, "0")}`;
 }
 
 function describeAction(a: ActionSpec): string {

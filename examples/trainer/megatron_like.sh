@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# A small stand-in for Megatron-LM's pretrain loop, for demos and fault tests: it prints
+# Megatron's log lines (iteration, checkpoint save/load, training done, exit on signal), writes
+# checkpoints as <save>/iter_NNNNNNN/ with latest_checkpointed_iteration.txt written last,
+# resumes from the newest complete checkpoint in --load, and saves and exits cleanly on SIGUSR1
+# or SIGTERM. No GPU, no Python: bash and coreutils.
+#
+# Options (Megatron's names): --train-iters N --save DIR --load DIR --save-interval N
+#   --log-interval N --lr X --global-batch-size N, plus --iter-seconds S (time per iteration).
+# Unknown options are ignored, as a real trainer's argument list is long.
+#
+# Fault knobs (environment), each fires FAULT_TIMES times (default 1) per checkpoint directory
+# (a counter file in --save remembers it), so later attempts run normally:
+#   FAULT_CRASH_AT=N   exit 1 with a Python traceback at iteration N
+#   FAULT_HANG_AT=N    stop writing and sleep forever at iteration N
+#   FAULT_OOM_AT=N     print a CUDA out-of-memory error and exit 1 at iteration N
+#   FAULT_EXIT_CODE=C  exit code of FAULT_CRASH_AT (default 1)
+#   FAULT_TIMES=K      how many attempts a fault hits (default 1)
+set -u
+
+train_iters=100 save="" load="" save_interval=0 log_interval=1 lr=0.0001 gbs=8 iter_seconds=0.1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --train-iters) train_iters=$2; shift ;;
+    --save) save=$2; shift ;;
+    --load) load=$2; shift ;;
+    --save-interval) save_interval=$2; shift ;;
+    --log-interval) log_interval=$2; shift ;;
+    --lr) lr=$2; shift ;;
+    --global-batch-size) gbs=$2; shift ;;
+    --iter-seconds) iter_seconds=$2; shift ;;
+    --*=*) ;;
+    --*) if [ $# -gt 1 ] && [ "${2#--}" = "$2" ]; then shift; fi ;;
+  esac
+  shift
+done
+[ -n "$load" ] || load=$save
+
+now() { date '+%Y-%m-%d %H:%M:%S.%6N'; }
+
+stop=0
+trap 'stop=1' USR1 TERM
+
+# How often a fault fired is remembered next to the checkpoints.
+fault_once() { # name at iteration
+  local knob=$1 at=$2 it=$3 count=0
+  [ -n "$at" ] && [ "$it" -eq "$at" ] || return 1
+  [ -n "$save" ] || return 0
+  mkdir -p "$save"
+  [ -f "$save/.fault_$knob" ] && count=$(cat "$save/.fault_$knob")
+  [ "$count" -lt "${FAULT_TIMES:-1}" ] || return 1
+  echo $((count + 1)) >"$save/.fault_$knob"
+  return 0
+}
+
+save_checkpoint() { # iteration
+  local it=$1 dir
+  [ -n "$save" ] || return 0
+  dir=$(printf '%s/iter_%07d' "$save" "$it")
+  printf '[%s] saving checkpoint at iteration %7d to %s in torch_dist format\n' "$(now)" "$it" "$save"
+  mkdir -p "$dir"
+  printf '{"iteration": %d, "lr": "%s"}\n' "$it" "$lr" >"$dir/metadata.json"
+  printf 'weights of iteration %d\n' "$it" >"$dir/common.pt"
+  # The tracker file is written last, atomically: a checkpoint without it is incomplete.
+  printf '%d' "$it" >"$save/.latest.tmp" && mv "$save/.latest.tmp" "$save/latest_checkpointed_iteration.txt"
+  printf '  [%s] successfully saved checkpoint from iteration %7d to %s [ t 1/1, gtp_remat 1/1, p 1/1 ]\n' \
+    "$(now)" "$it" "$save"
+}
+
+# Whether iteration $1 was saved by the regular save interval.
+saved_at() { [ "$save_interval" -gt 0 ] && [ $(($1 % save_interval)) -eq 0 ]; }
+
+start=0
+if [ -n "$load" ] && [ -f "$load/latest_checkpointed_iteration.txt" ]; then
+  start=$(tr -d '[:space:]' <"$load/latest_checkpointed_iteration.txt")
+  if [ -d "$(printf '%s/iter_%07d' "$load" "$start")" ]; then
+    printf ' loading distributed checkpoint from %s at iteration %d\n' "$load" "$start"
+    printf '  successfully loaded checkpoint from %s [ t 1/1, gtp_remat 1/1, p 1/1 ] at iteration %d\n' "$load" "$start"
+  else
+    start=0
+  fi
+fi
+[ "$start" -gt 0 ] || echo " > no checkpoint found in ${load:-(none)}, starting from scratch"
+
+it=$start
+while [ "$it" -lt "$train_iters" ]; do
+  it=$((it + 1))
+  sleep "$iter_seconds"
+  if fault_once crash "${FAULT_CRASH_AT:-}" "$it"; then
+    echo "Traceback (most recent call last):"
+    echo '  File "pretrain_gpt.py", line 42, in <module>'
+    echo "RuntimeError: injected crash at iteration $it (FAULT_CRASH_AT)"
+    exit "${FAULT_EXIT_CODE:-1}"
+  fi
+  if fault_once oom "${FAULT_OOM_AT:-}" "$it"; then
+    echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB"
+    exit 1
+  fi
+  if fault_once hang "${FAULT_HANG_AT:-}" "$it"; then
+    while :; do sleep 1; done
+  fi
+  if [ $((it % log_interval)) -eq 0 ] || [ "$it" -eq $((start + 1)) ]; then
+    loss=$(awk -v i="$it" 'BEGIN { printf "%.6E", 10 / (1 + i / 10) }')
+    printf ' [%s] iteration %8d/%8d | consumed samples: %12d | elapsed time per iteration (ms): %.1f | learning rate: %s | global batch size: %5d | lm loss: %s | loss scale: 1.0 | grad norm: 1.234 | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
+      "$(now)" "$it" "$train_iters" $((it * gbs)) "$(awk -v s="$iter_seconds" 'BEGIN { print s * 1000 }')" \
+      "$(awk -v l="$lr" 'BEGIN { printf "%.6E", l }')" "$gbs" "$loss"
+  fi
+  if saved_at "$it"; then save_checkpoint "$it"; fi
+  if [ "$stop" -eq 1 ]; then
+    saved_at "$it" || save_checkpoint "$it"
+    printf '[exiting program after receiving SIGTERM.] datetime: %s \n' "$(date '+%Y-%m-%d %H:%M:%S')"
+    exit 0
+  fi
+done
+printf '[after training is done] datetime: %s \n' "$(date '+%Y-%m-%d %H:%M:%S')"
+saved_at "$it" || save_checkpoint "$it"
+exit 0
