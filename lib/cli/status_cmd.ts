@@ -23,6 +23,8 @@ import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderJson, renderTable } from "./output.ts";
 import { makeScheduler } from "./submit_cmd.ts";
+import { loadPlan } from "./monitor_cmd.ts";
+import { watchFileOf, type WatchRecord } from "../monitor/monitor.ts";
 
 /** One row of `autoexp status`. */
 export interface StatusRow {
@@ -34,6 +36,12 @@ export interface StatusRow {
   exit_code: number | null;
   reason: string | null;
   progress: string | null;
+  /** The last notable log event the monitor saw (checkpoint, resume, error). */
+  last_event: string | null;
+  /** Monitor actions of the run: finished ok / all. */
+  actions: { ok: number; failed: number; total: number };
+  /** For a derived run (cooldown, evaluation): the run it came from. */
+  parent: string | null;
   log: string | null;
 }
 
@@ -68,6 +76,32 @@ async function tailText(r: Runtime, path: string, bytes = 65536): Promise<string
   }
 }
 
+/** The runs of a sweep: its plan's (submitted or not) and the derived runs its store made. */
+export async function runsOf(
+  r: Runtime,
+  plan: SweepPlan,
+  store: SweepStore,
+): Promise<{ run: RunPlan; plan: SweepPlan }[]> {
+  const out = plan.runs.map((run) => ({ run, plan }));
+  for (const rec of Object.values(store.state.runs)) {
+    if (!rec.planDir) continue;
+    try {
+      const loaded = await loadPlan(rec.planDir, r);
+      const run = loaded.plan.runs.find((x) => x.name === rec.name);
+      if (run) out.push({ run, plan: loaded.plan });
+    } catch { /* its plan is gone: nothing to show but the store's record */ }
+  }
+  return out;
+}
+
+async function readWatches(r: Runtime, storeDir: string): Promise<Record<string, WatchRecord>> {
+  try {
+    return JSON.parse(await r.fs.readTextFile(watchFileOf(storeDir)));
+  } catch {
+    return {};
+  }
+}
+
 /** Builds the status rows; with `live`, active attempts get their state from the scheduler. */
 export async function statusRows(
   r: Runtime,
@@ -91,21 +125,25 @@ export async function statusRows(
     }
   }
   const rows: StatusRow[] = [];
-  for (const run of loc.plan.runs) {
+  const watches = await readWatches(r, store.dir);
+  for (const { run, plan } of await runsOf(r, loc.plan, store)) {
     const rec = store.state.runs[run.name];
     const a = latestAttempt(rec);
-    let state = a?.state ?? "not submitted";
+    let state = a?.verdict ?? a?.state ?? "not submitted";
     let exit = a?.exitCode ?? null;
-    let reason = a?.reason ?? null;
-    if (a && ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId) {
+    let reason = a?.verdictReason ?? a?.reason ?? null;
+    if (a && !a.verdictFinal && ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId) {
       const obs = findObservation(jobs, a.jobId, a.arrayJobId, a.taskId);
-      if (obs) {
+      if (obs && !(a.verdict === "stalled" && obs.state === "running")) {
         state = obs.state;
         exit = obs.exitCode ?? exit;
         reason = obs.reason;
       }
     }
-    const log = a ? await logPathOf(r, loc.plan, run, a) : null;
+    if (a?.restart && a.verdictFinal) reason = `restarting: ${a.restart.why}`;
+    const log = a ? await logPathOf(r, plan, run, a) : null;
+    const w = a ? watches[`${run.name}#${a.attempt}`] : undefined;
+    const acts = Object.values(store.state.actions ?? {}).filter((x) => x.run === run.name);
     rows.push({
       run: run.name,
       index: run.index,
@@ -114,7 +152,14 @@ export async function statusRows(
       job: a?.jobId ?? null,
       exit_code: exit,
       reason: reason && reason !== "None" ? reason : null,
-      progress: log ? progressOf(await tailText(r, log)) : null,
+      progress: w?.progress ?? (log ? progressOf(await tailText(r, log)) : null),
+      last_event: w?.lastEvent ?? null,
+      actions: {
+        ok: acts.filter((x) => x.status === "ok").length,
+        failed: acts.filter((x) => x.status === "failed").length,
+        total: acts.length,
+      },
+      parent: rec?.parent ?? null,
       log,
     });
   }
@@ -125,14 +170,18 @@ function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
   const table = renderTable(
-    ["run", "state", "attempts", "job", "exit", "progress", "reason"],
+    ["run", "state", "attempt", "job", "exit", "progress", "last event", "actions", "reason"],
     rows.map((x) => [
-      x.run,
+      x.parent ? `${x.run} (from ${x.parent})` : x.run,
       x.state,
       String(x.attempts),
       x.job ?? "-",
       x.exit_code === null ? "-" : String(x.exit_code),
       x.progress ?? "-",
+      x.last_event ?? "-",
+      x.actions.total
+        ? `${x.actions.ok}/${x.actions.total}${x.actions.failed ? ` (${x.actions.failed} failed)` : ""}`
+        : "-",
       x.reason ?? "",
     ]),
   );
@@ -179,14 +228,16 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
     const r = rt();
     const o = opts as SweepLocation & { follow?: boolean; attempt?: string };
     const loc = await locateSweep(o, r);
-    const run = loc.plan.runs.find((x) => x.name === runName);
-    if (!run) {
-      const hint = didYouMean(runName, loc.plan.runs.map((x) => x.name));
+    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
+    const all = await runsOf(r, loc.plan, store);
+    const found = all.find((x) => x.run.name === runName);
+    if (!found) {
+      const hint = didYouMean(runName, all.map((x) => x.run.name));
       throw new UsageError(
         `no run "${runName}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
       );
     }
-    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
+    const run = found.run;
     const rec = store.state.runs[run.name];
     if (!rec?.attempts.length) throw new UsageError(`run "${run.name}" has not been submitted yet`);
     const n = o.attempt === undefined ? rec.attempts.length : Number(o.attempt);
@@ -196,7 +247,7 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
         `run "${run.name}" has ${rec.attempts.length} attempt(s); --attempt ${o.attempt} does not exist`,
       );
     }
-    const path = await logPathOf(r, loc.plan, run, a);
+    const path = await logPathOf(r, found.plan, run, a);
     if (!path) {
       throw new UsageError(`attempt ${n} of "${run.name}" has no job (its submission failed)`);
     }

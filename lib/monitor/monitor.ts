@@ -289,8 +289,10 @@ export class Monitor {
         await this.#saveWatches(false);
         await this.store.snapshot();
         if (this.opts.once) {
+          // The actions this round started finish (each within its own time limit).
+          while (this.#running.size) await Promise.all([...this.#running.values()]);
           await this.#logRound();
-          return this.#summary(false);
+          return this.#summary(this.#allDone());
         }
         if (this.#allDone()) return this.#summary(true);
         interval = changed ? min : Math.min(max, interval * 2);
@@ -389,8 +391,9 @@ export class Monitor {
         tail: LogTail.fromState(this.deps.tails, w.tail),
         kinds: new Set(w.kinds),
         meta: w.meta ?? {},
-        // After a restart of the monitor the idle clock starts again (no false stall).
-        lastActivity: this.deps.now(),
+        // Lines written while the monitor was away are read first and count as activity then;
+        // a log that did not grow meanwhile was idle all along.
+        lastActivity: w.lastActivity ?? null,
         outputs: w.outputs ?? {},
         progress: w.progress ?? null,
         lastEvent: w.lastEvent ?? null,
@@ -851,7 +854,7 @@ export class Monitor {
         chosen = { run: t.run, attempt: 1, why: `derived from ${rec.parent}` };
       } else if (a && a.restart && a.verdictFinal) {
         const intent = this.store.state.intents[String(a.intent)];
-        const entries = (intent as { entries?: string } | undefined)?.entries;
+        const entries = intent?.entries;
         chosen = {
           run: t.run,
           attempt: rec.attempts.length + 1,

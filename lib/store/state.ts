@@ -96,6 +96,8 @@ export interface IntentRecord {
   readonly runs: readonly string[];
   status: "open" | "submitted" | "failed" | "abandoned";
   jobId?: string;
+  /** The frozen entries file its jobs run (restarts of its runs run the same). */
+  readonly entries?: string;
 }
 
 /** Everything the store knows. */
@@ -232,6 +234,7 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
         offset: ev.offset,
         runs: ev.runs.map((r) => r.name),
         status: "open",
+        ...(ev.entries ? { entries: ev.entries } : {}),
       };
       for (const r of ev.runs) {
         const run = state.runs[r.name] ??= { name: r.name, index: r.index, attempts: [] };
