@@ -180,7 +180,9 @@ function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
       x.progress ?? "-",
       x.last_event ?? "-",
       x.actions.total
-        ? `${x.actions.ok}/${x.actions.total}${x.actions.failed ? ` (${x.actions.failed} failed)` : ""}`
+        ? `${x.actions.ok}/${x.actions.total}${
+          x.actions.failed ? ` (${x.actions.failed} failed)` : ""
+        }`
         : "-",
       x.reason ?? "",
     ]),

@@ -135,8 +135,14 @@ export class SweepStore {
 
   /** Replaces the snapshot atomically (a cache; the journal stays the truth). */
   async snapshot(): Promise<void> {
-    await this.fs.writeTextFile(`${this.dir}/snapshot.json`, JSON.stringify(this.state));
+    if (this.snapshotSeq === this.state.seq) return;
+    // Not fsync'd: a snapshot lost in a crash is rebuilt from the (fsync'd) journal.
+    await this.fs.writeTextFile(`${this.dir}/snapshot.json`, JSON.stringify(this.state), false);
+    this.snapshotSeq = this.state.seq;
   }
+
+  /** The journal position of the last snapshot this process wrote. */
+  private snapshotSeq = -1;
 
   /**
    * Takes the sweep's lock. A lock left by a dead process on this host is taken over; one held

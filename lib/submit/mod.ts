@@ -228,29 +228,62 @@ export function findObservation(
   arrayJobId?: string,
   taskId?: number,
 ): JobObservation | undefined {
-  if (arrayJobId !== undefined && taskId !== undefined) {
-    const task = jobs.find((j) => j.arrayJobId === arrayJobId && j.arrayTaskId === taskId);
-    if (task) return task;
-    const pending = jobs.find((j) =>
-      j.arrayJobId === arrayJobId && j.pendingTasks?.includes(taskId)
-    );
-    if (pending) {
-      return {
-        ...pending,
-        id: `${arrayJobId}_${taskId}`,
-        arrayTaskId: taskId,
-        pendingTasks: undefined,
-      };
+  return indexJobs(jobs)(jobId, arrayJobId, taskId);
+}
+
+const indexes = new WeakMap<readonly JobObservation[], ReturnType<typeof buildIndex>>();
+
+/** A lookup over a query result, built once per result (rounds over thousands of tasks). */
+export function indexJobs(
+  jobs: readonly JobObservation[],
+): (jobId: string, arrayJobId?: string, taskId?: number) => JobObservation | undefined {
+  let index = indexes.get(jobs);
+  if (!index) indexes.set(jobs, index = buildIndex(jobs));
+  const { tasks, byId, arrays } = index;
+  return (jobId, arrayJobId, taskId) => {
+    if (arrayJobId !== undefined && taskId !== undefined) {
+      const task = tasks.get(`${arrayJobId}_${taskId}`);
+      if (task) return task;
+      for (const rec of arrays.get(arrayJobId) ?? []) {
+        if (rec.pendingTasks?.includes(taskId)) {
+          return {
+            ...rec,
+            id: `${arrayJobId}_${taskId}`,
+            arrayTaskId: taskId,
+            pendingTasks: undefined,
+          };
+        }
+      }
+      // A whole-array record without task ids (an array cancelled while its tasks waited shows
+      // as `123 CANCELLED`): its state is every unexpanded task's state.
+      const whole = byId.get(arrayJobId);
+      if (whole && whole.arrayTaskId === undefined && !whole.pendingTasks) {
+        return { ...whole, id: `${arrayJobId}_${taskId}`, arrayJobId, arrayTaskId: taskId };
+      }
+      return undefined;
     }
-    // A whole-array record without task ids (an array cancelled while its tasks waited shows as
-    // `123 CANCELLED`): its state is every unexpanded task's state.
-    const whole = jobs.find((j) =>
-      j.jobId === arrayJobId && j.arrayTaskId === undefined && !j.pendingTasks
-    );
-    if (whole) return { ...whole, id: `${arrayJobId}_${taskId}`, arrayJobId, arrayTaskId: taskId };
-    return undefined;
+    return byId.get(jobId);
+  };
+}
+
+function buildIndex(jobs: readonly JobObservation[]) {
+  const tasks = new Map<string, JobObservation>();
+  const byId = new Map<string, JobObservation>();
+  const arrays = new Map<string, JobObservation[]>();
+  for (const j of jobs) {
+    if (j.arrayJobId !== undefined && j.arrayTaskId !== undefined) {
+      const k = `${j.arrayJobId}_${j.arrayTaskId}`;
+      if (!tasks.has(k)) tasks.set(k, j);
+    }
+    if (j.arrayJobId !== undefined && j.pendingTasks) {
+      const list = arrays.get(j.arrayJobId) ?? [];
+      list.push(j);
+      arrays.set(j.arrayJobId, list);
+    }
+    if (!byId.has(j.jobId)) byId.set(j.jobId, j);
+    if (!byId.has(j.id)) byId.set(j.id, j);
   }
-  return jobs.find((j) => j.jobId === jobId || j.id === jobId);
+  return { tasks, byId, arrays };
 }
 
 /** A run whose config changed since its last attempt, with what changed. */

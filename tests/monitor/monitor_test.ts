@@ -178,7 +178,8 @@ Deno.test("monitor: an unreachable scheduler changes no state", async () => {
     let store = await w.store();
     await w.monitor(store).run();
     assertEquals(store.state.runs[w.plan.runs[0].name].attempts[0].verdict, "running");
-    w.fake.query = () => Promise.reject(new SchedulerError("squeue: error: Unable to contact slurm controller", {}));
+    w.fake.query = () =>
+      Promise.reject(new SchedulerError("squeue: error: Unable to contact slurm controller", {}));
     store = await w.store();
     const before = (await journal(store)).length;
     await w.monitor(store).run();
