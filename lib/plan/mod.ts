@@ -328,7 +328,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       found.push(...r.problems);
       for (const w of r.warnings) warnings.add(w);
       if (Object.keys(r.derived).length) derived[name] = r.derived;
-      if (r.plan) monitors.add(name, resolved.value, found);
+      if (r.plan) monitors.add(name, resolved.value, found, origin);
       if (r.plan) {
         // Runs with equal script settings share one object (memory, and grouping by identity).
         const key = JSON.stringify(r.plan.script);

@@ -66,13 +66,24 @@ export class MonitorPlanner {
   readonly #specs: Record<string, MonitorSpec> = {};
   readonly #runs: Record<string, { spec: string; vars: Record<string, string> }> = {};
 
-  /** Adds a run; problems of its spec are appended to `problems`. */
-  add(name: string, config: ConfigMap, problems: ConfigProblem[]): void {
+  /**
+   * Adds a run; problems of its spec are appended to `problems`, with the file and line of the
+   * nearest key that was written in a file (`origin`).
+   */
+  add(
+    name: string,
+    config: ConfigMap,
+    problems: ConfigProblem[],
+    origin: (path: string) => { file?: string; line?: number; column?: number } | undefined = () =>
+      undefined,
+  ): void {
     const monitoring = config.monitoring ?? null;
     const policies = config.restart_policies ?? null;
     const entry = this.#entry(monitoring, policies, config);
     if (entry.problems.length) {
-      problems.push(...entry.problems);
+      problems.push(
+        ...entry.problems.map((p) => p.file ? p : { ...p, ...nearestOrigin(p.path, origin) }),
+      );
       return;
     }
     const vars: Record<string, string> = {};
@@ -264,6 +275,21 @@ function conditionTemplates(
 function commandTemplates(c: CommandSpec, at: string, add: (t: string, path: string) => void) {
   if ("argv" in c) c.argv.forEach((w, i) => add(w, `${at}[${i}]`));
   else add(c.shell, at);
+}
+
+/** The origin of a key path or of its closest written parent (`.action` wrappers skipped). */
+function nearestOrigin(
+  path: string,
+  origin: (path: string) => { file?: string; line?: number; column?: number } | undefined,
+): { file?: string; line?: number; column?: number } {
+  let p = path.replace(/\.action(?=\.|$)/g, "");
+  for (;;) {
+    const o = origin(p);
+    if (o?.file) return o;
+    const cut = Math.max(p.lastIndexOf("."), p.lastIndexOf("["));
+    if (cut <= 0) return {};
+    p = p.slice(0, cut);
+  }
 }
 
 /** Python `str()` of a config scalar, as the seed's templates saw it. */
