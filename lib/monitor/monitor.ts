@@ -352,6 +352,12 @@ export class Monitor {
     return { done, failed, rounds: this.#rounds };
   }
 
+  /** An attempt whose submission was abandoned: no job ever carried its tag. */
+  #interrupted(a: AttemptRecord): boolean {
+    return a.state === "submit_failed" &&
+      this.store.state.intents[String(a.intent)]?.status === "abandoned";
+  }
+
   #allDone(): boolean {
     for (const name of this.#tracked.keys()) {
       const rec = this.store.state.runs[name];
@@ -359,6 +365,7 @@ export class Monitor {
         if (rec?.planDir) return false; // a derived run still to submit
         continue;
       }
+      if (this.#interrupted(latestAttempt(rec)!)) return false;
       if (!runDone(rec, this.store.state.actions)) return false;
     }
     return this.#running.size === 0;
@@ -720,6 +727,9 @@ export class Monitor {
         reason: `lost: ${a.reason ?? "not seen by the scheduler and no end marker"}`,
       };
     }
+    // Once the monitor asked to cancel it, an attempt is not "running" again (the lines its
+    // dying processes print are no progress); it waits for its final state.
+    if (a.cancelRequested && !verdict.final) return false;
     if (verdict.state === a.verdict && verdict.final === (a.verdictFinal ?? false)) {
       if (verdict.state === "stalled") await this.#onStall(t, rec, a, verdict.reason);
       return false;
@@ -889,6 +899,18 @@ export class Monitor {
       let chosen: ChosenRun | null = null;
       if (!a && rec.planDir) {
         chosen = { run: t.run, attempt: 1, why: `derived from ${rec.parent}` };
+      } else if (a && this.#interrupted(a)) {
+        // Its sbatch call was interrupted (the monitor died) and never reached the scheduler.
+        const prev = rec.attempts[rec.attempts.length - 2];
+        const intent = this.store.state.intents[String(a.intent)];
+        chosen = {
+          run: t.run,
+          attempt: rec.attempts.length + 1,
+          why: a.why,
+          ...(a.timeMinutes !== undefined ? { time: a.timeMinutes } : {}),
+          ...(prev?.restart?.extraArgs?.length ? { extraArgs: prev.restart.extraArgs } : {}),
+          ...(intent?.entries ? { entries: intent.entries } : {}),
+        };
       } else if (a && a.restart && a.verdictFinal) {
         const intent = this.store.state.intents[String(a.intent)];
         const entries = intent?.entries;
@@ -962,13 +984,15 @@ export class Monitor {
 
   async #execute(act: ActionRecord): Promise<void> {
     const t = this.#tracked.get(act.run)!;
-    if (act.status === "queued") await this.store.append({ type: "action_started", id: act.id });
+    // Started by an earlier monitor that died: its command may have finished or still run.
+    const resumed = act.status === "started";
+    if (!resumed) await this.store.append({ type: "action_started", id: act.id });
     let status: "ok" | "failed" | "skipped";
     let detail: string;
     try {
       const unmet = await this.#conditions(t, act);
       if (unmet) [status, detail] = ["skipped", unmet];
-      else [status, detail] = await this.#perform(t, act, act.spec.action);
+      else [status, detail] = await this.#perform(t, act, act.spec.action, resumed);
     } catch (e) {
       [status, detail] = ["failed", (e as Error).message];
     }
@@ -1062,6 +1086,7 @@ export class Monitor {
     t: Tracked,
     act: ActionRecord,
     spec: ActionSpec,
+    resumed = false,
   ): Promise<["ok" | "failed" | "skipped", string]> {
     const ctx = act.context;
     switch (spec.kind) {
@@ -1076,25 +1101,77 @@ export class Monitor {
         for (const [k, v] of Object.entries(spec.env)) env[k] = formatTemplate(v, ctx);
         const dir = `${t.run.runDir}/actions`;
         await this.deps.fs.mkdirp(dir);
-        const out = `${dir}/${actionFileName(act)}.log`;
-        const r = await this.deps.proc.run(argv, {
-          cwd: spec.cwd ? formatTemplate(spec.cwd, ctx) : t.loaded.monitor?.cwd,
-          timeoutMs: spec.timeoutSeconds * 1000,
-          env,
-          outputFile: out,
-        });
-        if (r.timedOut) {
-          return ["failed", `timed out after ${spec.timeoutSeconds} s (output: ${out})`];
+        const base = `${dir}/${actionFileName(act)}`;
+        const out = `${base}.log`;
+        const timeoutMs = spec.timeoutSeconds * 1000;
+        const verdict = (code: number | null, timedOut: boolean): ["ok" | "failed", string] =>
+          timedOut || code === null || code === 124 || code === 137
+            ? ["failed", `timed out after ${spec.timeoutSeconds} s (output: ${out})`]
+            : code === 0
+            ? ["ok", `exit 0 (output: ${out})`]
+            : ["failed", `exit ${code} (output: ${out})`];
+        if (resumed) {
+          const prior = await this.#priorCommand(base, act, timeoutMs);
+          if (prior) return verdict(prior.code, prior.timedOut);
         }
-        return r.code === 0
-          ? ["ok", `exit 0 (output: ${out})`]
-          : ["failed", `exit ${r.code} (output: ${out})`];
+        await this.deps.fs.remove(`${base}.exit`).catch(() => {});
+        // The shell records its pid and the command's exit code, so a monitor that dies while the
+        // command runs is followed by one that waits for it instead of running it again.
+        const r = await this.deps.proc.run(
+          [
+            "/bin/sh",
+            "-c",
+            ACTION_WRAPPER,
+            "autoexp-action",
+            base,
+            String(spec.timeoutSeconds),
+            ...argv,
+          ],
+          {
+            cwd: spec.cwd ? formatTemplate(spec.cwd, ctx) : t.loaded.monitor?.cwd,
+            timeoutMs: timeoutMs + 30_000, // a backstop: `timeout` in the wrapper ends it first
+            env,
+            outputFile: out,
+          },
+        );
+        return verdict(r.code, r.timedOut);
       }
       case "cancel":
       case "restart":
         return await this.#restartOrCancel(t, act, spec);
       case "autoexp":
         return await this.#derive(t, act, spec);
+    }
+  }
+
+  /**
+   * The outcome of a command an earlier monitor started: its recorded exit code, or, while its
+   * shell still runs, the code once it ends. Null when it neither ended nor runs (run it again).
+   */
+  async #priorCommand(
+    base: string,
+    act: ActionRecord,
+    timeoutMs: number,
+  ): Promise<{ code: number | null; timedOut: boolean } | null> {
+    const fs = this.deps.fs;
+    const readExit = async () => {
+      const text = await fs.readTextFile(`${base}.exit`).catch(() => null);
+      const code = text === null ? NaN : Number(text.trim());
+      return Number.isInteger(code) ? code : null;
+    };
+    const started = Date.parse(act.startedAt ?? act.queuedAt);
+    for (;;) {
+      const code = await readExit();
+      if (code !== null) return { code, timedOut: false };
+      const pid = Number((await fs.readTextFile(`${base}.pid`).catch(() => "")).trim());
+      const cmdline = pid > 0 ? await fs.readTextFile(`/proc/${pid}/cmdline`).catch(() => "") : "";
+      if (!cmdline.includes(base)) {
+        // Not running (any more): it ended just now, or it was killed with the monitor.
+        const last = await readExit();
+        return last === null ? null : { code: last, timedOut: false };
+      }
+      if (this.deps.now() - started > timeoutMs) return { code: null, timedOut: true };
+      await this.deps.sleep(this.opts.conditionPollMs ?? 1000);
     }
   }
 
@@ -1198,6 +1275,14 @@ export function commandArgv(
   if ("argv" in command) return command.argv.map((w) => formatTemplate(w, ctx));
   return ["/bin/sh", "-c", formatTemplate(command.shell, ctx, { shellSafe: true })];
 }
+
+/**
+ * Runs an action's command (`$3...`) under coreutils `timeout` (`$2` seconds, then SIGKILL after
+ * 10 s: the whole command, not only its first process) after writing the shell's pid to
+ * `$1.pid`, and records the command's exit code in `$1.exit` (atomically) when it ends.
+ */
+const ACTION_WRAPPER = 'b=$1; t=$2; shift 2; echo $$ > "$b.pid"; timeout -k 10 "$t" "$@"; c=$?; ' +
+  'echo "$c" > "$b.exit.tmp" && mv "$b.exit.tmp" "$b.exit"; exit "$c"';
 
 /** A short, unique file name for an action's output: event, its values, a hash of the id. */
 function actionFileName(act: ActionRecord): string {
