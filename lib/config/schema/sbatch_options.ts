@@ -79,6 +79,11 @@ export const SBATCH_OPTIONS: Readonly<Record<string, SbatchOption>> = {
     description: "task distribution (block, cyclic)",
   },
   switches: { flag: "switches", type: "string", description: "max switches, optionally @max-wait" },
+  dependency: {
+    flag: "dependency",
+    type: "string",
+    description: "start after other jobs, e.g. afterok:123:124 (-d)",
+  },
   begin: {
     flag: "begin",
     type: "string",
