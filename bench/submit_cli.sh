@@ -44,3 +44,17 @@ console.log(\`one query round over \${tracked} tracked runs: \${ms.toFixed(0)} m
 TS
 cp "$work/query.ts" "$root/bench/.query_tmp.ts"
 "$deno" run -A "$root/bench/.query_tmp.ts"; rm -f "$root/bench/.query_tmp.ts"
+
+# `autoexp monitor --once` over the 1,000 tracked runs: scheduler commands counted by shims.
+shim="$work/shim"
+mkdir -p "$shim"
+for c in squeue sacct scontrol; do
+  real="$(command -v "$c")"
+  printf '#!/bin/sh\necho %s >> "%s/calls"\nexec %s "$@"\n' "$c" "$work" "$real" > "$shim/$c"
+  chmod +x "$shim/$c"
+done
+: > "$work/calls"
+PATH="$shim:$PATH" /usr/bin/time -f '%e s wall, %U s user + %S s system CPU, peak RSS %M KB' \
+  "$deno" run -A "$root/main.ts" monitor --once --state "$work/out/bench1k" > "$work/monitor.log" 2> "$work/monitor.time" || true
+printf 'autoexp monitor --once over 1,000 runs (whole process, start-up included): %s\n' "$(tail -1 "$work/monitor.time")"
+printf '  scheduler commands in that round: %s\n' "$(sort "$work/calls" | uniq -c | tr -s ' ' | tr '\n' ',' | sed 's/,$//')"

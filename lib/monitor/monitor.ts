@@ -21,7 +21,7 @@ import { SchedulerError } from "../errors.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { FileSystem, ProcessRunner } from "../runtime/mod.ts";
 import type { JobObservation, Scheduler } from "../scheduler/types.ts";
-import type { ActionRecord, AttemptRecord, RunRecord } from "../store/state.ts";
+import type { ActionRecord, AttemptRecord, NewEvent, RunRecord } from "../store/state.ts";
 import { attemptsMade, latestAttempt } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
@@ -663,13 +663,37 @@ export class Monitor {
       return false;
     }
     let changed = false;
+    const verdicts: {
+      t: Tracked;
+      rec: RunRecord;
+      a: AttemptRecord;
+      event: Extract<NewEvent, { type: "verdict" }> | null;
+      stalled: string | null;
+    }[] = [];
     for (const t of [...this.#tracked.values()]) {
       const rec = this.store.state.runs[t.run.name];
       const a = latestAttempt(rec);
       if (!rec || !a || !a.jobId) continue;
       if (!a.verdictFinal) {
-        if (await this.#classify(t, rec, a, seen)) changed = true;
+        const v = await this.#classify(t, a, seen);
+        if (v) verdicts.push({ t, rec, a, ...v });
       }
+    }
+    // Verdicts are journaled together (one fsync for a round in which a thousand jobs started).
+    await this.store.appendMany(verdicts.flatMap((v) => v.event ? [v.event] : []));
+    for (const v of verdicts) {
+      if (v.event) {
+        changed = true;
+        this.deps.say(
+          `${v.t.run.name}: ${v.event.state} (attempt ${v.a.attempt}, job ${v.a.jobId}): ${v.event.reason}`,
+        );
+      }
+      if (v.stalled !== null) await this.#onStall(v.t, v.rec, v.a, v.stalled);
+    }
+    for (const t of this.#tracked.values()) {
+      const rec = this.store.state.runs[t.run.name];
+      const a = latestAttempt(rec);
+      if (!rec || !a || !a.jobId) continue;
       if (a.verdictFinal && !a.restart && !a.restartDeclined) {
         await this.#decideEnded(t, rec, a);
         changed = true;
@@ -683,10 +707,11 @@ export class Monitor {
   /** The verdict on a live attempt; journals it when it changed. Returns whether it did. */
   async #classify(
     t: Tracked,
-    rec: RunRecord,
     a: AttemptRecord,
     seen: Map<string, JobObservation | null>,
-  ): Promise<boolean> {
+  ): Promise<
+    { event: Extract<NewEvent, { type: "verdict" }> | null; stalled: string | null } | null
+  > {
     const w = this.#watchOf(t, a);
     const key = attemptKey(t.run.name, a.attempt);
     let obs: JobObservation | null = seen.has(key) ? seen.get(key)! : this.#fromStore(a);
@@ -729,25 +754,23 @@ export class Monitor {
     }
     // Once the monitor asked to cancel it, an attempt is not "running" again (the lines its
     // dying processes print are no progress); it waits for its final state.
-    if (a.cancelRequested && !verdict.final) return false;
+    if (a.cancelRequested && !verdict.final) return null;
+    const stalled = verdict.state === "stalled" ? verdict.reason : null;
     if (verdict.state === a.verdict && verdict.final === (a.verdictFinal ?? false)) {
-      if (verdict.state === "stalled") await this.#onStall(t, rec, a, verdict.reason);
-      return false;
+      return stalled === null ? null : { event: null, stalled };
     }
-    await this.store.append({
-      type: "verdict",
-      run: t.run.name,
-      attempt: a.attempt,
-      state: verdict.state,
-      final: verdict.final,
-      reason: verdict.reason,
-      ...(verdict.exitCode !== undefined ? { exitCode: verdict.exitCode } : {}),
-    });
-    this.deps.say(
-      `${t.run.name}: ${verdict.state} (attempt ${a.attempt}, job ${a.jobId}): ${verdict.reason}`,
-    );
-    if (verdict.state === "stalled") await this.#onStall(t, rec, a, verdict.reason);
-    return true;
+    return {
+      event: {
+        type: "verdict",
+        run: t.run.name,
+        attempt: a.attempt,
+        state: verdict.state,
+        final: verdict.final,
+        reason: verdict.reason,
+        ...(verdict.exitCode !== undefined ? { exitCode: verdict.exitCode } : {}),
+      },
+      stalled,
+    };
   }
 
   #fromStore(a: AttemptRecord): JobObservation | null {

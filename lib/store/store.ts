@@ -99,13 +99,22 @@ export class SweepStore {
   private queue: Promise<unknown> = Promise.resolve();
 
   /** Appends an event durably (fsync), then applies it. Concurrent calls are serialised. */
-  append(ev: NewEvent): Promise<StoreEvent> {
-    const next = this.queue.then(() => this.appendNow(ev));
+  async append(ev: NewEvent): Promise<StoreEvent> {
+    return (await this.appendMany([ev]))[0];
+  }
+
+  /**
+   * Appends events with one write and one fsync (a round that observed a thousand jobs), then
+   * applies them in order. Concurrent calls are serialised.
+   */
+  appendMany(evs: readonly NewEvent[]): Promise<StoreEvent[]> {
+    const next = this.queue.then(() => this.appendNow(evs));
     this.queue = next.catch(() => {});
     return next;
   }
 
-  private async appendNow(ev: NewEvent): Promise<StoreEvent> {
+  private async appendNow(evs: readonly NewEvent[]): Promise<StoreEvent[]> {
+    if (!evs.length) return [];
     const journal = `${this.dir}/journal.jsonl`;
     const size = (await this.fs.stat(journal))?.size ?? 0;
     if (size !== this.journalBytes) {
@@ -121,15 +130,12 @@ export class SweepStore {
       this.journalBytes += 1;
       this.torn = false;
     }
-    const full = {
-      ...ev,
-      seq: this.state.seq + 1,
-      at: this.host.now().toISOString(),
-    } as StoreEvent;
-    const line = JSON.stringify(full);
-    await this.fs.appendLine(journal, line, true);
-    this.journalBytes += new TextEncoder().encode(line).length + 1;
-    this.state = applyEvent(this.state, full);
+    const at = this.host.now().toISOString();
+    const full = evs.map((ev, i) => ({ ...ev, seq: this.state.seq + 1 + i, at }) as StoreEvent);
+    const text = full.map((e) => JSON.stringify(e)).join("\n");
+    await this.fs.appendLine(journal, text, true);
+    this.journalBytes += new TextEncoder().encode(text).length + 1;
+    for (const e of full) this.state = applyEvent(this.state, e);
     return full;
   }
 

@@ -15,7 +15,12 @@ import { commentTag } from "../render/script.ts";
 import { renderSbatchArgv } from "../scheduler/slurm.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
-import { ACTIVE_ATTEMPT_STATES, isFinalAttemptState, latestAttempt } from "../store/state.ts";
+import {
+  ACTIVE_ATTEMPT_STATES,
+  isFinalAttemptState,
+  latestAttempt,
+  type NewEvent,
+} from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "./markers.ts";
 
@@ -129,12 +134,14 @@ export async function reconcile(
       a,
     }))
   );
+  // Observations are journaled together (one fsync for a round that saw a thousand jobs).
+  const observed: NewEvent[] = [];
   for (const { run, a } of again) {
     const obs = findObservation(result.jobs, a.jobId!, a.arrayJobId, a.taskId);
     seen.set(attemptKey(run.name, a.attempt), obs ?? null);
     if (obs) {
       if (obs.state !== a.state || obs.rawState !== a.rawState) {
-        await store.append({
+        observed.push({
           type: "observed",
           run: run.name,
           attempt: a.attempt,
@@ -151,7 +158,7 @@ export async function reconcile(
     if (!planRun) continue;
     const m = markerOf(await readMarkers(fs, planRun.runDir), a.jobId!);
     if (m && m.state !== "running") {
-      await store.append({
+      observed.push({
         type: "observed",
         run: run.name,
         attempt: a.attempt,
@@ -166,7 +173,7 @@ export async function reconcile(
     // `unknown` first - never failed, it may still run - and `lost` (final) only after a grace
     // period longer than SLURM's MinJobAge, so a later submit can start a new attempt.
     if (a.state !== "unknown") {
-      await store.append({
+      observed.push({
         type: "observed",
         run: run.name,
         attempt: a.attempt,
@@ -175,7 +182,7 @@ export async function reconcile(
         reason: `job ${a.jobId} is neither in the queue nor in accounting, and has no end marker`,
       });
     } else if (a.stateSince && now() - Date.parse(a.stateSince) > lostAfterMs) {
-      await store.append({
+      observed.push({
         type: "observed",
         run: run.name,
         attempt: a.attempt,
@@ -192,6 +199,7 @@ export async function reconcile(
       );
     }
   }
+  await store.appendMany(observed);
   return seen;
 }
 
