@@ -6,7 +6,9 @@
 # or SIGTERM. No GPU, no Python: bash and coreutils.
 #
 # Options (Megatron's names): --train-iters N --save DIR --load DIR --save-interval N
-#   --log-interval N --lr X --global-batch-size N, plus --iter-seconds S (time per iteration).
+#   --log-interval N --lr X --global-batch-size N --ckpt-step N (load that iteration instead of
+#   the newest) --skip-train (evaluate the loaded checkpoint only), plus --iter-seconds S (time
+#   per iteration).
 # Unknown options are ignored, as a real trainer's argument list is long.
 #
 # Fault knobs (environment), each fires FAULT_TIMES times (default 1) per checkpoint directory
@@ -19,6 +21,7 @@
 set -u
 
 train_iters=100 save="" load="" save_interval=0 log_interval=1 lr=0.0001 gbs=8 iter_seconds=0.1
+ckpt_step="" skip_train=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --train-iters) train_iters=$2; shift ;;
@@ -29,6 +32,8 @@ while [ $# -gt 0 ]; do
     --lr) lr=$2; shift ;;
     --global-batch-size) gbs=$2; shift ;;
     --iter-seconds) iter_seconds=$2; shift ;;
+    --ckpt-step) ckpt_step=$2; shift ;;
+    --skip-train) skip_train=1 ;;
     --*=*) ;;
     --*) if [ $# -gt 1 ] && [ "${2#--}" = "$2" ]; then shift; fi ;;
   esac
@@ -71,8 +76,10 @@ save_checkpoint() { # iteration
 saved_at() { [ "$save_interval" -gt 0 ] && [ $(($1 % save_interval)) -eq 0 ]; }
 
 start=0
-if [ -n "$load" ] && [ -f "$load/latest_checkpointed_iteration.txt" ]; then
-  start=$(tr -d '[:space:]' <"$load/latest_checkpointed_iteration.txt")
+if [ -n "$load" ] && { [ -n "$ckpt_step" ] || [ -f "$load/latest_checkpointed_iteration.txt" ]; }; then
+  if [ -n "$ckpt_step" ]; then start=$ckpt_step; else
+    start=$(tr -d '[:space:]' <"$load/latest_checkpointed_iteration.txt")
+  fi
   if [ -d "$(printf '%s/iter_%07d' "$load" "$start")" ]; then
     printf ' loading distributed checkpoint from %s at iteration %d\n' "$load" "$start"
     printf '  successfully loaded checkpoint from %s [ t 1/1, gtp_remat 1/1, p 1/1 ] at iteration %d\n' "$load" "$start"
@@ -81,6 +88,15 @@ if [ -n "$load" ] && [ -f "$load/latest_checkpointed_iteration.txt" ]; then
   fi
 fi
 [ "$start" -gt 0 ] || echo " > no checkpoint found in ${load:-(none)}, starting from scratch"
+
+if [ "$skip_train" -eq 1 ]; then
+  loss=$(awk -v i="$start" 'BEGIN { printf "%.6E", 10 / (1 + i / 10) }')
+  echo "--------------------------------------------------------------------------------------------"
+  printf ' validation loss at iteration %d on validation set | lm loss value: %s | lm loss PPL: %s | \n' \
+    "$start" "$loss" "$(awk -v l="$loss" 'BEGIN { printf "%.6E", exp(l) }')"
+  echo "--------------------------------------------------------------------------------------------"
+  exit 0
+fi
 
 it=$start
 while [ "$it" -lt "$train_iters" ]; do

@@ -210,6 +210,9 @@ export function renderSummary(plan: SweepPlan, store: SweepStore): string {
       rec?.parent ? `from ${rec.parent}` : "",
     ];
   });
+  const derived = names.some((n) => store.state.runs[n]?.parent);
   return "\n" +
-    renderTable(["run", "state", "attempts", "job", "exit", "actions ok", "note"], rows);
+    renderTable(["run", "state", "attempts", "job", "exit", "actions ok", "note"], rows) +
+    `\noutputs: ${plan.sweep.dir}/runs/<run>/ (logs/, attempts/, actions/ and what the jobs ` +
+    `wrote)${derived ? `; derived runs in ${plan.sweep.dir}/derived/<run>/runs/<run>/` : ""}\n`;
 }

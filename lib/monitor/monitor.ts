@@ -177,27 +177,23 @@ export function attemptLogPath(plan: SweepPlan, run: RunPlan, a: AttemptRecord):
   return run.logPath.replace("{job_id}", a.jobId);
 }
 
-const compiledCache = new Map<
-  string,
-  { events: CompiledEvent[]; configs: Map<string, LogEventConfig> }
->();
+/** Compiled patterns by the event specs they come from (runs of a sweep share them). */
+const compiledCache = new Map<string, CompiledEvent[]>();
 
 function compileSpec(
   spec: MonitorSpec,
 ): { events: CompiledEvent[]; configs: Map<string, LogEventConfig> } {
   const key = JSON.stringify([spec.builtinEvents, spec.logEvents.map((e) => e.spec)]);
-  let hit = compiledCache.get(key);
-  if (!hit) {
+  let events = compiledCache.get(key);
+  if (!events) {
     const own = spec.logEvents.map((e) => e.spec);
     const names = new Set(own.map((e) => e.name));
     const builtin = spec.builtinEvents ? MEGATRON_EVENTS.filter((e) => !names.has(e.name)) : [];
-    hit = {
-      events: compileEvents([...own, ...builtin]),
-      configs: new Map(spec.logEvents.map((e) => [e.spec.name, e])),
-    };
-    compiledCache.set(key, hit);
+    events = compileEvents([...own, ...builtin]);
+    compiledCache.set(key, events);
   }
-  return hit;
+  // The actions are the spec's own: two specs may share patterns but not actions.
+  return { events, configs: new Map(spec.logEvents.map((e) => [e.spec.name, e])) };
 }
 
 function stamp(ms: number): string {
@@ -1025,11 +1021,13 @@ export class Monitor {
       act.spec.conditions.some((c) => c.kind === "metadata" || c.kind === "command") &&
       !/did not appear|attempts made/.test(detail);
     if ((act.spec.action.kind !== "log" || status !== "ok") && !filtered) {
-      this.deps.say(
-        `${act.run}: ${describeAction(act.spec.action)} (${act.source}): ${status}${
-          detail ? `: ${detail}` : ""
-        }`,
-      );
+      const it = act.context.checkpoint_iteration ?? act.context.iteration;
+      const what = `${act.source}${it !== undefined ? ` ${it}` : ""}`;
+      // Successful commands in one short line; their output is in the run's actions/ folder.
+      const shown = status === "ok" && act.spec.action.kind === "command"
+        ? "ok"
+        : `${status}${detail ? `: ${detail}` : ""}`;
+      this.deps.say(`${act.run}: ${what}: ${describeAction(act.spec.action)} ${shown}`);
     }
     // A state event's actions may have been the ones deciding the restart.
     const rec = this.store.state.runs[act.run];
@@ -1280,8 +1278,7 @@ export class Monitor {
     });
     this.#track(run, loaded);
     this.#fired.set(run.name, new Set());
-    this.deps.say(`${act.run}: derived run ${run.name} planned in ${dir}`);
-    return ["ok", `derived run ${run.name}`];
+    return ["ok", `derived run ${run.name} (plan in ${dir})`];
   }
 
   /** Progress and last event per run (for status), from the live watches. */
@@ -1322,10 +1319,14 @@ function describeAction(a: ActionSpec): string {
   switch (a.kind) {
     case "log":
       return "LogAction";
-    case "command":
-      return `RunCommandAction ${
-        "argv" in a.command ? a.command.argv.slice(0, 3).join(" ") : a.command.shell.slice(0, 40)
-      }`;
+    case "command": {
+      // The program that matters: the script after an interpreter, else the command itself.
+      const words = "argv" in a.command ? a.command.argv : a.command.shell.split(/\s+/);
+      const first = /^(?:.*\/)?(?:bash|sh|python[0-9.]*|env)$/.test(words[0] ?? "") && words[1]
+        ? words[1]
+        : words[0] ?? "";
+      return first.replace(/^.*\//, "").replace(/[{}]/g, "") || "command";
+    }
     case "autoexp":
       return "RunAutoexpAction";
     case "restart":

@@ -57,6 +57,8 @@ const MONITOR_KEYS = [
   "log_events",
   "state_events",
   "restart_policies",
+  // Free-form values a preset's own interpolations use (`${monitoring.params.cooldown.lr}`).
+  "params",
 ];
 const MONITOR_CLASSES = ["SlurmLogMonitor", "LogMonitor", "Monitor"];
 const EVENT_LISTS = ["log_signals", "log_events"] as const;
