@@ -163,8 +163,13 @@ export async function loadPlan(dir: string, r: Runtime): Promise<LoadedPlan> {
 export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedPlan> {
   const parent = req.parent.plan.sweep;
   const cwd = req.parent.monitor?.cwd ?? r.host.cwd();
-  const own = parent.overrides.filter((o) => !parseOverride(o).sweep);
   const touched = req.overrides.map((o) => parseOverride(o).key);
+  // The parent's overrides, except sweep axes and those the action replaces: `monitoring=x`
+  // drops the parent's `monitoring.params...` (they would name keys x does not have).
+  const own = parent.overrides.filter((o) => {
+    const p = parseOverride(o);
+    return !p.sweep && !touched.some((t) => p.key === t || p.key.startsWith(`${t}.`));
+  });
   const values: Record<string, ConfigValue> = {};
   for (const [k, v] of Object.entries(req.run.values)) {
     const path = splitKey(k).join(".");
