@@ -902,3 +902,110 @@ function got(v: unknown): string {
   if (typeof v === "object") return "a mapping";
   return typeof v === "string" ? JSON.stringify(v) : String(v);
 }
+
+/** The keys each action class takes (besides `class_name`), for the configuration reference. */
+export const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(ACTIONS).map(([k, v]) => [k, v.keys]),
+);
+/** The keys each condition class takes (besides `class_name`). */
+export const CONDITION_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(CONDITIONS).map(([k, v]) => [k, v.keys]),
+);
+/** The accepted `monitoring` keys and state classes. */
+export const MONITORING_KEYS: readonly string[] = MONITOR_KEYS;
+export const STATE_CLASS_MODES: Readonly<Record<string, FailureMode>> = STATE_CLASSES;
+
+/** Descriptions of the `monitoring` keys (the configuration reference is generated from them). */
+export const monitoringDocs: Readonly<Record<string, string>> = {
+  class_name: "SlurmLogMonitor (accepted for the seeds' configs; nothing else to choose)",
+  poll_interval_seconds:
+    "longest interval between scheduler queries (default 60; 2 s after a change)",
+  check_interval_seconds: "seed spelling of poll_interval_seconds",
+  log_poll_seconds:
+    "interval of log and output polling (default 1; file watching wakes it earlier)",
+  inactivity_threshold_seconds:
+    "no log or output growth for this long while running is a stall (null or 0: off)",
+  log_path: "accepted for the seeds' configs and ignored: logs are runs/<run>/logs/<job id>.log",
+  log_path_template: "as log_path",
+  output_paths: "files whose growth counts as activity, with {placeholders}",
+  builtin_events: "also match the built-in Megatron, PyTorch and SLURM patterns (default true)",
+  log_signals: "seed 000: [{name, pattern, pattern_type, action: <name in actions>, metadata}]",
+  actions: "seed 000: named actions for log_signals: a shell string, an argv list or an action",
+  log_events:
+    "seed 001: [{name, pattern, pattern_type, kind, metadata, extract_groups, noise, actions}]",
+  state_events: "seed 001: [{name, state: {class_name: TimeoutState|...}, actions}]",
+  restart_policies: "the restart policies here instead of at the top level (not both)",
+  params: "free-form values the preset's own ${monitoring.params...} interpolations use",
+};
+
+/** What each action class does, and its keys. */
+export const actionDocs: Readonly<Record<string, { doc: string; keys: Record<string, string> }>> = {
+  LogAction: {
+    doc: "a line in the monitor's output (and the journal)",
+    keys: { message: "the text, with {placeholders}" },
+  },
+  RunCommandAction: {
+    doc: "runs a command; output in <run dir>/actions/; run once even across monitor restarts",
+    keys: {
+      command: "argv list (any values) or one shell string (values must be shell-safe)",
+      timeout_seconds: "kill it after this long (default 3600)",
+      cwd: "working directory (default: where autoexp was run when planning)",
+      env: "extra environment variables",
+    },
+  },
+  RunAutoexpAction: {
+    doc: "a derived run: the run's config and point values plus overrides, submitted and monitored",
+    keys: {
+      name: "its stable run name (default {run}_{event}_{iteration})",
+      overrides: "Hydra overrides with {placeholders}, e.g. ++backend.args.load={checkpoint_path}",
+      script: "accepted for the seeds' configs; ignored",
+      config_path: "accepted for the seeds' configs; ignored",
+    },
+  },
+  RestartAction: {
+    doc: "a new attempt of the run (a running one is cancelled first)",
+    keys: {
+      reason: "shown and journaled",
+      time_limit: "the new attempt's time limit (minutes or SLURM time)",
+      add_minutes: "or: this much more than the last attempt's limit",
+      resources: "further sbatch options for the new attempt (sbatch table keys)",
+    },
+  },
+  CancelAction: { doc: "cancels the attempt", keys: { reason: "shown and journaled" } },
+};
+
+/** What each condition class checks, and its keys. */
+export const conditionDocs: Readonly<
+  Record<string, { doc: string; keys: Record<string, string> }>
+> = {
+  FileExistsCondition: {
+    doc: "a file exists (a complete checkpoint, a finished conversion)",
+    keys: {
+      path: "the file, with {placeholders}",
+      blocking: "wait for it (default false: check once)",
+      timeout_seconds: "how long to wait when blocking (default 600; null: no limit)",
+    },
+  },
+  CommandCondition: {
+    doc: "a command exits 0",
+    keys: { command: "shell string or argv list", timeout_seconds: "default 60" },
+  },
+  MetadataCondition: {
+    doc: "compares an event value (numbers as numbers)",
+    keys: {
+      key: "the value's name (an extract_groups key, metadata key or placeholder)",
+      equals: "comparison (one of these keys)",
+      not_equals: "comparison",
+      greater_than: "comparison",
+      greater_equal: "comparison",
+      less_than: "comparison",
+      less_equal: "comparison",
+      in: "comparison with a list",
+      not_in: "comparison with a list",
+    },
+  },
+  MaxAttemptsCondition: {
+    doc: "the run has made fewer attempts than this",
+    keys: { max_attempts: "an integer >= 1" },
+  },
+};

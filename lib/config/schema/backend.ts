@@ -72,6 +72,7 @@ export const containerSchema = z.strictObject({
 
 /** Field descriptions for the generated configuration reference. */
 export const backendDocs: Record<string, string> = {
+  class_name: "accepted for compatibility with the seed tool's configs; ignored",
   name: "`command` (any program) or `megatron` (Megatron-LM with argument checks)",
   command: "command backend: the program as an argv list (or one string split like a shell)",
   args: "arguments: command backend appends them (see arg_style); megatron renders Megatron flags",
@@ -90,6 +91,7 @@ export const backendDocs: Record<string, string> = {
 
 /** Field descriptions of the container group. */
 export const containerDocs: Record<string, string> = {
+  class_name: "accepted for compatibility with the seed tool's configs; ignored",
   runtime: "apptainer, singularity, or null/none for no container",
   image: "the image (a .sif path or URI)",
   command: "the runtime's executable (default: the runtime name)",
