@@ -94,9 +94,24 @@ async function exists(p: string): Promise<boolean> {
   return await Deno.stat(p).then(() => true, () => false);
 }
 
+/** The README's single run: the quickstart, submitted and followed to its end. */
+async function quickstart(ctx: Ctx): Promise<void> {
+  const r = await cli(
+    ctx,
+    ["submit", "-C", `${ROOT}/examples/quickstart`, "--scheduler", ctx.kind],
+    120_000,
+  );
+  assertEquals(r.code, 0, shown(r));
+  assert_(/quickstart\s+completed\s+1\s/.test(r.stdout), r.stdout);
+  const ckpt =
+    `${ctx.out}/quickstart/runs/quickstart/checkpoints/latest_checkpointed_iteration.txt`;
+  assert_(await exists(ckpt), `${ckpt} written by the job`);
+}
+
 function register(kind: Kind): void {
   Deno.test(`demo (${kind}): crash and resume, conversions, evaluations, cooldowns, one table`, () =>
     withCtx(kind, {}, demo));
+  Deno.test(`quickstart (${kind}): the single run completes`, () => withCtx(kind, {}, quickstart));
 }
 
 register("local");
