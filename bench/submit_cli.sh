@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 deno="$root/tools/deno/node_modules/.bin/deno"
 work="$(mktemp -d)"
-trap 'scancel --name=bench1k.array0 >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'scancel --name=bench1k.array0-s1 >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 mkdir -p "$work/cfg/sweep"
 cat > "$work/cfg/autoexp.yaml" <<YAML
 defaults: [{project: default}, {slurm: base}, {backend: command}, {container: none}, {sweep: k}, _self_]

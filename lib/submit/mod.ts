@@ -412,6 +412,20 @@ export function describeChange(old: RunPlan, now: RunPlan): string[] {
     : ["the job script settings changed (modules, setup or shell environment)"];
 }
 
+/**
+ * A job name unique per attempt (seed 001: stable run names, unique job names): the run's name
+ * and attempt (`lr0.1-a2`) for one run, the array's name and the submission number for several.
+ * Checkpoint and run directories keep the stable name.
+ */
+function attemptJobName(
+  call: PlannedCall,
+  chosen: ReadonlyMap<string, { attempt: number }>,
+  seq: string,
+): string {
+  const one = call.runs.length === 1 ? chosen.get(call.runs[0].name) : undefined;
+  return `${call.request.jobName}-${one ? `a${one.attempt}` : `s${seq}`}`;
+}
+
 /** Builds the sbatch calls for the runs to submit: one per array chunk or single job. */
 export function planCalls(
   plan: SweepPlan,
@@ -540,6 +554,7 @@ async function submitBatch(
       say(
         renderSbatchArgv({
           ...c.request,
+          jobName: attemptJobName(c, byName, "<n>"),
           comment: tag,
           extraArgs: [
             ...(c.request.extraArgs ?? []),
@@ -566,6 +581,7 @@ async function submitBatch(
     next = store.state.seq + 1;
     const request = {
       ...call.request,
+      jobName: attemptJobName(call, byName, String(next)),
       comment: tagOf(plan, call.key, store.id, next),
       extraArgs: entries
         ? [

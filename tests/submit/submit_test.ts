@@ -216,7 +216,7 @@ Deno.test("submitSweep --dry-run prints the sbatch calls and records nothing", (
     assertEquals(r.calls.length, 2);
     assertMatch(
       lines[0],
-      /^sbatch --parsable --job-name=s\.array0 --comment=autoexp:sid:array0:\w+\.<n> --array=0-1%2 --export=ALL,AUTOEXP_ENTRIES=<frozen entries>,AUTOEXP_TAG=\S+ .*array0_part0\.sh$/,
+      /^sbatch --parsable --job-name=s\.array0-s<n> --comment=autoexp:sid:array0:\w+\.<n> --array=0-1%2 --export=ALL,AUTOEXP_ENTRIES=<frozen entries>,AUTOEXP_TAG=\S+ .*array0_part0\.sh$/,
     );
     assertEquals(store.state.seq, 0);
   }));
