@@ -9,6 +9,8 @@ import { loadConfigFiles } from "../../lib/config/load.ts";
 import { writePlan } from "../../lib/plan/mod.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/mod.ts";
+import { compileEvents, matchLine } from "../../lib/monitor/events.ts";
+import type { MonitorSpec } from "../../lib/monitor/spec_types.ts";
 
 const fs = new DenoFileSystem();
 
@@ -22,6 +24,32 @@ function host(out: string): Host {
     pid: () => 1,
     selfCommand: () => ["/usr/local/bin/autoexp"],
   } as unknown as Host;
+}
+
+/** Megatron's real lines (shared/data/megatron/log_formats.md) that presets' events must match. */
+const MEGATRON_LINES = {
+  checkpoint_saved:
+    "  [2026-08-22 10:15:07.654321] successfully saved checkpoint from iteration     500 to /ckpt/run1 [ t 1/1, gtp_remat 1/1, p 1/1 ]",
+  nan_found:
+    "Rank 3: found NaN in local grad norm for bucket #0 in backward pass before data-parallel communication collective. Iteration: 1234. Device: 3.",
+  cuda_oom_reported:
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB",
+};
+
+function checkPatterns(option: string, specs: MonitorSpec[]): void {
+  for (const spec of specs) {
+    const events = compileEvents(spec.logEvents.map((e) => e.spec));
+    for (const e of spec.logEvents) {
+      const line = MEGATRON_LINES[e.spec.name as keyof typeof MEGATRON_LINES];
+      assert_(line !== undefined, `${option}: event ${e.spec.name} has no real line to test`);
+      const m = matchLine(events, line).find((x) => x.event === e.spec.name);
+      assert_(m, `${option}: ${e.spec.name} does not match Megatron's line`);
+      if (e.spec.name === "checkpoint_saved") {
+        assertEquals(m.metadata.checkpoint_iteration, "500", option);
+        assertEquals(m.metadata.checkpoint_path, "/ckpt/run1", option);
+      }
+    }
+  }
 }
 
 const files = await loadConfigFiles(fs, `${ROOT}/examples/demo`);
@@ -53,6 +81,7 @@ for (const group of ["slurm", "compute", "monitoring", "restart", "backend", "co
         const scripts = [...Deno.readDirSync(`${outcome.plan.sweep.dir}/scripts`)];
         assert_(scripts.length > 0, `${group}=${option} rendered no script`);
         assertEquals(Object.keys(outcome.monitor.runs).length, 3, `${group}=${option}`);
+        if (group === "monitoring") checkPatterns(option, Object.values(outcome.monitor.specs));
       }
     } finally {
       await Deno.remove(out, { recursive: true });

@@ -24,7 +24,11 @@ import {
 const TRAINER = `${ROOT}/examples/trainer`;
 const RUN = "demo";
 
-async function submit(ctx: Ctx, overrides: string[]): Promise<{ sweep: string; events: Ev[] }> {
+async function submit(
+  ctx: Ctx,
+  overrides: string[],
+  expectCode = 0,
+): Promise<{ sweep: string; events: Ev[]; stdout: string }> {
   const r = await cli(
     ctx,
     [
@@ -39,8 +43,8 @@ async function submit(ctx: Ctx, overrides: string[]): Promise<{ sweep: string; e
   );
   const sweep = `${ctx.out}/demo`;
   const events = await readJournal(sweep);
-  assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
-  return { sweep, events };
+  assertEquals(r.code, expectCode, `${shown(r)}\n${dump(events)}`);
+  return { sweep, events, stdout: r.stdout };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -67,6 +71,15 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
     const restart = ofType(events, "restart_decided").find((e) => e.restart);
     assert_(/auto_resume_after_crash/.test(restart?.restart.why ?? ""), dump(events));
     assert_(/at iteration 10\b/.test(await logsOf(`${sweep}/runs/${RUN}/logs`)));
+  },
+  "megatron_auto_resume does not restart an out-of-memory crash": async (ctx) => {
+    const { events, stdout } = await submit(ctx, [
+      "monitoring=megatron_auto_resume",
+      "restart=none",
+      "slurm.env.FAULT_OOM_AT=15",
+    ], 1);
+    assertEquals(attemptsOf(events, RUN).map((a) => a.final), ["out_of_memory"], dump(events));
+    assert_(/demo\s+out_of_memory\s+1\s/.test(stdout), stdout);
   },
   "megatron_cooldown_single starts one cooldown from the given iteration": async (ctx) => {
     const { sweep, events } = await submit(ctx, [
