@@ -199,12 +199,9 @@ export function composeConfig(input: ComposeInput): Composition {
     }
   }
   for (const [g, o] of cliRemove) {
-    if (!seenGroups.has(g)) {
-      problems.push({
-        path: "",
-        message: `cannot remove group "${g}" (-o ${o.text}): it is not in the defaults list`,
-      });
-    }
+    // `~monitoring` where the defaults list has no such group deletes the key of that name
+    // (a root config that writes `monitoring:` inline); missing either way is an error then.
+    if (!seenGroups.has(g)) valueOverrides.push(o);
   }
 
   // Merge in order.
@@ -668,6 +665,14 @@ function applyValueOverrides(
     const current = getPath(config, path);
     const exists = current !== undefined;
     if (o.kind === "delete") {
+      if (!exists && groups.includes(o.key.replace(/^\//, ""))) {
+        problems.push({
+          path: "",
+          message: `cannot remove group "${o.key}" (-o ${o.text}): it is not in the defaults ` +
+            "list (and no key of that name is set)",
+        });
+        continue;
+      }
       if (!exists) {
         missing(path, o);
         continue;

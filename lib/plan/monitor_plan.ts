@@ -146,7 +146,7 @@ function buildEntry(
   }
   const problems: ConfigProblem[] = [];
   const configKeys = new Set<string>();
-  const common = new Set<string>([...CONTEXT_KEYS, ...STATE_KEYS, ...eventNames(spec)]);
+  const common = new Set<string>([...CONTEXT_KEYS, ...STATE_KEYS, ...metadataNames(spec)]);
   for (const loc of templatesOf(spec)) {
     let names: string[];
     try {
@@ -178,14 +178,23 @@ function buildEntry(
   return { hash: stableHash(text).slice(0, 12), spec, configKeys: [...configKeys], problems };
 }
 
-/** Names any event may contribute to an attempt's metadata (built-in and configured). */
-function eventNames(spec: MonitorSpec): string[] {
+/**
+ * Names every action may use besides its own event's: the metadata and extracted values of
+ * events the monitor keeps per attempt (not progress lines, not noise), built-in and configured.
+ */
+function metadataNames(spec: MonitorSpec): string[] {
   const out: string[] = [];
   const specs = [
     ...spec.logEvents.map((e) => e.spec),
     ...(spec.builtinEvents ? MEGATRON_EVENTS : []),
   ];
-  for (const e of specs) out.push(...ownNames(e));
+  for (const e of specs) {
+    const kind = e.kind ?? (typeof e.metadata?.kind === "string" ? e.metadata.kind : null);
+    if (kind === "progress" || kind === "noise" || e.noise === true || e.progress === false) {
+      continue;
+    }
+    out.push(...Object.keys(e.metadata ?? {}), ...Object.keys(e.extract_groups ?? {}));
+  }
   return out;
 }
 

@@ -76,3 +76,14 @@ Deno.test("plan: a bad monitoring section reports every problem at once", async 
     await removeTree(dir);
   }
 });
+
+Deno.test("plan: a placeholder only a progress line has is not known to a checkpoint action", async () => {
+  const dir = await makeTree({ "cfg/autoexp.yaml": CONFIG("loss {lm_loss}") });
+  try {
+    const r = await runAutoexp(["plan", "-C", `${dir}/cfg`], { cwd: dir });
+    assertEquals(r.code, 2, r.stderr);
+    assertStringIncludes(r.stderr, "unknown placeholder {lm_loss}");
+  } finally {
+    await removeTree(dir);
+  }
+});
