@@ -13,6 +13,7 @@ import { reconcile } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { makeScheduler } from "./submit_cmd.ts";
 import { didYouMean } from "../config/suggest.ts";
+import { USER_CANCEL } from "../monitor/decide.ts";
 
 /** Registers the command. */
 export function registerCancel(program: Command, rt: () => Runtime): void {
@@ -54,6 +55,17 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
     try {
       const release = await store.lock("autoexp cancel");
       try {
+        // Recorded, so a monitor started later neither restarts these runs nor starts derived
+        // runs from log lines it reads only now.
+        await store.appendMany(targets.flatMap((run) => {
+          const a = latestAttempt(run)!;
+          return a.cancelRequested ? [] : [{
+            type: "cancel_requested" as const,
+            run: run.name,
+            attempt: a.attempt,
+            why: USER_CANCEL,
+          }];
+        }));
         await reconcile(loc.plan, store, scheduler, r.fs);
         await store.snapshot();
       } finally {

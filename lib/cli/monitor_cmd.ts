@@ -134,6 +134,17 @@ export async function followSweep(
   }
   if (!summary.done) return summary;
   r.output.out(renderSummary(plan, store));
+  const failedActions = Object.values(store.state.actions ?? {}).filter((a) =>
+    a.status === "failed"
+  );
+  if (failedActions.length && !summary.failed.length) {
+    const first = failedActions[0];
+    throw new OutcomeError(
+      `every run completed, but ${failedActions.length} action(s) failed; the first: ` +
+        `${first.run} (${first.source}): ${first.detail ?? "failed"}\n` +
+        `see autoexp status --state ${plan.sweep.dir}`,
+    );
+  }
   if (summary.failed.length) {
     say(
       `see why: autoexp logs ${
@@ -194,6 +205,18 @@ export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedP
   return { plan: outcome.plan, monitor: outcome.monitor };
 }
 
+/** `13 ok, 3 skipped, 1 failed` (skipped: a condition did not hold), or `-`. */
+export function actionCounts(actions: readonly { status: string }[]): string {
+  if (!actions.length) return "-";
+  const n = (s: string) => actions.filter((a) => a.status === s).length;
+  const parts = [`${n("ok")} ok`];
+  if (n("skipped")) parts.push(`${n("skipped")} skipped`);
+  if (n("failed")) parts.push(`${n("failed")} failed`);
+  const open = n("queued") + n("started");
+  if (open) parts.push(`${open} open`);
+  return parts.join(", ");
+}
+
 /** The final table: one row per run of the store (derived runs included). */
 export function renderSummary(plan: SweepPlan, store: SweepStore): string {
   const names = [
@@ -204,20 +227,19 @@ export function renderSummary(plan: SweepPlan, store: SweepStore): string {
     const rec = store.state.runs[name];
     const a = latestAttempt(rec);
     const actions = Object.values(store.state.actions ?? {}).filter((x) => x.run === name);
-    const ok = actions.filter((x) => x.status === "ok").length;
     return [
       name,
       a?.verdict ?? a?.state ?? "not submitted",
       String(attemptsMade(rec)),
       a?.jobId ?? "-",
       a?.exitCode === undefined ? "-" : String(a.exitCode),
-      actions.length ? `${ok}/${actions.length}` : "-",
+      actionCounts(actions),
       rec?.parent ? `from ${rec.parent}` : "",
     ];
   });
   const derived = names.some((n) => store.state.runs[n]?.parent);
   return "\n" +
-    renderTable(["run", "state", "attempts", "job", "exit", "actions ok", "note"], rows) +
+    renderTable(["run", "state", "attempts", "job", "exit", "actions", "note"], rows) +
     `\noutputs: ${plan.sweep.dir}/runs/<run>/ (logs/, attempts/, actions/ and what the jobs ` +
     `wrote)${derived ? `; derived runs in ${plan.sweep.dir}/derived/<run>/runs/<run>/` : ""}\n`;
 }

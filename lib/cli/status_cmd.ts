@@ -23,7 +23,7 @@ import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderJson, renderTable } from "./output.ts";
 import { makeScheduler } from "./submit_cmd.ts";
-import { loadPlan } from "./monitor_cmd.ts";
+import { actionCounts, loadPlan } from "./monitor_cmd.ts";
 import { watchFileOf, type WatchRecord } from "../monitor/monitor.ts";
 
 /** One row of `autoexp status`. */
@@ -40,6 +40,8 @@ export interface StatusRow {
   last_event: string | null;
   /** Monitor actions of the run: finished ok / all. */
   actions: { ok: number; failed: number; total: number };
+  /** The run's actions' statuses (for the table). */
+  actionList: { status: string }[];
   /** For a derived run (cooldown, evaluation): the run it came from. */
   parent: string | null;
   log: string | null;
@@ -160,6 +162,7 @@ export async function statusRows(
         total: acts.length,
       },
       parent: rec?.parent ?? null,
+      actionList: acts.map((x) => ({ status: x.status })),
       log,
     });
   }
@@ -179,11 +182,7 @@ function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
       x.exit_code === null ? "-" : String(x.exit_code),
       x.progress ?? "-",
       x.last_event ?? "-",
-      x.actions.total
-        ? `${x.actions.ok}/${x.actions.total}${
-          x.actions.failed ? ` (${x.actions.failed} failed)` : ""
-        }`
-        : "-",
+      actionCounts(x.actionList),
       x.reason ?? "",
     ]),
   );

@@ -15,6 +15,8 @@ import type { ConditionSpec, MonitorSpec, StateEventConfig } from "./spec_types.
 export const STALL_CANCEL_PREFIX = "stalled: ";
 /** Prefix of `cancelRequested` when a RestartAction cancels a running attempt. */
 export const RESTART_CANCEL_PREFIX = "restart: ";
+/** `cancelRequested` of attempts the user cancelled with `autoexp cancel`. */
+export const USER_CANCEL = "cancelled by the user (autoexp cancel)";
 
 /**
  * The failure mode of an attempt with a final verdict: a cancel the monitor made for a stall

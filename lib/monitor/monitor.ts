@@ -36,6 +36,7 @@ import {
   STALL_CANCEL_PREFIX,
   stateEventsFor,
   stateEventsRestart,
+  USER_CANCEL,
 } from "./decide.ts";
 import {
   type CompiledEvent,
@@ -840,8 +841,26 @@ export class Monitor {
     }
   }
 
+  /** Attempts being decided right now (a round and a finished action may both try). */
+  readonly #deciding = new Set<string>();
+
   /** Decides on an ended attempt: state events, then restart policies. */
   async #decideEnded(t: Tracked, rec: RunRecord, a: AttemptRecord): Promise<void> {
+    const key = attemptKey(t.run.name, a.attempt);
+    if (this.#deciding.has(key)) return;
+    this.#deciding.add(key);
+    try {
+      if (!a.restart && !a.restartDeclined) await this.#decideEndedNow(t, rec, a);
+    } finally {
+      this.#deciding.delete(key);
+    }
+  }
+
+  async #decideEndedNow(t: Tracked, rec: RunRecord, a: AttemptRecord): Promise<void> {
+    if (a.cancelRequested === USER_CANCEL) {
+      await this.#decline(t, a, "cancelled by the user");
+      return;
+    }
     const mode = attemptMode(a);
     if (mode === "action") return; // a RestartAction already decided
     const events = stateEventsFor(t.spec, mode);
@@ -1208,6 +1227,9 @@ export class Monitor {
     }
     const why = spec.reason ??
       `${spec.kind === "restart" ? "RestartAction" : "CancelAction"} (${act.source})`;
+    if (a.cancelRequested === USER_CANCEL) {
+      return ["skipped", `${act.run} was cancelled (autoexp cancel)`];
+    }
     if (spec.kind === "restart") {
       if (a.restart) return ["skipped", "a restart of this attempt is already decided"];
       const current = a.timeMinutes ?? t.run.minutes;
@@ -1257,6 +1279,9 @@ export class Monitor {
       : `${t.run.name}_${ctx.event ?? "derived"}${suffix ? `_${suffix}` : ""}`;
     const safe = name.replace(/[^A-Za-z0-9._=+-]+/g, "_");
     if (this.store.state.runs[safe]) return ["ok", `derived run ${safe} exists`];
+    if (latestAttempt(this.store.state.runs[act.run])?.cancelRequested === USER_CANCEL) {
+      return ["skipped", `${act.run} was cancelled (autoexp cancel): no derived run`];
+    }
     if (!this.deps.derive) return ["failed", "derived runs are not available in this monitor"];
     const overrides = spec.overrides.map((o) => formatTemplate(o, ctx));
     const dir = `${this.main.plan.sweep.dir}/derived/${safe}`;

@@ -301,6 +301,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       for (const group of ["project", "slurm", "backend", "container"]) {
         collectMissing(resolved.value[group], [group], found);
       }
+      for (let k = 0; k < found.length; k++) found[k] = nameEnvVars(found[k], pointConfig);
     }
     if (!found.length) {
       for (const group of ["project", "slurm", "backend", "container"]) {
@@ -415,6 +416,19 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
 
 /** Containers known to hold no `???` (shared across sweep points, so checked once). */
 const noMissing = new WeakSet<object>();
+
+/** A missing value whose default reads environment variables says which ones. */
+function nameEnvVars(p: ConfigProblem, config: ConfigMap): ConfigProblem {
+  if (!p.message.startsWith("missing required value")) return p;
+  const raw = getPath(config, splitKey(p.path));
+  if (typeof raw !== "string") return p;
+  const vars = [...raw.matchAll(/oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+  if (!vars.length) return p;
+  return {
+    ...p,
+    message: `missing required value: set it with -o ${p.path}=... or export ${vars.join(" or ")}`,
+  };
+}
 
 /** Reports every `???` leaf left after resolution (one that came out of an interpolation). */
 function collectMissing(node: ConfigValue | undefined, path: string[], out: ConfigProblem[]) {

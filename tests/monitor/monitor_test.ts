@@ -8,6 +8,7 @@ import { FakeScheduler } from "../_fake_scheduler.ts";
 import { ROOT } from "../_helpers.ts";
 import { SchedulerError } from "../../lib/errors.ts";
 import { Monitor, type MonitorDeps } from "../../lib/monitor/monitor.ts";
+import { USER_CANCEL } from "../../lib/monitor/decide.ts";
 import { writePlan } from "../../lib/plan/mod.ts";
 import type { SweepPlan } from "../../lib/plan/types.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
@@ -215,6 +216,29 @@ Deno.test("monitor: a stalled attempt is cancelled and restarted; noise lines ar
     const runs = store.state.runs[w.plan.runs[0].name];
     assertEquals(runs.attempts.length, 2);
     assertEquals(runs.attempts[0].restart?.mode, "stall");
+  } finally {
+    await Deno.remove(w.out, { recursive: true });
+  }
+});
+
+Deno.test("monitor: a run the user cancelled is neither restarted nor given derived runs", async () => {
+  const w = await world();
+  try {
+    let store = await w.store();
+    const release = await store.lock("test");
+    await store.append({
+      type: "cancel_requested",
+      run: w.plan.runs[0].name,
+      attempt: 1,
+      why: USER_CANCEL,
+    });
+    await release();
+    w.fake.set("100", "failed", 1); // would be a crash with a restart policy
+    store = await w.store();
+    await w.monitor(store).run();
+    const run = store.state.runs[w.plan.runs[0].name];
+    assertEquals(run.attempts.length, 1);
+    assertEquals(run.attempts[0].restartDeclined, "cancelled by the user");
   } finally {
     await Deno.remove(w.out, { recursive: true });
   }

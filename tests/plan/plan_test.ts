@@ -166,7 +166,10 @@ Deno.test("computePlan: a `???` left by an environment default is a missing valu
     (e) => {
       assert_(e instanceof ConfigError);
       assertEquals(e.problems.map((p) => p.path), ["slurm.sbatch.account"]);
-      assertMatch(e.message, /missing required value \(set it with -o slurm\.sbatch\.account=/);
+      assertMatch(
+        e.message,
+        /missing required value: set it with -o slurm\.sbatch\.account=\.\.\. or export SLURM_ACCOUNT or LUMI_PROJECT/,
+      );
     },
   );
   const ok = await plan({ configDir: `${ROOT}/examples/quickstart`, overrides: ["slurm=lumi"] }, {
