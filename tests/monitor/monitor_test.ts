@@ -243,3 +243,24 @@ Deno.test("monitor: a run the user cancelled is neither restarted nor given deri
     await Deno.remove(w.out, { recursive: true });
   }
 });
+
+Deno.test("monitor: PENDING -> RUNNING -> requeued by SLURM -> RUNNING -> COMPLETED is one attempt", async () => {
+  const w = await world();
+  try {
+    const seen: string[] = [];
+    for (const state of ["pending", "running", "requeued", "running", "completed"] as const) {
+      w.fake.set("100", state, state === "completed" ? 0 : undefined);
+      const store = await w.store();
+      await w.monitor(store).run();
+      const a = store.state.runs[w.plan.runs[0].name].attempts[0];
+      if (seen.at(-1) !== a.verdict) seen.push(a.verdict!);
+    }
+    assertEquals(seen, ["pending", "running", "pending", "running", "completed"]);
+    const store = await w.store();
+    const run = store.state.runs[w.plan.runs[0].name];
+    assertEquals(run.attempts.length, 1, "SLURM's requeue is not a new attempt");
+    assertEquals(w.fake.calls.filter((c) => c.startsWith("submit")).length, 1);
+  } finally {
+    await Deno.remove(w.out, { recursive: true });
+  }
+});
