@@ -580,7 +580,12 @@ export class Monitor {
     w.lastEvent = m.metadata.checkpoint_iteration !== undefined
       ? `${m.event} ${m.metadata.checkpoint_iteration}`
       : m.event;
-    const context = this.#context(t, a, { ...m.groups, ...metadata, event: m.event });
+    const context = this.#context(t, a, {
+      ...checkpointAliases(m),
+      ...m.groups,
+      ...metadata,
+      event: m.event,
+    });
     for (let i = 0; i < cfg.actions.length; i++) {
       await this.#queue(
         `${t.run.name}|${key}|${i}`,
@@ -1310,6 +1315,18 @@ export class Monitor {
   watches(): ReadonlyMap<string, Watch> {
     return this.#watches;
   }
+}
+
+/**
+ * Seed 000's checkpoint signals name their groups `path` / `iteration` and use
+ * `{checkpoint_path}` / `{checkpoint_iteration}` in actions: a checkpoint event provides both.
+ */
+export function checkpointAliases(m: EventMatch): Record<string, string> {
+  if (m.kind !== "checkpoint" && m.metadata.kind !== "checkpoint") return {};
+  const out: Record<string, string> = {};
+  if (m.groups.path !== undefined) out.checkpoint_path = m.groups.path;
+  if (m.groups.iteration !== undefined) out.checkpoint_iteration = m.groups.iteration;
+  return out;
 }
 
 /** The argv of a command spec, placeholders expanded (shell strings only with safe values). */

@@ -209,6 +209,12 @@ function ownNames(e: {
     for (const m of src.matchAll(/\(\?P?<([A-Za-z_]\w*)>/g)) out.push(m[1]);
   }
   out.push(...Object.keys(e.metadata ?? {}), ...Object.keys(e.extract_groups ?? {}));
+  // Checkpoint events also provide checkpoint_path / checkpoint_iteration (monitor.ts aliases).
+  const kind = (e as { kind?: string }).kind ?? e.metadata?.kind;
+  if (kind === "checkpoint") {
+    if (out.includes("path")) out.push("checkpoint_path");
+    if (out.includes("iteration")) out.push("checkpoint_iteration");
+  }
   return out;
 }
 

@@ -55,12 +55,12 @@ interface World {
   monitor: (store: SweepStore, over?: Partial<MonitorDeps>) => Monitor;
 }
 
-async function world(overrides: string[] = []): Promise<World> {
+async function world(overrides: string[] = [], configName = "autoexp"): Promise<World> {
   const out = await Deno.makeTempDir({ prefix: "autoexp-monitor-" });
   const clock = { t: Date.parse("2026-11-22T10:00:00Z") };
   const h = host(out, clock);
   const outcome = await writePlan(
-    { configDir: `${ROOT}/tests/testdata/monitor`, overrides },
+    { configDir: `${ROOT}/tests/testdata/monitor`, configName, overrides },
     { fs, host: h as never },
   );
   const plan = outcome.plan;
@@ -260,6 +260,31 @@ Deno.test("monitor: PENDING -> RUNNING -> requeued by SLURM -> RUNNING -> COMPLE
     const run = store.state.runs[w.plan.runs[0].name];
     assertEquals(run.attempts.length, 1, "SLURM's requeue is not a new attempt");
     assertEquals(w.fake.calls.filter((c) => c.startsWith("submit")).length, 1);
+  } finally {
+    await Deno.remove(w.out, { recursive: true });
+  }
+});
+
+Deno.test("monitor: seed 000's log signal runs its named action with the checkpoint path", async () => {
+  const w = await world([], "seed000");
+  try {
+    w.fake.set("100", "running");
+    await Deno.writeTextFile(w.log, "step 100 done\nCheckpoint saved: /ckpt/model_100.pt\n");
+    const store = await w.store();
+    await w.monitor(store).run();
+    assertEquals(w.proc.ran.length, 1, w.said.join("\n"));
+    // The named command string runs under /bin/sh -c (after the action wrapper's arguments).
+    assertEquals(w.proc.ran[0].argv.slice(-3), [
+      "/bin/sh",
+      "-c",
+      "python tools/convert.py /ckpt/model_100.pt",
+    ]);
+    // Its crash policy says "manual intervention required".
+    w.fake.set("100", "failed", 1);
+    const again = await w.store();
+    await w.monitor(again).run();
+    const a = again.state.runs[w.plan.runs[0].name].attempts[0];
+    assert(a.restartDeclined?.includes("manual intervention required"), JSON.stringify(a));
   } finally {
     await Deno.remove(w.out, { recursive: true });
   }
