@@ -103,6 +103,11 @@ export interface MonitorOptions {
   readonly markerGraceMs?: number;
   /** Most actions running at once; default 8. */
   readonly maxConcurrentActions?: number;
+  /**
+   * How long a preempted or node-failed job with `--requeue` may take to come back before the
+   * monitor decides on it (ms); default {@link REQUEUE_GRACE_MS}.
+   */
+  readonly requeueGraceMs?: number;
   /** Poll interval of blocking file conditions (ms); default 1000. */
   readonly conditionPollMs?: number;
 }
@@ -151,6 +156,12 @@ export interface WatchRecord {
   readonly progress: string | null;
   readonly lastEvent: string | null;
 }
+
+/**
+ * Default {@link MonitorOptions.requeueGraceMs}: three minutes, below SLURM's default MinJobAge
+ * (300 s), so squeue still shows the job meanwhile.
+ */
+export const REQUEUE_GRACE_MS = 3 * 60_000;
 
 /** The default spec for runs planned without a monitor file. */
 export const DEFAULT_SPEC: MonitorSpec = {
@@ -753,6 +764,25 @@ export class Monitor {
         final: true,
         reason: `lost: ${a.reason ?? "not seen by the scheduler and no end marker"}`,
       };
+    }
+    // A job submitted with --requeue that SLURM preempted or lost a node under comes back by
+    // itself (same job id): restarting it too would run it twice. Wait before deciding.
+    if (
+      verdict.final && (verdict.state === "preempted" || verdict.state === "node_fail") &&
+      a.state !== "lost" && t.run.script.resources.requeue === true
+    ) {
+      const since = a.stateSince ? Date.parse(a.stateSince) : this.deps.now();
+      const grace = this.opts.requeueGraceMs ?? REQUEUE_GRACE_MS;
+      if (this.deps.now() - since < grace) {
+        verdict = {
+          ...verdict,
+          state: "pending",
+          final: false,
+          reason: `${verdict.reason}; the job has --requeue, waiting up to ${
+            Math.round(grace / 1000)
+          } s for SLURM to requeue it`,
+        };
+      }
     }
     // Once the monitor asked to cancel it, an attempt is not "running" again (the lines its
     // dying processes print are no progress); it waits for its final state.

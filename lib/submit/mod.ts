@@ -89,7 +89,7 @@ export async function reconcile(
   const state = store.state;
   const open = Object.values(state.intents).filter((i) => i.status === "open");
   const active = Object.values(state.runs).flatMap((r) =>
-    r.attempts.filter((a) => ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId).map((a) => ({
+    r.attempts.filter((a) => watched(a) && a.jobId).map((a) => ({
       run: r,
       a,
     }))
@@ -129,7 +129,7 @@ export async function reconcile(
   }
   const byRun = new Map(plan.runs.map((r) => [r.name, r]));
   const again = Object.values(store.state.runs).flatMap((r) =>
-    r.attempts.filter((a) => ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId).map((a) => ({
+    r.attempts.filter((a) => watched(a) && a.jobId).map((a) => ({
       run: r,
       a,
     }))
@@ -201,6 +201,14 @@ export async function reconcile(
   }
   await store.appendMany(observed);
   return seen;
+}
+
+/**
+ * Attempts to ask the scheduler about: those that may still run, and those whose state is
+ * final for SLURM but not yet for the monitor (a preempted job with --requeue may come back).
+ */
+function watched(a: { state: string; verdict?: string; verdictFinal?: boolean }): boolean {
+  return ACTIVE_ATTEMPT_STATES.has(a.state) || (a.verdict !== undefined && !a.verdictFinal);
 }
 
 /** The key of an attempt in the map {@link reconcile} returns. */

@@ -289,3 +289,36 @@ Deno.test("monitor: seed 000's log signal runs its named action with the checkpo
     await Deno.remove(w.out, { recursive: true });
   }
 });
+
+Deno.test("monitor: a preempted job with --requeue is waited for, not restarted twice", async () => {
+  const policy =
+    "restart_policies=[{mode: preempted, implementation: {class_name: AlwaysRestartPolicy, max_retries: 3}}]";
+  for (const requeue of [true, false]) {
+    const w = await world([`slurm.sbatch.requeue=${requeue}`, policy]);
+    try {
+      w.fake.set("100", "running");
+      await w.monitor(await w.store()).run();
+      w.fake.set("100", "preempted");
+      let store = await w.store();
+      await w.monitor(store).run();
+      if (!requeue) {
+        // Nothing brings it back: the policy restarts it.
+        assertEquals(store.state.runs[w.plan.runs[0].name].attempts.length, 2);
+        continue;
+      }
+      const a = store.state.runs[w.plan.runs[0].name].attempts[0];
+      assertEquals([a.verdict, a.verdictFinal], ["pending", false]);
+      // SLURM requeues it (same job id), it runs and completes.
+      for (const state of ["pending", "running", "completed"] as const) {
+        w.fake.set("100", state, state === "completed" ? 0 : undefined);
+        store = await w.store();
+        await w.monitor(store).run();
+      }
+      const run = store.state.runs[w.plan.runs[0].name];
+      assertEquals(run.attempts.length, 1, JSON.stringify(run.attempts));
+      assertEquals(run.attempts[0].verdict, "completed");
+    } finally {
+      await Deno.remove(w.out, { recursive: true });
+    }
+  }
+});
