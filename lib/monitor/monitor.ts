@@ -51,6 +51,7 @@ import { type AttemptState, classifyAttempt, type FailureMode } from "./lifecycl
 import type { MonitorFile } from "./monitor_file.ts";
 import type { ActionSpec, ConditionSpec, LogEventConfig, MonitorSpec } from "./spec_types.ts";
 import { LogTail, type TailSource, type TailState } from "./tail.ts";
+import { parseMonitorSpec } from "./spec.ts";
 import { formatTemplate } from "./template.ts";
 
 /** A plan the monitor follows runs of: the sweep's own, or a derived run's. */
@@ -163,17 +164,8 @@ export interface WatchRecord {
  */
 export const REQUEUE_GRACE_MS = 3 * 60_000;
 
-/** The default spec for runs planned without a monitor file. */
-export const DEFAULT_SPEC: MonitorSpec = {
-  pollIntervalSeconds: 60,
-  logPollSeconds: 1,
-  inactivityThresholdSeconds: null,
-  outputPaths: [],
-  builtinEvents: true,
-  logEvents: [],
-  stateEvents: [],
-  restartPolicies: [],
-};
+/** The spec of runs planned without a monitor file: the parser's defaults. */
+export const DEFAULT_SPEC: MonitorSpec = parseMonitorSpec(null, null);
 
 /** Path of the persisted watches of a sweep. */
 export function watchFileOf(storeDir: string): string {
