@@ -51,6 +51,7 @@ import { type AttemptState, classifyAttempt, type FailureMode } from "./lifecycl
 import type { MonitorFile } from "./monitor_file.ts";
 import type { ActionSpec, ConditionSpec, LogEventConfig, MonitorSpec } from "./spec_types.ts";
 import { LogTail, type TailSource, type TailState } from "./tail.ts";
+import { sbatchFlags } from "../render/script.ts";
 import { parseMonitorSpec } from "./spec.ts";
 import { formatTemplate } from "./template.ts";
 
@@ -215,17 +216,6 @@ function stringValues(meta: Readonly<Record<string, unknown>>): Record<string, s
     out[k] = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   }
   return out;
-}
-
-/** The sbatch options of a RestartAction's `resources`, as `--key=value` words. */
-export function resourceArgs(
-  resources: Readonly<Record<string, string | number | boolean>>,
-): string[] {
-  return Object.entries(resources).flatMap(([k, v]) => {
-    const flag = `--${k.replaceAll("_", "-")}`;
-    if (v === false) return [];
-    return v === true ? [flag] : [`${flag}=${v}`];
-  });
 }
 
 /** The monitor of one sweep (see the module documentation). */
@@ -1270,9 +1260,7 @@ export class Monitor {
           why,
           mode: a.verdictFinal ? String(attemptMode(a) ?? "action") : "action",
           ...(time !== undefined ? { timeMinutes: time } : {}),
-          ...(Object.keys(spec.resources).length
-            ? { extraArgs: resourceArgs(spec.resources) }
-            : {}),
+          ...(Object.keys(spec.resources).length ? { extraArgs: sbatchFlags(spec.resources) } : {}),
         },
         reason: why,
       });

@@ -34,16 +34,27 @@ export function directiveValue(v: string): string {
 
 /** `#SBATCH` lines for resources, in the table's order. */
 export function renderResourceDirectives(resources: Resources): string[] {
+  return sbatchFlags(resources, directiveValue).map((w) => `#SBATCH ${w}`);
+}
+
+/**
+ * The sbatch options of resources as words (`--mem=64G`, `--exclusive`, `--no-requeue`), values
+ * passed through `quote` (directives need sbatch's quoting; command-line words do not).
+ */
+export function sbatchFlags(
+  resources: Resources,
+  quote: (value: string) => string = (v) => v,
+): string[] {
   const out: string[] = [];
   for (const [key, value] of Object.entries(resources)) {
     const opt = SBATCH_OPTIONS[key];
     if (!opt) throw new RenderError(`unknown sbatch option "${key}"`);
     if (opt.type === "flag") {
-      if (value === true) out.push(`#SBATCH --${opt.flag}`);
+      if (value === true) out.push(`--${opt.flag}`);
     } else if (opt.type === "bool") {
-      if (value === true) out.push(`#SBATCH --${opt.flag}`);
-      else if (opt.falseFlag) out.push(`#SBATCH --${opt.falseFlag}`);
-    } else out.push(`#SBATCH --${opt.flag}=${directiveValue(String(value))}`);
+      if (value === true) out.push(`--${opt.flag}`);
+      else if (opt.falseFlag) out.push(`--${opt.falseFlag}`);
+    } else out.push(`--${opt.flag}=${quote(String(value))}`);
   }
   return out;
 }
