@@ -10,7 +10,7 @@ import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InterruptedError, OutcomeError } from "../errors.ts";
 import { type ConfigValue, splitKey } from "../config/tree.ts";
 import { parseOverride } from "../config/overrides.ts";
-import { readMonitorFile } from "../monitor/monitor_file.ts";
+import { loadPlan, readMonitorFile } from "../monitor/monitor_file.ts";
 import {
   type DeriveRequest,
   type LoadedPlan,
@@ -18,16 +18,14 @@ import {
   type MonitorSummary,
 } from "../monitor/monitor.ts";
 import { computePlan, writePlanTree } from "../plan/mod.ts";
-import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { denoTailSource } from "../runtime/tail_source.ts";
 import { watchPaths } from "../runtime/watch.ts";
 import type { Scheduler } from "../scheduler/types.ts";
-import { attemptsMade, latestAttempt } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
-import { renderTable } from "./output.ts";
+import { renderStatus, statusRows } from "./status_cmd.ts";
 import { makeScheduler } from "./submit_cmd.ts";
 
 /** Registers the command. */
@@ -103,7 +101,7 @@ export async function followSweep(
       sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
       watch: watchPaths,
       derive: (req) => deriveRun(req, r),
-      loadPlan: (dir) => loadPlan(dir, r),
+      loadPlan: (dir) => loadPlan(r.fs, dir),
       say,
     },
     store,
@@ -133,7 +131,12 @@ export async function followSweep(
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
   if (!summary.done) return summary;
-  r.output.out(renderSummary(plan, store));
+  const rows = await statusRows(r, { plan }, false, store);
+  r.output.out(`\n${renderStatus(rows, plan)}`);
+  r.output.out(
+    `outputs: ${plan.sweep.dir}/runs/<run>/ (logs/, attempts/, actions/ and what the jobs wrote)` +
+      `${rows.some((x) => x.parent) ? `; derived runs in ${plan.sweep.dir}/derived/<run>/` : ""}\n`,
+  );
   const failedActions = Object.values(store.state.actions ?? {}).filter((a) =>
     a.status === "failed"
   );
@@ -156,15 +159,6 @@ export async function followSweep(
     );
   }
   return summary;
-}
-
-/** The plan and monitor file of a (derived run's) sweep directory. */
-export async function loadPlan(dir: string, r: Runtime): Promise<LoadedPlan> {
-  const file = `${dir}/sweep.json`;
-  return {
-    plan: parseSweepJson(await r.fs.readTextFile(file), file),
-    monitor: await readMonitorFile(r.fs, dir),
-  };
 }
 
 /**
@@ -203,43 +197,4 @@ export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedP
   const outcome = await computePlan(request, deps);
   await writePlanTree(outcome, request, deps);
   return { plan: outcome.plan, monitor: outcome.monitor };
-}
-
-/** `13 ok, 3 skipped, 1 failed` (skipped: a condition did not hold), or `-`. */
-export function actionCounts(actions: readonly { status: string }[]): string {
-  if (!actions.length) return "-";
-  const n = (s: string) => actions.filter((a) => a.status === s).length;
-  const parts = [`${n("ok")} ok`];
-  if (n("skipped")) parts.push(`${n("skipped")} skipped`);
-  if (n("failed")) parts.push(`${n("failed")} failed`);
-  const open = n("queued") + n("started");
-  if (open) parts.push(`${open} open`);
-  return parts.join(", ");
-}
-
-/** The final table: one row per run of the store (derived runs included). */
-export function renderSummary(plan: SweepPlan, store: SweepStore): string {
-  const names = [
-    ...plan.runs.map((r) => r.name).filter((n) => store.state.runs[n]),
-    ...Object.values(store.state.runs).filter((r) => r.parent).map((r) => r.name),
-  ];
-  const rows = names.map((name) => {
-    const rec = store.state.runs[name];
-    const a = latestAttempt(rec);
-    const actions = Object.values(store.state.actions ?? {}).filter((x) => x.run === name);
-    return [
-      name,
-      a?.verdict ?? a?.state ?? "not submitted",
-      String(attemptsMade(rec)),
-      a?.jobId ?? "-",
-      a?.exitCode === undefined ? "-" : String(a.exitCode),
-      actionCounts(actions),
-      rec?.parent ? `from ${rec.parent}` : "",
-    ];
-  });
-  const derived = names.some((n) => store.state.runs[n]?.parent);
-  return "\n" +
-    renderTable(["run", "state", "attempts", "job", "exit", "actions", "note"], rows) +
-    `\noutputs: ${plan.sweep.dir}/runs/<run>/ (logs/, attempts/, actions/ and what the jobs ` +
-    `wrote)${derived ? `; derived runs in ${plan.sweep.dir}/derived/<run>/runs/<run>/` : ""}\n`;
 }

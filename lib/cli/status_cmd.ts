@@ -11,20 +11,15 @@ import { didYouMean } from "../config/suggest.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { JobObservation } from "../scheduler/types.ts";
-import {
-  ACTIVE_ATTEMPT_STATES,
-  type AttemptRecord,
-  attemptsMade,
-  latestAttempt,
-} from "../store/state.ts";
+import { ACTIVE_ATTEMPT_STATES, attemptsMade, latestAttempt } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderJson, renderTable } from "./output.ts";
 import { makeScheduler } from "./submit_cmd.ts";
-import { actionCounts, loadPlan } from "./monitor_cmd.ts";
-import { watchFileOf, type WatchRecord } from "../monitor/monitor.ts";
+import { loadPlan } from "../monitor/monitor_file.ts";
+import { attemptLogPath, watchFileOf, type WatchRecord } from "../monitor/monitor.ts";
 
 /** One row of `autoexp status`. */
 export interface StatusRow {
@@ -55,21 +50,6 @@ export function progressOf(tail: string): string | null {
   return last ? `${Number(last[1])}/${Number(last[2])}` : null;
 }
 
-async function logPathOf(
-  r: Runtime,
-  plan: SweepPlan,
-  run: RunPlan,
-  a: AttemptRecord,
-): Promise<string | null> {
-  if (!a.jobId) return null;
-  const m = markerOf(await readMarkers(r.fs, run.runDir), a.jobId);
-  if (m && (m as { log_path?: string }).log_path) return (m as { log_path?: string }).log_path!;
-  if (a.arrayJobId !== undefined && a.taskId !== undefined) {
-    return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
-  }
-  return run.logPath.replace("{job_id}", a.jobId);
-}
-
 async function tailText(r: Runtime, path: string, bytes = 65536): Promise<string> {
   try {
     return new TextDecoder().decode(await r.fs.readTail(path, bytes));
@@ -88,7 +68,7 @@ export async function runsOf(
   for (const rec of Object.values(store.state.runs)) {
     if (!rec.planDir) continue;
     try {
-      const loaded = await loadPlan(rec.planDir, r);
+      const loaded = await loadPlan(r.fs, rec.planDir);
       const run = loaded.plan.runs.find((x) => x.name === rec.name);
       if (run) out.push({ run, plan: loaded.plan });
     } catch { /* its plan is gone: nothing to show but the store's record */ }
@@ -109,8 +89,10 @@ export async function statusRows(
   r: Runtime,
   loc: { plan: SweepPlan; kind?: "slurm" | "local" },
   live: boolean,
+  opened?: SweepStore,
 ): Promise<StatusRow[]> {
-  const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
+  const store = opened ??
+    await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
   let jobs: readonly JobObservation[] = [];
   const active = Object.values(store.state.runs).map(latestAttempt).filter((a) =>
     a && ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId
@@ -143,7 +125,7 @@ export async function statusRows(
       }
     }
     if (a?.restart && a.verdictFinal) reason = `restarting: ${a.restart.why}`;
-    const log = a ? await logPathOf(r, plan, run, a) : null;
+    const log = a ? attemptLogPath(plan, run, a) : null;
     const w = a ? watches[`${run.name}#${a.attempt}`] : undefined;
     const acts = Object.values(store.state.actions ?? {}).filter((x) => x.run === run.name);
     rows.push({
@@ -169,13 +151,37 @@ export async function statusRows(
   return rows;
 }
 
-function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
+/** `13 ok, 3 skipped, 1 failed` (skipped: a condition did not hold), or `-`. */
+export function actionCounts(actions: readonly { status: string }[]): string {
+  if (!actions.length) return "-";
+  const n = (s: string) => actions.filter((a) => a.status === s).length;
+  const parts = [`${n("ok")} ok`];
+  if (n("skipped")) parts.push(`${n("skipped")} skipped`);
+  if (n("failed")) parts.push(`${n("failed")} failed`);
+  const open = n("queued") + n("started");
+  if (open) parts.push(`${open} open`);
+  return parts.join(", ");
+}
+
+/** The status table with a closing count per state. */
+export function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
   const table = renderTable(
-    ["run", "state", "attempt", "job", "exit", "progress", "last event", "actions", "reason"],
+    [
+      "run",
+      "state",
+      "attempt",
+      "job",
+      "exit",
+      "progress",
+      "last event",
+      "actions",
+      "reason",
+      "from",
+    ],
     rows.map((x) => [
-      x.parent ? `${x.run} (from ${x.parent})` : x.run,
+      x.run,
       x.state,
       String(x.attempts),
       x.job ?? "-",
@@ -184,6 +190,7 @@ function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
       x.last_event ?? "-",
       actionCounts(x.actionList),
       x.reason ?? "",
+      x.parent ?? "",
     ]),
   );
   const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
@@ -248,7 +255,7 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
         `run "${run.name}" has ${rec.attempts.length} attempt(s); --attempt ${o.attempt} does not exist`,
       );
     }
-    const path = await logPathOf(r, found.plan, run, a);
+    const path = attemptLogPath(found.plan, run, a);
     if (!path) {
       throw new UsageError(`attempt ${n} of "${run.name}" has no job (its submission failed)`);
     }

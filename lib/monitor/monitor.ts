@@ -1374,10 +1374,11 @@ function describeAction(a: ActionSpec): string {
     case "command": {
       // The program that matters: the script after an interpreter, else the command itself.
       const words = "argv" in a.command ? a.command.argv : a.command.shell.split(/\s+/);
-      const first = /^(?:.*\/)?(?:bash|sh|python[0-9.]*|env)$/.test(words[0] ?? "") && words[1]
-        ? words[1]
-        : words[0] ?? "";
-      return first.replace(/^.*\//, "").replace(/[{}]/g, "") || "command";
+      const base = (w: string) => w.replace(/^.*\//, "").replace(/[{}]/g, "");
+      const interpreter = /^(?:.*\/)?(?:bash|sh|python[0-9.]*|env)$/.test(words[0] ?? "");
+      if (!interpreter || !words[1]) return base(words[0] ?? "") || "command";
+      // `bash -c '...'`: the interpreter and its option; `bash script.sh`: the script.
+      return words[1].startsWith("-") ? `${base(words[0])} ${words[1]}` : base(words[1]);
     }
     case "autoexp":
       return "RunAutoexpAction";

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { parseSweepJson } from "../plan/sweep_file.ts";
+import type { SweepPlan } from "../plan/types.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import type { MonitorSpec } from "./spec_types.ts";
 
@@ -34,4 +36,16 @@ export async function readMonitorFile(
     throw new Error(`${path} is not an autoexp monitor file of version 1`);
   }
   return data as MonitorFile;
+}
+
+/** The plan and monitor file of a sweep directory (a derived run's has its own). */
+export async function loadPlan(
+  fs: FileSystem,
+  dir: string,
+): Promise<{ plan: SweepPlan; monitor: MonitorFile | null }> {
+  const file = `${dir}/sweep.json`;
+  return {
+    plan: parseSweepJson(await fs.readTextFile(file), file),
+    monitor: await readMonitorFile(fs, dir),
+  };
 }
