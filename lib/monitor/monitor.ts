@@ -47,9 +47,15 @@ import {
   matchLine,
   MEGATRON_EVENTS,
 } from "./events.ts";
-import { type AttemptState, classifyAttempt, type FailureMode } from "./lifecycle.ts";
+import { classifyAttempt, type FailureMode } from "./lifecycle.ts";
 import type { MonitorFile } from "./monitor_file.ts";
-import type { ActionSpec, ConditionSpec, LogEventConfig, MonitorSpec } from "./spec_types.ts";
+import type {
+  ActionSpec,
+  CommandSpec,
+  ConditionSpec,
+  LogEventConfig,
+  MonitorSpec,
+} from "./spec_types.ts";
 import { LogTail, type TailSource, type TailState } from "./tail.ts";
 import { sbatchFlags } from "../render/script.ts";
 import { parseMonitorSpec } from "./spec.ts";
@@ -1320,11 +1326,6 @@ export class Monitor {
     this.#fired.set(run.name, new Set());
     return ["ok", `derived run ${run.name} (plan in ${dir})`];
   }
-
-  /** Progress and last event per run (for status), from the live watches. */
-  watches(): ReadonlyMap<string, Watch> {
-    return this.#watches;
-  }
 }
 
 /**
@@ -1340,8 +1341,8 @@ export function checkpointAliases(m: EventMatch): Record<string, string> {
 }
 
 /** The argv of a command spec, placeholders expanded (shell strings only with safe values). */
-export function commandArgv(
-  command: ActionSpec extends infer _ ? { argv: readonly string[] } | { shell: string } : never,
+function commandArgv(
+  command: CommandSpec,
   ctx: Readonly<Record<string, string>>,
 ): string[] {
   if ("argv" in command) return command.argv.map((w) => formatTemplate(w, ctx));
@@ -1388,6 +1389,3 @@ function describeAction(a: ActionSpec): string {
       return "CancelAction";
   }
 }
-
-/** The monitor's view of an attempt's state, for status. */
-export type { AttemptState };
