@@ -16,75 +16,25 @@ import { DenoFileSystem } from "../lib/runtime/fs.ts";
 import type { CommandResult, ProcessRunner } from "../lib/runtime/mod.ts";
 import { denoTailSource } from "../lib/runtime/tail_source.ts";
 import { watchPaths } from "../lib/runtime/watch.ts";
-import type {
-  JobObservation,
-  QueryRequest,
-  QueryResult,
-  Scheduler,
-  SubmitRequest,
-  SubmitResult,
-} from "../lib/scheduler/types.ts";
+import type { Scheduler } from "../lib/scheduler/types.ts";
+import { FakeScheduler } from "../tests/_fake_scheduler.ts";
 import { SweepStore } from "../lib/store/store.ts";
 import { submitSweep } from "../lib/submit/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const fs = new DenoFileSystem();
 
-/** Answers from memory: every task of every array is running. Counts calls. */
-class MemoryScheduler implements Scheduler {
-  readonly kind = "slurm" as const;
-  queries = 0;
-  #next = 100;
-  readonly arrays = new Map<string, number[]>();
-  submit(req: SubmitRequest): Promise<SubmitResult> {
-    const id = String(this.#next++);
-    const tasks: number[] = [];
-    for (const part of (req.array ?? "0").replace(/%\d+$/, "").split(",")) {
-      const [a, b] = part.split("-").map(Number);
-      for (let i = a; i <= (b ?? a); i++) tasks.push(i);
-    }
-    this.arrays.set(id, tasks);
-    return Promise.resolve({ jobId: id, argv: [] });
-  }
-  query(_req: QueryRequest): Promise<QueryResult> {
-    this.queries++;
-    const jobs: JobObservation[] = [];
-    for (const [id, tasks] of this.arrays) {
-      for (const t of tasks) {
-        jobs.push({
-          id: `${id}_${t}`,
-          jobId: `${id}${t}`,
-          arrayJobId: id,
-          arrayTaskId: t,
-          name: "bench",
-          state: "running",
-          rawState: "RUNNING",
-          reason: "None",
-          start: new Date().toISOString(),
-          source: "squeue",
-        });
-      }
-    }
-    return Promise.resolve({ jobs, commands: ["squeue"] });
-  }
-  cancel(): Promise<void> {
-    return Promise.resolve();
-  }
-  requeue(): Promise<void> {
-    return Promise.resolve();
-  }
-  hold(): Promise<void> {
-    return Promise.resolve();
-  }
-  release(): Promise<void> {
-    return Promise.resolve();
-  }
-  update(): Promise<void> {
-    return Promise.resolve();
-  }
-  limits() {
-    return Promise.resolve({ maxArraySize: 10001, accounting: true });
-  }
+/** The tests' in-memory scheduler, every task set running; queries are counted from its calls. */
+function memoryScheduler(): FakeScheduler & { queries: () => number; arrays: () => string[] } {
+  const fake = new FakeScheduler();
+  return Object.assign(fake, {
+    queries: () => fake.calls.filter((c) => c === "query").length,
+    arrays: () => [...fake.jobs.keys()],
+  });
+}
+
+function running(fake: FakeScheduler): void {
+  for (const id of fake.jobs.keys()) fake.set(id, "running");
 }
 
 function host(out: string) {
@@ -120,9 +70,10 @@ async function setup(n: number, extra: string[] = []) {
     { configDir: `${ROOT}/tests/testdata/monitor`, overrides, multirun: n > 1 },
     { fs, host: h },
   );
-  const scheduler = new MemoryScheduler();
+  const scheduler = memoryScheduler();
   const store = await SweepStore.open(fs, h, outcome.plan.sweep.dir);
   await submitSweep(outcome.plan, store, scheduler, { fs });
+  running(scheduler);
   return { out, outcome, scheduler, store };
 }
 
@@ -153,7 +104,7 @@ async function roundBench(): Promise<void> {
   const { out, outcome, scheduler, store } = await setup(N);
   const plan = outcome.plan;
   const group = plan.groups[0].id;
-  const arrayId = [...scheduler.arrays.keys()][0];
+  const arrayId = scheduler.arrays()[0];
   const logs = plan.runs.map((r) => `${plan.sweep.dir}/logs/${group}/${arrayId}_${r.index}.log`);
   await fs.mkdirp(`${plan.sweep.dir}/logs/${group}`);
   for (const l of logs) await Deno.writeTextFile(l, iterLine(1));
@@ -171,14 +122,14 @@ async function roundBench(): Promise<void> {
       for (const l of logs.slice(0, growing)) {
         await Deno.writeTextFile(l, iterLine(it), { append: true });
       }
-      const q0 = scheduler.queries;
+      const q0 = scheduler.queries();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await monitor.round();
       wall.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
-      calls.push(scheduler.queries - q0);
+      calls.push(scheduler.queries() - q0);
     }
     console.log(
       `round over ${N} running runs, ${growing} logs grew: scheduler queries ${
@@ -202,7 +153,7 @@ async function latencyBench(watch: boolean): Promise<void> {
   ]);
   const plan = outcome.plan;
   const run = plan.runs[0];
-  const arrayId = [...scheduler.arrays.keys()][0];
+  const arrayId = scheduler.arrays()[0];
   const log = `${plan.sweep.dir}/logs/${plan.groups[0].id}/${arrayId}_0.log`;
   await fs.mkdirp(`${plan.sweep.dir}/logs/${plan.groups[0].id}`);
   await Deno.writeTextFile(log, iterLine(1));
