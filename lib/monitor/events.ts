@@ -497,6 +497,21 @@ export function splitLogPrefix(
 }
 
 /**
+ * Placeholder names a checkpoint event without `extract_groups` also answers to: seed 000's
+ * signals name their groups `path` / `iteration` while their actions use `{checkpoint_path}` /
+ * `{checkpoint_iteration}`. Maps each alias to the group it reads (empty for other events).
+ */
+export function checkpointAliases(spec: LogEventSpec): Record<string, string> {
+  const kind = spec.kind ?? spec.metadata?.kind;
+  if (kind !== "checkpoint" || spec.extract_groups !== undefined) return {};
+  const groups = new Set([...spec.pattern.matchAll(/\(\?P?<([A-Za-z_]\w*)>/g)].map((m) => m[1]));
+  const out: Record<string, string> = {};
+  if (groups.has("path")) out.checkpoint_path = "path";
+  if (groups.has("iteration")) out.checkpoint_iteration = "iteration";
+  return out;
+}
+
+/**
  * Every event of `events` that matches `line` (first match each, `re.search` semantics), in
  * the order of `events`. Patterns see the line without its launcher prefix.
  */

@@ -39,6 +39,7 @@ import {
   USER_CANCEL,
 } from "./decide.ts";
 import {
+  checkpointAliases,
   type CompiledEvent,
   compileEvents,
   dedupeKey,
@@ -579,8 +580,12 @@ export class Monitor {
     w.lastEvent = m.metadata.checkpoint_iteration !== undefined
       ? `${m.event} ${m.metadata.checkpoint_iteration}`
       : m.event;
+    const aliases: Record<string, string> = {};
+    for (const [name, group] of Object.entries(checkpointAliases(cfg.spec))) {
+      if (m.groups[group] !== undefined) aliases[name] = m.groups[group];
+    }
     const context = this.#context(t, a, {
-      ...checkpointAliases(m),
+      ...aliases,
       ...m.groups,
       ...metadata,
       event: m.event,
@@ -1326,18 +1331,6 @@ export class Monitor {
     this.#fired.set(run.name, new Set());
     return ["ok", `derived run ${run.name} (plan in ${dir})`];
   }
-}
-
-/**
- * Seed 000's checkpoint signals name their groups `path` / `iteration` and use
- * `{checkpoint_path}` / `{checkpoint_iteration}` in actions: a checkpoint event provides both.
- */
-export function checkpointAliases(m: EventMatch): Record<string, string> {
-  if (m.kind !== "checkpoint" && m.metadata.kind !== "checkpoint") return {};
-  const out: Record<string, string> = {};
-  if (m.groups.path !== undefined) out.checkpoint_path = m.groups.path;
-  if (m.groups.iteration !== undefined) out.checkpoint_iteration = m.groups.iteration;
-  return out;
 }
 
 /** The argv of a command spec, placeholders expanded (shell strings only with safe values). */

@@ -10,7 +10,7 @@ import type { ConfigProblem } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
 import { closestMatches } from "../config/suggest.ts";
 import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
-import { MEGATRON_EVENTS } from "../monitor/events.ts";
+import { checkpointAliases, type LogEventSpec, MEGATRON_EVENTS } from "../monitor/events.ts";
 import type { MonitorFile } from "../monitor/monitor_file.ts";
 import { parseMonitorSpec } from "../monitor/spec.ts";
 import type {
@@ -193,7 +193,10 @@ function metadataNames(spec: MonitorSpec): string[] {
     if (kind === "progress" || kind === "noise" || e.noise === true || e.progress === false) {
       continue;
     }
-    out.push(...Object.keys(e.metadata ?? {}), ...Object.keys(e.extract_groups ?? {}));
+    out.push(
+      ...Object.keys(e.metadata ?? {}),
+      ...Object.keys(e.extract_groups ?? checkpointAliases(e)),
+    );
   }
   return out;
 }
@@ -208,13 +211,10 @@ function ownNames(e: {
   for (const src of [e.pattern, ...(e.extra_patterns ?? [])]) {
     for (const m of src.matchAll(/\(\?P?<([A-Za-z_]\w*)>/g)) out.push(m[1]);
   }
-  out.push(...Object.keys(e.metadata ?? {}), ...Object.keys(e.extract_groups ?? {}));
-  // Checkpoint events also provide checkpoint_path / checkpoint_iteration (monitor.ts aliases).
-  const kind = (e as { kind?: string }).kind ?? e.metadata?.kind;
-  if (kind === "checkpoint") {
-    if (out.includes("path")) out.push("checkpoint_path");
-    if (out.includes("iteration")) out.push("checkpoint_iteration");
-  }
+  out.push(
+    ...Object.keys(e.metadata ?? {}),
+    ...Object.keys(e.extract_groups ?? checkpointAliases(e as LogEventSpec)),
+  );
   return out;
 }
 
