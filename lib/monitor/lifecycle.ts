@@ -101,7 +101,28 @@ export interface ClassifyInput {
    * without `ended_at` never overrules RUNNING.
    */
   readonly markerGraceMs?: number;
+  /**
+   * Why the attempt counts as lost (missing from the scheduler, no end marker, past the grace
+   * of `reconcile`), or null: a lost attempt is a node failure.
+   */
+  readonly lost?: string | null;
+  /** The job was submitted with `--requeue`: SLURM brings it back after preemption or a node failure. */
+  readonly requeues?: boolean;
+  /** When the scheduler state last changed (ms), for {@link requeueGraceMs}. */
+  readonly stateSince?: number | null;
+  /**
+   * How long a preempted or node-failed job with `--requeue` may take to come back (same job id)
+   * before it counts as ended (default {@link REQUEUE_GRACE_MS}): restarting it meanwhile would
+   * run it twice.
+   */
+  readonly requeueGraceMs?: number;
 }
+
+/**
+ * Default {@link ClassifyInput.requeueGraceMs}: three minutes, below SLURM's default MinJobAge
+ * (300 s), so squeue still shows the job meanwhile.
+ */
+export const REQUEUE_GRACE_MS = 3 * 60_000;
 
 /** The verdict on one attempt. */
 export interface RunVerdict {
@@ -128,6 +149,26 @@ const BLOCKED_REASON = /^DependencyNeverSatisfied$/i;
  *   now: 0, missingRounds: 3 }).state; // "unknown"
  */
 export function classifyAttempt(input: ClassifyInput): RunVerdict {
+  if (input.lost) {
+    const v = classifyObserved(input);
+    return { ...v, state: "node_fail", final: true, reason: `lost: ${input.lost}` };
+  }
+  const v = classifyObserved(input);
+  if (!input.requeues || !v.final || (v.state !== "preempted" && v.state !== "node_fail")) return v;
+  const grace = input.requeueGraceMs ?? REQUEUE_GRACE_MS;
+  if (input.now - (input.stateSince ?? input.now) >= grace) return v;
+  return {
+    ...v,
+    state: "pending",
+    final: false,
+    reason: `${v.reason}; the job has --requeue, waiting up to ${
+      Math.round(grace / 1000)
+    } s for SLURM to requeue it`,
+  };
+}
+
+/** The verdict from the scheduler, the marker and the log alone (see the module comment). */
+function classifyObserved(input: ClassifyInput): RunVerdict {
   const obs = input.observation;
   const marker = input.marker;
   const kinds = new Set<EventKind>(input.logKinds);

@@ -114,7 +114,7 @@ export interface MonitorOptions {
   readonly maxConcurrentActions?: number;
   /**
    * How long a preempted or node-failed job with `--requeue` may take to come back before the
-   * monitor decides on it (ms); default {@link REQUEUE_GRACE_MS}.
+   * monitor decides on it (ms); default three minutes (lifecycle.ts REQUEUE_GRACE_MS).
    */
   readonly requeueGraceMs?: number;
   /** Poll interval of blocking file conditions (ms); default 1000. */
@@ -165,12 +165,6 @@ export interface WatchRecord {
   readonly progress: string | null;
   readonly lastEvent: string | null;
 }
-
-/**
- * Default {@link MonitorOptions.requeueGraceMs}: three minutes, below SLURM's default MinJobAge
- * (300 s), so squeue still shows the job meanwhile.
- */
-export const REQUEUE_GRACE_MS = 3 * 60_000;
 
 /** The spec of runs planned without a monitor file: the parser's defaults. */
 export const DEFAULT_SPEC: MonitorSpec = parseMonitorSpec(null, null);
@@ -740,7 +734,7 @@ export class Monitor {
       const m = markerOf(await readMarkers(this.deps.fs, t.run.runDir), a.jobId!);
       marker = m ?? null;
     }
-    let verdict = classifyAttempt({
+    const verdict = classifyAttempt({
       observation: obs,
       marker,
       logKinds: w?.kinds ?? [],
@@ -749,34 +743,11 @@ export class Monitor {
       inactivityThresholdMs: (t.spec.inactivityThresholdSeconds ?? 0) * 1000,
       missingRounds: w?.missingRounds,
       markerGraceMs: this.opts.markerGraceMs,
+      lost: a.state === "lost" ? (a.reason ?? "not seen by the scheduler and no end marker") : null,
+      requeues: t.run.script.resources.requeue === true,
+      stateSince: a.stateSince ? Date.parse(a.stateSince) : null,
+      requeueGraceMs: this.opts.requeueGraceMs,
     });
-    if (a.state === "lost") {
-      verdict = {
-        ...verdict,
-        state: "node_fail",
-        final: true,
-        reason: `lost: ${a.reason ?? "not seen by the scheduler and no end marker"}`,
-      };
-    }
-    // A job submitted with --requeue that SLURM preempted or lost a node under comes back by
-    // itself (same job id): restarting it too would run it twice. Wait before deciding.
-    if (
-      verdict.final && (verdict.state === "preempted" || verdict.state === "node_fail") &&
-      a.state !== "lost" && t.run.script.resources.requeue === true
-    ) {
-      const since = a.stateSince ? Date.parse(a.stateSince) : this.deps.now();
-      const grace = this.opts.requeueGraceMs ?? REQUEUE_GRACE_MS;
-      if (this.deps.now() - since < grace) {
-        verdict = {
-          ...verdict,
-          state: "pending",
-          final: false,
-          reason: `${verdict.reason}; the job has --requeue, waiting up to ${
-            Math.round(grace / 1000)
-          } s for SLURM to requeue it`,
-        };
-      }
-    }
     // Once the monitor asked to cancel it, an attempt is not "running" again (the lines its
     // dying processes print are no progress); it waits for its final state.
     if (a.cancelRequested && !verdict.final) return null;

@@ -432,3 +432,38 @@ Deno.test("failureMode maps states to the seed's policy modes", () => {
   ];
   for (const [s, m] of table) assertEquals(failureMode(s), m, s);
 });
+
+Deno.test("classifyAttempt: a job with --requeue that was preempted or lost its node is waited for", () => {
+  const base = { marker: null, logKinds: [], lastActivityAt: null, requeues: true };
+  const cases: [JobState, number, boolean, AttemptState, boolean][] = [
+    // state, minutes since the state changed, --requeue, expected state, final
+    ["preempted", 1, true, "pending", false],
+    ["node_fail", 2, true, "pending", false],
+    ["preempted", 4, true, "preempted", true],
+    ["preempted", 1, false, "preempted", true],
+    ["failed", 1, true, "failed", true],
+  ];
+  for (const [state, since, requeues, want, final] of cases) {
+    const v = classifyAttempt({
+      ...base,
+      requeues,
+      observation: obs(state, state.toUpperCase(), { exitCode: state === "failed" ? 1 : 0 }),
+      now: T0 + since * MIN,
+      stateSince: T0,
+    });
+    assertEquals([v.state, v.final], [want, final], `${state} after ${since} min, ${requeues}`);
+  }
+});
+
+Deno.test("classifyAttempt: a lost attempt is a node failure, whatever was seen before", () => {
+  const v = classifyAttempt({
+    observation: null,
+    marker: null,
+    logKinds: [],
+    lastActivityAt: null,
+    now: T0,
+    lost: "job 123 has not been seen for 20 minutes",
+  });
+  assertEquals([v.state, v.final], ["node_fail", true]);
+  assertEquals(v.reason, "lost: job 123 has not been seen for 20 minutes");
+});
