@@ -50,12 +50,14 @@ import {
 } from "./events.ts";
 import { classifyAttempt, type FailureMode } from "./lifecycle.ts";
 import type { MonitorFile } from "./monitor_file.ts";
-import type {
-  ActionSpec,
-  CommandSpec,
-  ConditionSpec,
-  LogEventConfig,
-  MonitorSpec,
+import {
+  type ActionSpec,
+  type CommandSpec,
+  type ConditionSpec,
+  CONTEXT_KEYS,
+  type LogEventConfig,
+  type MonitorSpec,
+  STATE_KEYS,
 } from "./spec_types.ts";
 import { LogTail, type TailSource, type TailState } from "./tail.ts";
 import { sbatchFlags } from "../render/script.ts";
@@ -611,9 +613,8 @@ export class Monitor {
   /** Placeholder values of a run's attempt (the event's own values are added by the caller). */
   #context(t: Tracked, a: AttemptRecord, extra: Record<string, string>): Record<string, string> {
     const plan = t.loaded.plan;
-    return {
-      ...t.vars,
-      ...(this.#watches.get(attemptKey(t.run.name, a.attempt))?.meta ?? {}),
+    // Every name of CONTEXT_KEYS (what the planner accepts) is set here; `event` by the caller.
+    const own: Record<Exclude<(typeof CONTEXT_KEYS)[number], "event">, string> = {
       run: t.run.name,
       name: t.run.name,
       run_name: t.run.name,
@@ -625,6 +626,11 @@ export class Monitor {
       attempt: String(a.attempt),
       job_id: a.jobId ?? "",
       timestamp: stamp(this.deps.now()),
+    };
+    return {
+      ...t.vars,
+      ...(this.#watches.get(attemptKey(t.run.name, a.attempt))?.meta ?? {}),
+      ...own,
       ...extra,
     };
   }
@@ -820,12 +826,13 @@ export class Monitor {
     events: ReturnType<typeof stateEventsFor>,
     reason: string,
   ): Promise<void> {
-    const context = this.#context(t, a, {
+    const state: Record<(typeof STATE_KEYS)[number], string> = {
       state: a.verdict ?? "",
       mode,
       reason,
       exit_code: a.exitCode === undefined ? "" : String(a.exitCode),
-    });
+    };
+    const context = this.#context(t, a, state);
     for (const ev of events) {
       for (let i = 0; i < ev.actions.length; i++) {
         await this.#queue(

@@ -120,3 +120,22 @@ export interface MonitorSpec {
   readonly stateEvents: readonly StateEventConfig[];
   readonly restartPolicies: readonly RestartPolicy[];
 }
+
+/** Placeholders every action knows (the monitor builds them; the planner checks against them). */
+export const CONTEXT_KEYS = [
+  "run",
+  "name",
+  "run_name",
+  "run_dir",
+  "output_dir",
+  "sweep_dir",
+  "sweep",
+  "index",
+  "attempt",
+  "job_id",
+  "timestamp",
+  "event",
+] as const;
+
+/** Placeholders the actions of state events know besides {@link CONTEXT_KEYS}. */
+export const STATE_KEYS = ["state", "mode", "reason", "exit_code"] as const;

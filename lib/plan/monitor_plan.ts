@@ -13,34 +13,17 @@ import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
 import { checkpointAliases, type LogEventSpec, MEGATRON_EVENTS } from "../monitor/events.ts";
 import type { MonitorFile } from "../monitor/monitor_file.ts";
 import { parseMonitorSpec } from "../monitor/spec.ts";
-import type {
-  ActionSpec,
-  CommandSpec,
-  ConditionSpec,
-  EventActionSpec,
-  MonitorSpec,
+import {
+  type ActionSpec,
+  type CommandSpec,
+  type ConditionSpec,
+  CONTEXT_KEYS,
+  type EventActionSpec,
+  type MonitorSpec,
+  STATE_KEYS,
 } from "../monitor/spec_types.ts";
 import { placeholders } from "../monitor/template.ts";
 import { stableHash } from "./hash.ts";
-
-/** Placeholders every action knows (see monitor.ts `#context`). */
-export const CONTEXT_KEYS = [
-  "run",
-  "name",
-  "run_name",
-  "run_dir",
-  "output_dir",
-  "sweep_dir",
-  "sweep",
-  "index",
-  "attempt",
-  "job_id",
-  "timestamp",
-  "event",
-] as const;
-
-/** Placeholders state events add. */
-export const STATE_KEYS = ["state", "mode", "reason", "exit_code"] as const;
 
 interface SpecEntry {
   readonly hash: string;
