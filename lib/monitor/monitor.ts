@@ -50,13 +50,13 @@ import {
 } from "./events.ts";
 import { classifyAttempt, type FailureMode } from "./lifecycle.ts";
 import type { MonitorFile } from "./monitor_file.ts";
-import {
-  type ActionSpec,
-  type CommandSpec,
-  type ConditionSpec,
+import type {
+  ActionSpec,
+  CommandSpec,
+  ConditionSpec,
   CONTEXT_KEYS,
-  type LogEventConfig,
-  type MonitorSpec,
+  LogEventConfig,
+  MonitorSpec,
   STATE_KEYS,
 } from "./spec_types.ts";
 import { LogTail, type TailSource, type TailState } from "./tail.ts";
