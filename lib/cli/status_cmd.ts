@@ -1,5 +1,5 @@
 /**
- * `autoexp status` (one row per run: state, attempts, job id, exit code, progress, last change)
+ * `autoexp status` (one row per run: state, attempts, job id, exit code, progress, last event, actions)
  * and `autoexp logs RUN` (print or follow an attempt's log). Both only read: the sweep's store,
  * the scheduler (one batched query for live states), the runs' logs and markers.
  *
@@ -201,7 +201,9 @@ export function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
 export function registerStatus(program: Command, rt: () => Runtime): void {
   const status = program
     .command("status")
-    .description("one row per run: state, attempts, job id, exit code, progress")
+    .description(
+      "one row per run: state, attempts, job id, exit code, progress, last event, actions",
+    )
     .option("--json", "print JSON")
     .option("--watch [seconds]", "refresh every few seconds (default 5) until Ctrl-C")
     .option("--no-live", "do not ask the scheduler; show what the sweep's store recorded");
