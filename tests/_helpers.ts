@@ -8,6 +8,35 @@ import { assertEquals } from "./_assert.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
+/**
+ * True when `argv` runs and exits 0. Never throws: a missing program is false (spawning one
+ * throws synchronously in Deno, so a bare `.output().catch()` does not catch it).
+ */
+export async function commandSucceeds(argv: readonly string[]): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The real-SLURM tests: AUTOEXP_SLURM_TESTS=1 (tools/dev test when it started the test cluster,
+ * CI) means they must run and fail when the cluster does not answer; =0 (tools/dev test when it
+ * could not start one) skips them; unset, they run when `sinfo` answers.
+ */
+export const slurmWanted = Deno.env.get("AUTOEXP_SLURM_TESTS") === "1";
+/** Whether a SLURM controller answers here (false when AUTOEXP_SLURM_TESTS=0). */
+export const slurmHere: boolean = Deno.env.get("AUTOEXP_SLURM_TESTS") === "0"
+  ? false
+  : await commandSucceeds(["sinfo", "-h"]);
+
 /** The result of running autoexp. */
 export interface RunResult {
   code: number;

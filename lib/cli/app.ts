@@ -15,6 +15,8 @@ import { registerCancel } from "./cancel_cmd.ts";
 import { registerStatus } from "./status_cmd.ts";
 import { registerMonitor } from "./monitor_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
+import { registerSelfCheck, renderVersion } from "./self_check_cmd.ts";
+import { programInfo } from "../runtime/host.ts";
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
 export function buildProgram(rt: () => Runtime): Command {
@@ -53,6 +55,7 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
   registerCancel(program, rt);
   registerConfig(program, rt);
   registerPlatform(program, rt);
+  registerSelfCheck(program, rt);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({
       writeOut: (s) => rt().output.out(s),
@@ -68,6 +71,11 @@ export async function runCli(argv: readonly string[], rt: () => Runtime): Promis
   const program = buildProgram(rt);
   if (argv.length === 0) {
     rt().output.out(program.helpInformation());
+    return;
+  }
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    // The version, and which runtime and target this autoexp is.
+    rt().output.out(renderVersion(programInfo()));
     return;
   }
   try {

@@ -49,6 +49,8 @@ export interface FileSystem {
   /** Every regular file under `dir`, sorted by relative path. */
   listFiles(dir: string): Promise<FileEntry[]>;
   realPath(path: string): Promise<string>;
+  /** Bytes free for this user on the file system holding `path` (null when unknown). */
+  freeBytes(path: string): Promise<number | null>;
 }
 
 /** The real file system. */
@@ -245,5 +247,15 @@ export class DenoFileSystem implements FileSystem {
 
   realPath(path: string): Promise<string> {
     return Deno.realPath(path);
+  }
+
+  async freeBytes(path: string): Promise<number | null> {
+    try {
+      const { statfs } = await import("node:fs/promises");
+      const s = await statfs(path);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return null;
+    }
   }
 }

@@ -23,8 +23,57 @@ export interface Host {
   readonly pid: number;
 }
 
+/** What this running autoexp is: how it was started, on which runtime and target. */
+export interface ProgramInfo {
+  /**
+   * `single-file`: the self-extracting file (tools/build_single_file.ts); `compiled`: a
+   * `deno compile` binary; `deno-run`: `deno run` of main.ts (a checkout) or of the bundle.
+   */
+  readonly form: "single-file" | "compiled" | "deno-run";
+  /** The file users run: the single file or binary, else the main module. */
+  readonly path: string;
+  /** The Deno runtime's version. */
+  readonly deno: string;
+  /** The target triple the runtime was built for (`x86_64-unknown-linux-gnu`). */
+  readonly target: string;
+  /** How a job starts this same autoexp. */
+  readonly command: readonly string[];
+}
+
+let program: ProgramInfo | undefined;
+
+/**
+ * This process's {@link ProgramInfo}. The single file's start-up script passes its own path in
+ * `AUTOEXP_SELF`; it is taken out of the environment here, so a process this one starts does not
+ * mistake itself for the single file.
+ */
+export function programInfo(): ProgramInfo {
+  if (program) return program;
+  const self = Deno.env.get("AUTOEXP_SELF");
+  if (self !== undefined) Deno.env.delete("AUTOEXP_SELF");
+  const exe = Deno.execPath();
+  const runtime = { deno: Deno.version.deno, target: Deno.build.target };
+  if (self) {
+    program = { form: "single-file", path: self, command: [self], ...runtime };
+  } else if (!/(^|\/)deno(\.exe)?$/.test(exe)) {
+    program = { form: "compiled", path: exe, command: [exe], ...runtime };
+  } else {
+    const main = Deno.mainModule.startsWith("file://")
+      ? decodeURIComponent(new URL(Deno.mainModule).pathname)
+      : Deno.mainModule;
+    program = {
+      form: "deno-run",
+      path: main,
+      command: [exe, "run", "-A", "--quiet", main],
+      ...runtime,
+    };
+  }
+  return program;
+}
+
 /** The real host. */
 export function denoHost(): Host {
+  const self = programInfo();
   const env = Deno.env.toObject();
   return {
     env,
@@ -39,13 +88,6 @@ export function denoHost(): Host {
     now: () => new Date(),
     color: !("NO_COLOR" in env) && Deno.stdout.isTerminal(),
     pid: Deno.pid,
-    selfCommand: () => {
-      const exe = Deno.execPath();
-      if (!/(^|\/)deno(\.exe)?$/.test(exe)) return [exe];
-      const main = Deno.mainModule.startsWith("file://")
-        ? decodeURIComponent(new URL(Deno.mainModule).pathname)
-        : Deno.mainModule;
-      return [exe, "run", "-A", "--quiet", main];
-    },
+    selfCommand: () => [...self.command],
   };
 }

@@ -9,10 +9,13 @@ function noStackTrace(stderr: string) {
   assertNotMatch(stderr, /\n\s+at .*\.ts:\d+/, "a user error must not print a stack trace");
 }
 
-Deno.test("--version prints the version from deno.json", async () => {
+Deno.test("--version prints the version from deno.json, the runtime and the target", async () => {
   const r = await runAutoexp(["--version"]);
   assertEquals(r.code, 0);
-  assertEquals(r.stdout.trim(), VERSION);
+  assertEquals(
+    r.stdout,
+    `autoexp ${VERSION} (deno run ${ROOT}/main.ts; Deno ${Deno.version.deno}, ${Deno.build.target})\n`,
+  );
   const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
   assertEquals(denoJson.version, VERSION);
 });

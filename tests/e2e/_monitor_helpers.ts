@@ -10,7 +10,7 @@
  * scheduler scales them with AUTOEXP_LOCAL_TIME_SCALE).
  */
 import { assert_, assertEquals, assertMatch } from "../_assert.ts";
-import { ROOT, type RunResult } from "../_helpers.ts";
+import { ROOT, type RunResult, slurmHere, slurmWanted } from "../_helpers.ts";
 
 /** The fault-scenario configs (tests/testdata/monitor/*.yaml). */
 export const CONFIG_DIR = `${ROOT}/tests/testdata/monitor`;
@@ -19,12 +19,7 @@ export const CONFIG_DIR = `${ROOT}/tests/testdata/monitor`;
 export type Kind = "local" | "slurm";
 
 /** Whether the SLURM tests must run (CI), and whether a controller answers here. */
-export const slurmWanted = Deno.env.get("AUTOEXP_SLURM_TESTS") === "1";
-export const slurmHere: boolean = await new Deno.Command("sinfo", {
-  args: ["-h"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((o) => o.success).catch(() => false);
+export { slurmHere, slurmWanted };
 
 /** One test's world: its output directory, the environment of every CLI call, live children. */
 export interface Ctx {

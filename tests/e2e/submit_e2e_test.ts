@@ -5,11 +5,7 @@
  * when `sinfo` answers.
  */
 import { assert_, assertEquals, assertMatch } from "../_assert.ts";
-import { makeTree, removeTree, runAutoexp } from "../_helpers.ts";
-
-const slurmWanted = Deno.env.get("AUTOEXP_SLURM_TESTS") === "1";
-const slurmHere = await new Deno.Command("sinfo", { args: ["-h"], stdout: "null", stderr: "null" })
-  .output().then((o) => o.success).catch(() => false);
+import { makeTree, removeTree, runAutoexp, slurmHere, slurmWanted } from "../_helpers.ts";
 const kinds: ("local" | "slurm")[] = [
   "local",
   ...(slurmWanted || slurmHere ? ["slurm" as const] : []),
