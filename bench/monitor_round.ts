@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import { Monitor, type MonitorDeps } from "../lib/monitor/monitor.ts";
-import { writePlan } from "../lib/plan/mod.ts";
+import { writePlan } from "../lib/render/tree.ts";
 import { DenoFileSystem } from "../lib/runtime/fs.ts";
 import type { CommandResult, ProcessRunner } from "../lib/runtime/mod.ts";
 import { denoTailSource } from "../lib/runtime/tail_source.ts";

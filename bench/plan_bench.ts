@@ -5,7 +5,8 @@
  *
  *   deno bench -A bench/plan_bench.ts
  */
-import { computePlan, writePlan } from "../lib/plan/mod.ts";
+import { computePlan } from "../lib/plan/mod.ts";
+import { writePlan } from "../lib/render/tree.ts";
 import { DenoFileSystem } from "../lib/runtime/fs.ts";
 import type { Host } from "../lib/runtime/host.ts";
 

@@ -5,8 +5,9 @@
  *
  *   deno bench -A bench/tail_bench.ts
  */
-import { LogTail, type TailSource, tailSourceFromOpen } from "../lib/monitor/tail.ts";
-import { compileEvents, matchLine, MEGATRON_EVENTS } from "../lib/monitor/events.ts";
+import { LogTail } from "../lib/monitor/tail.ts";
+import { type TailSource, tailSourceFromOpen } from "../lib/runtime/tail_source.ts";
+import { compileEvents, matchLine, MEGATRON_EVENTS } from "../lib/monitoring/events.ts";
 
 const N = 100_000;
 const source: TailSource = tailSourceFromOpen(

@@ -24,7 +24,7 @@ import {
   conditionDocs,
   monitoringDocs,
   STATE_CLASS_MODES,
-} from "../lib/monitor/spec.ts";
+} from "../lib/monitoring/spec.ts";
 import { FAILURE_MODES } from "../lib/monitor/lifecycle.ts";
 import { EMBEDDED_FILES } from "../lib/assets/embedded.gen.ts";
 

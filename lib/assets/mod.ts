@@ -3,15 +3,24 @@
  *
  * @module
  */
-import type { ConfigFile } from "../config/files.ts";
 import { EMBEDDED_FILES } from "./embedded.gen.ts";
+
+/** A built-in config file (the config loader's `ConfigFile` of layer `builtin`). */
+export interface BuiltinFile {
+  /** Relative to `config/`, e.g. `slurm/lumi.yaml`. */
+  readonly relPath: string;
+  readonly text: string;
+  /** What to show users: `<builtin>/slurm/lumi.yaml`. */
+  readonly origin: string;
+  readonly layer: "builtin";
+}
 
 /** Display prefix for built-in files in messages and `--sources`. */
 export const BUILTIN_PREFIX = "<builtin>";
 
 /** The built-in presets as a config layer (paths relative to `config/`). */
-export function builtinConfigFiles(): ConfigFile[] {
-  const out: ConfigFile[] = [];
+export function builtinConfigFiles(): BuiltinFile[] {
+  const out: BuiltinFile[] = [];
   for (const [path, text] of Object.entries(EMBEDDED_FILES)) {
     if (!path.startsWith("config/")) continue;
     const relPath = path.slice("config/".length);

@@ -11,7 +11,7 @@ import { ACTIVE_ATTEMPT_STATES, latestAttempt } from "../store/state.ts";
 import { LockedError, SweepStore } from "../store/store.ts";
 import { reconcile } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
-import { makeScheduler } from "./submit_cmd.ts";
+import { makeScheduler } from "./scheduler_wiring.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { USER_CANCEL } from "../monitor/decide.ts";
 

@@ -6,7 +6,8 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { composeConfig } from "../config/compose.ts";
-import { loadConfig, loadConfigFiles } from "../config/load.ts";
+import { loadConfigFiles } from "../config/load.ts";
+import { loadConfig } from "../plan/load_config.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { standardResolvers } from "../config/resolvers.ts";
 import { renderYaml } from "../config/yaml.ts";

@@ -10,14 +10,15 @@ import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InterruptedError, OutcomeError } from "../errors.ts";
 import { type ConfigValue, splitKey } from "../config/tree.ts";
 import { parseOverride } from "../config/overrides.ts";
-import { loadPlan, readMonitorFile } from "../monitor/monitor_file.ts";
+import { loadPlan, readMonitorFile } from "../monitor/load_plan.ts";
 import {
   type DeriveRequest,
   type LoadedPlan,
   Monitor,
   type MonitorSummary,
 } from "../monitor/monitor.ts";
-import { computePlan, writePlanTree } from "../plan/mod.ts";
+import { computePlan } from "../plan/mod.ts";
+import { writePlanTree } from "../render/tree.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { denoTailSource } from "../runtime/tail_source.ts";
@@ -26,7 +27,7 @@ import type { Scheduler } from "../scheduler/types.ts";
 import { SweepStore } from "../store/store.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderStatus, statusRows } from "./status_cmd.ts";
-import { makeScheduler } from "./submit_cmd.ts";
+import { makeScheduler } from "./scheduler_wiring.ts";
 
 /** Registers the command. */
 export function registerMonitor(program: Command, rt: () => Runtime): void {

@@ -7,7 +7,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { pythonStr } from "../config/python_str.ts";
 import { formatSlurmTime } from "../config/schema/sbatch_options.ts";
-import { type PlanOutcome, writePlan } from "../plan/mod.ts";
+import type { PlanOutcome } from "../plan/mod.ts";
+import { writePlan } from "../render/tree.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { addConfigOptions, type ConfigOptions } from "./common.ts";
 import { renderJson, renderTable } from "./output.ts";

@@ -17,8 +17,8 @@ import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderJson, renderTable } from "./output.ts";
-import { makeScheduler } from "./submit_cmd.ts";
-import { loadPlan } from "../monitor/monitor_file.ts";
+import { makeScheduler } from "./scheduler_wiring.ts";
+import { loadPlan } from "../monitor/load_plan.ts";
 import { attemptLogPath, watchFileOf, type WatchRecord } from "../monitor/monitor.ts";
 
 /** One row of `autoexp status`. */

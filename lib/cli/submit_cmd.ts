@@ -6,16 +6,17 @@
  * @module
  */
 import type { Command } from "@commander-js/extra-typings";
-import { computePlan, sweepDirFor, writePlanTree } from "../plan/mod.ts";
+import { computePlan, sweepDirFor } from "../plan/mod.ts";
+import { writePlanTree } from "../render/tree.ts";
 import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
-import type { Scheduler } from "../scheduler/types.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { SweepStore } from "../store/store.ts";
 import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
 import { addConfigOptions, type ConfigOptions } from "./common.ts";
 import { followSweep } from "./monitor_cmd.ts";
+import { makeScheduler } from "./scheduler_wiring.ts";
 
 interface Options extends ConfigOptions {
   multirun?: boolean;
@@ -23,20 +24,6 @@ interface Options extends ConfigOptions {
   dryRun?: boolean;
   monitor: boolean;
   newAttempt?: boolean;
-}
-
-/** Builds the scheduler of a kind (SLURM through the process runner, or the local one). */
-export async function makeScheduler(kind: "slurm" | "local", rt: Runtime): Promise<Scheduler> {
-  if (kind === "slurm") {
-    const { SlurmScheduler } = await import("../scheduler/slurm.ts");
-    return new SlurmScheduler({
-      runner: rt.proc,
-      onRetry: (msg: string) => rt.output.err(`autoexp: ${msg}\n`),
-    });
-  }
-  const { LocalScheduler } = await import("../scheduler/local.ts");
-  const { denoLocalSystem } = await import("../runtime/local_os.ts");
-  return new LocalScheduler({ selfCommand: rt.host.selfCommand(), sys: denoLocalSystem() });
 }
 
 /** Registers the command. */

@@ -1,59 +1,14 @@
 /**
- * The config use case shared by every command: read the user's config directory, overlay it on
- * the built-in presets, detect the platform, compose, resolve and validate. Reports all
- * problems at once as one {@link ConfigError}.
+ * The config files of a command: the user's config directory (`-C`) read as a layer over the
+ * built-in presets. Composing, resolving and validating them is `lib/plan/load_config.ts`
+ * (`autoexp config`) and `lib/plan/mod.ts` (a sweep).
  *
  * @module
  */
 import { builtinConfigFiles } from "../assets/mod.ts";
-import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
-import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
-import type { FileSystem, Host } from "../runtime/mod.ts";
-import { composeConfig, type Composition } from "./compose.ts";
+import { UsageError } from "../errors.ts";
+import type { FileSystem } from "../runtime/mod.ts";
 import { type ConfigFile, ConfigFiles } from "./files.ts";
-import { type Override, parseOverride } from "./overrides.ts";
-import { MISSING_VALUE, type Resolver, resolveTree } from "./resolve.ts";
-import { standardResolvers } from "./resolvers.ts";
-import { type ConfigMap, getPath, splitKey } from "./tree.ts";
-
-/** What to load. */
-export interface LoadRequest {
-  /** The user's config directory (`-C`); undefined means built-in presets only. */
-  readonly configDir?: string;
-  readonly configName?: string;
-  /** Raw `-o` texts. */
-  readonly overrides?: readonly string[];
-  /** Validate against the group schemas (default true). */
-  readonly schema?: boolean;
-  /** Require every `???` value to be set (default true). */
-  readonly requireAll?: boolean;
-}
-
-/** A loaded config. */
-export interface LoadedConfig {
-  readonly files: ConfigFiles;
-  readonly composition: Composition;
-  /** The resolved config; undefined when `resolve` was not asked and schema is off. */
-  readonly resolved?: ConfigMap;
-  readonly platform: PlatformDetection;
-  readonly overrides: readonly Override[];
-  readonly resolvers: Readonly<Record<string, Resolver>>;
-}
-
-/**
- * Adds the reserved `autoexp` key (`run_name`, `run_dir`, `sweep_dir`, `index`) as it is for a
- * single, unswept run; `autoexp plan` sets it per sweep point.
- */
-export function addRunContext(config: ConfigMap, configDir: string | null = null): void {
-  if (config.autoexp !== undefined) return;
-  config.autoexp = {
-    config_dir: configDir,
-    run_name: "${project.name}",
-    sweep_dir: "${project.base_output_dir}/${project.name}",
-    run_dir: "${project.base_output_dir}/${project.name}/runs/${project.name}",
-    index: 0,
-  };
-}
 
 /** Reads every YAML file of a user config directory as a config layer. */
 export async function readConfigDir(fs: FileSystem, dir: string): Promise<ConfigFile[]> {
@@ -81,54 +36,4 @@ export async function loadConfigFiles(fs: FileSystem, configDir?: string): Promi
   const layers: ConfigFile[][] = [builtinConfigFiles()];
   if (configDir !== undefined) layers.push(await readConfigDir(fs, configDir));
   return new ConfigFiles(layers);
-}
-
-/**
- * Loads, composes, resolves and (optionally) validates a config.
- *
- * @throws {ConfigError} with every problem found; {@link UsageError} for a bad `-o` or `-C`.
- */
-export async function loadConfig(
-  req: LoadRequest,
-  deps: { readonly fs: FileSystem; readonly host: Host },
-): Promise<LoadedConfig> {
-  const files = await loadConfigFiles(deps.fs, req.configDir);
-  const platform = await detectHostPlatform(files, deps.host, deps.fs);
-  const overrides = (req.overrides ?? []).map(parseOverride);
-  const resolvers = standardResolvers({
-    env: deps.host.env,
-    now: deps.host.now(),
-    platform: platform.platform,
-  });
-  const composition = composeConfig({
-    files,
-    configName: req.configName ?? "autoexp",
-    overrides,
-    resolvers,
-  });
-  const origin = (p: string) => composition.origins.get(p);
-  addRunContext(
-    composition.config,
-    req.configDir === undefined
-      ? null
-      : await deps.fs.realPath(req.configDir).catch(() => req.configDir!),
-  );
-  const { value, problems } = resolveTree(composition.config, {
-    resolvers,
-    origin,
-    allowMissing: req.requireAll === false,
-  });
-  const all: ConfigProblem[] = [...problems];
-  if (req.schema !== false) {
-    const { validateConfig } = await import("./schema/mod.ts");
-    const failed = new Set(problems.map((p) => p.path));
-    const isMissing = (p: string) => getPath(value, splitKey(p)) === MISSING_VALUE;
-    all.push(
-      ...validateConfig(value, origin, ["project"]).filter((p) =>
-        !failed.has(p.path) && !isMissing(p.path)
-      ),
-    );
-  }
-  if (all.length) throw new ConfigError(all);
-  return { files, composition, resolved: value, platform, overrides, resolvers };
 }

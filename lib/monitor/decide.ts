@@ -8,8 +8,8 @@
 import type { ActionRecord, AttemptRecord, RestartRequest, RunRecord } from "../store/state.ts";
 import { attemptsMade } from "../store/state.ts";
 import { type AttemptState, type FailureMode, failureMode } from "./lifecycle.ts";
-import { decideRestart } from "./policies.ts";
-import type { ConditionSpec, MonitorSpec, StateEventConfig } from "./spec_types.ts";
+import { decideRestart } from "../monitoring/policies.ts";
+import type { ConditionSpec, MonitorSpec, StateEventConfig } from "../monitoring/spec_types.ts";
 
 /** Why the monitor itself cancelled an attempt, as recorded in `cancelRequested`. */
 export const STALL_CANCEL_PREFIX = "stalled: ";

@@ -30,38 +30,16 @@
  */
 
 import type { JobObservation, JobState } from "../scheduler/types.ts";
-import { countsAsActivity, type EventKind, type EventMatch } from "./events.ts";
+import { countsAsActivity, type EventKind, type EventMatch } from "../monitoring/events.ts";
+import { FAILURE_MODES, type FailureMode } from "../monitoring/vocabulary.ts";
+
+export { FAILURE_MODES, type FailureMode };
 
 /** The normalised state of one attempt (product.md, "Monitoring"). */
 export type AttemptState =
   | Exclude<JobState, "requeued" | "suspended" | "lost">
   | "stalled"
   | "blocked";
-
-/** Failure modes restart policies are keyed by (seed 000's `restart_policies[].mode`). */
-export type FailureMode =
-  | "stall"
-  | "timeout"
-  | "crash"
-  | "success"
-  | "oom"
-  | "node_fail"
-  | "preempted"
-  | "cancelled"
-  | "blocked";
-
-/** Every {@link FailureMode}, for validation and help text. */
-export const FAILURE_MODES: readonly FailureMode[] = [
-  "stall",
-  "timeout",
-  "crash",
-  "success",
-  "oom",
-  "node_fail",
-  "preempted",
-  "cancelled",
-  "blocked",
-];
 
 /** The end marker run-entry writes (a structural subset of `lib/submit/markers.ts` Marker). */
 export interface EndMarker {

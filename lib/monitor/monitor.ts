@@ -47,9 +47,9 @@ import {
   type EventMatch,
   matchLine,
   MEGATRON_EVENTS,
-} from "./events.ts";
+} from "../monitoring/events.ts";
 import { classifyAttempt, type FailureMode } from "./lifecycle.ts";
-import type { MonitorFile } from "./monitor_file.ts";
+import type { MonitorFile } from "../monitoring/monitor_file.ts";
 import type {
   ActionSpec,
   CommandSpec,
@@ -58,11 +58,11 @@ import type {
   LogEventConfig,
   MonitorSpec,
   STATE_KEYS,
-} from "./spec_types.ts";
+} from "../monitoring/spec_types.ts";
 import { LogTail, type TailSource, type TailState } from "./tail.ts";
 import { sbatchFlags } from "../render/script.ts";
-import { parseMonitorSpec } from "./spec.ts";
-import { formatTemplate } from "./template.ts";
+import { parseMonitorSpec } from "../monitoring/spec.ts";
+import { formatTemplate } from "../monitoring/template.ts";
 
 /** A plan the monitor follows runs of: the sweep's own, or a derived run's. */
 export interface LoadedPlan {

@@ -9,7 +9,7 @@
 import type { ConfigProblem } from "../errors.ts";
 import { pythonStr } from "../config/python_str.ts";
 import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
-import { splitShellWords } from "../render/shell.ts";
+import { splitShellWords } from "../shell.ts";
 import {
   expandConvenienceArgs,
   renderMegatronFlags,

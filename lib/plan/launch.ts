@@ -9,7 +9,7 @@
  * @module
  */
 import type { ConfigProblem } from "../errors.ts";
-import { splitShellWords } from "../render/shell.ts";
+import { splitShellWords } from "../shell.ts";
 import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
 import { pythonStr } from "../config/python_str.ts";
 

@@ -1,11 +1,11 @@
 /**
- * The plan use case: compose the config, expand the sweep, build one run plan per point, group
- * runs into job arrays, render scripts, and write the sweep's tree (`sweep.json`, the run-entry
- * index, `scripts/`, `provenance/`, run and log directories). Submits nothing.
+ * The plan use case: compose the config, expand the sweep, build one run plan per point and
+ * group runs into job arrays. Pure but for reading config files and detecting the platform;
+ * writing the sweep's tree is `lib/render/tree.ts`. Submits nothing.
  *
  * @module
  */
-import { MONITOR_FILE, type MonitorFile } from "../monitor/monitor_file.ts";
+import type { MonitorFile } from "../monitoring/monitor_file.ts";
 import { MonitorPlanner } from "./monitor_plan.ts";
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
 import { composeConfig, type Composition } from "../config/compose.ts";
@@ -22,9 +22,7 @@ import {
   mergeInto,
   splitKey,
 } from "../config/tree.ts";
-import { renderYaml } from "../config/yaml.ts";
 import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
-import { RenderError, renderScripts } from "../render/script.ts";
 import type { FileSystem, Host, ProcessRunner } from "../runtime/mod.ts";
 import { expandSweep, type MultirunAxis, parseSweepSpec } from "../sweep/expand.ts";
 import { assignRunNames } from "../sweep/naming.ts";
@@ -32,7 +30,6 @@ import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
 import { buildRunPlan } from "./run_plan.ts";
-import { entryIndexChunks, runJsonLines, sweepJsonChunks } from "./sweep_file.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
 /** Default MaxArraySize when the cluster's is unknown (SLURM's default is 1001). */
@@ -483,114 +480,4 @@ export function selfCommand(config: ConfigMap, host: Host): string[] {
   const env = host.env.AUTOEXP_COMMAND;
   if (env && env.trim()) return env.trim().split(/\s+/);
   return host.selfCommand();
-}
-
-/** Git state of a directory, for provenance (null when it is not a repository). */
-async function gitState(proc: ProcessRunner | undefined, cwd: string) {
-  if (!proc) return null;
-  const head = await proc.run(["git", "rev-parse", "HEAD"], { cwd, timeoutMs: 5000 }).catch(() =>
-    null
-  );
-  if (!head || head.code !== 0) return null;
-  const status = await proc.run(["git", "status", "--porcelain"], { cwd, timeoutMs: 5000 }).catch(
-    () => null,
-  );
-  return {
-    commit: head.stdout.trim(),
-    dirty: status ? status.stdout.trim().length > 0 : null,
-    changed_files: status ? status.stdout.split("\n").filter(Boolean).length : null,
-  };
-}
-
-/** Plans and writes the sweep's tree. Returns the plan. */
-export async function writePlan(req: PlanRequest, deps: PlanDeps): Promise<PlanOutcome> {
-  const outcome = await computePlan(req, deps);
-  await writePlanTree(outcome, req, deps);
-  return outcome;
-}
-
-/** Writes a computed plan's tree (what {@link writePlan} does after computing). */
-export async function writePlanTree(
-  outcome: PlanOutcome,
-  req: PlanRequest,
-  deps: PlanDeps,
-): Promise<void> {
-  const { plan } = outcome;
-  const dir = plan.sweep.dir;
-  const fs = deps.fs;
-  await fs.mkdirp(`${dir}/scripts`);
-  await fs.mkdirp(`${dir}/provenance`);
-  await fs.mkdirp(`${dir}/runs`);
-  // Directories SLURM writes logs into must exist before submission (SLURM silently drops
-  // output otherwise): an array's shared log folder, or a single job's run log folder. Array
-  // runs get their run directory from run-entry when they start.
-  const dirs = new Set<string>();
-  for (const g of plan.groups) {
-    if (g.kind === "array") dirs.add(`${dir}/logs/${g.id}`);
-    else {for (const i of g.indices) {
-        dirs.add(`${plan.runs.find((r) => r.index === i)!.runDir}/logs`);
-      }}
-  }
-  await inBatches([...dirs], 64, (d) => fs.mkdirp(d));
-
-  let scripts: Map<string, string>;
-  try {
-    scripts = renderScripts(plan);
-  } catch (e) {
-    // The run plan checks what it can; anything rendering still refuses is the config's doing.
-    if (e instanceof RenderError) throw new ConfigError({ path: "slurm", message: e.message });
-    throw e;
-  }
-  const existing = (await fs.listFiles(`${dir}/scripts`)).map((e) => e.relPath);
-  for (const old of existing) {
-    if (!scripts.has(`scripts/${old}`)) await fs.remove(`${dir}/scripts/${old}`);
-  }
-  // Scripts are re-rendered by every plan: atomic, but not worth an fsync each.
-  await inBatches(
-    [...scripts],
-    64,
-    ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text, false),
-  );
-
-  const lines = runJsonLines(plan);
-  const entries = entryIndexChunks(plan, lines);
-  await fs.writeChunks(`${dir}/sweep.entries.jsonl`, entries.lines);
-  await fs.writeFile(`${dir}/sweep.entries.idx`, entries.idx());
-  await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan, lines));
-  await fs.writeTextFile(`${dir}/${MONITOR_FILE}`, JSON.stringify(outcome.monitor));
-
-  const prep = outcome.prepared;
-  const resolvedBase =
-    resolveTree(prep.base.config, { resolvers: prep.resolvers, allowMissing: true }).value;
-  await fs.writeTextFile(`${dir}/provenance/config.yaml`, renderYaml(prep.base.config));
-  await fs.writeTextFile(`${dir}/provenance/config.resolved.yaml`, renderYaml(resolvedBase));
-  await fs.writeTextFile(
-    `${dir}/provenance/autoexp.json`,
-    JSON.stringify(
-      {
-        autoexp_version: VERSION,
-        planned_at: deps.host.now().toISOString(),
-        cwd: deps.host.cwd(),
-        argv: req.argv ?? [],
-        config_dir: req.configDir ?? null,
-        config_name: req.configName ?? "autoexp",
-        overrides: req.overrides ?? [],
-        multirun: req.multirun === true,
-        platform: { name: outcome.platform.platform, why: outcome.platform.matched },
-        choices: prep.base.choices,
-        sources: prep.base.sources,
-        git: await gitState(deps.proc, deps.host.cwd()),
-      },
-      null,
-      2,
-    ) + "\n",
-  );
-}
-
-async function inBatches<T>(
-  items: T[],
-  size: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }

@@ -10,9 +10,9 @@ import type { ConfigProblem } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
 import { closestMatches } from "../config/suggest.ts";
 import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
-import { checkpointAliases, type LogEventSpec, MEGATRON_EVENTS } from "../monitor/events.ts";
-import type { MonitorFile } from "../monitor/monitor_file.ts";
-import { parseMonitorSpec } from "../monitor/spec.ts";
+import { checkpointAliases, type LogEventSpec, MEGATRON_EVENTS } from "../monitoring/events.ts";
+import type { MonitorFile } from "../monitoring/monitor_file.ts";
+import { parseMonitorSpec } from "../monitoring/spec.ts";
 import {
   type ActionSpec,
   type CommandSpec,
@@ -21,8 +21,8 @@ import {
   type EventActionSpec,
   type MonitorSpec,
   STATE_KEYS,
-} from "../monitor/spec_types.ts";
-import { placeholders } from "../monitor/template.ts";
+} from "../monitoring/spec_types.ts";
+import { placeholders } from "../monitoring/template.ts";
 import { stableHash } from "./hash.ts";
 
 interface SpecEntry {

@@ -10,7 +10,7 @@ import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.
 import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
 import { buildBackendProgram } from "./backends.ts";
 import { stableHash } from "./hash.ts";
-import { shellQuote } from "../render/shell.ts";
+import { shellQuote } from "../shell.ts";
 import {
   applyLauncher,
   containerPrefix,

@@ -8,7 +8,7 @@
 import { builtinTemplate } from "../assets/mod.ts";
 import { SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
 import type { ArrayChunk, JobGroup, Resources, RunPlan, SweepPlan } from "../plan/types.ts";
-import { shellJoin, shellQuote } from "./shell.ts";
+import { shellJoin, shellQuote } from "../shell.ts";
 
 /** Thrown for values that cannot be rendered safely (a newline in a directive). */
 export class RenderError extends Error {

@@ -5,8 +5,7 @@
  * @module
  */
 import { DenoFileSystem } from "./fs.ts";
-import { signalNumber } from "../scheduler/_local_directives.ts";
-import type { JobProcess, LocalSystem, ProcessInfo } from "../scheduler/_local_sys.ts";
+import type { JobProcess, LocalSystem, ProcessInfo } from "./local_sys.ts";
 
 /** Finds an executable on the PATH; undefined when there is none. */
 function which(name: string): string | undefined {
@@ -178,7 +177,7 @@ export function denoLocalSystem(): LocalSystem {
         pid: child.pid,
         status: child.status.then((s) => ({
           code: s.code,
-          signal: s.signal ? signalNumber(s.signal) : undefined,
+          signal: s.signal ?? undefined,
         })),
       };
     },

@@ -26,7 +26,7 @@ import {
   type SignalSpec,
   type TargetPhase,
 } from "./_local_directives.ts";
-import type { LocalSystem } from "./_local_sys.ts";
+import type { LocalSystem } from "../runtime/local_sys.ts";
 
 /** The default state directory: `$AUTOEXP_LOCAL_DIR`, else `$HOME/.autoexp/local`. */
 export function defaultLocalRoot(env: Readonly<Record<string, string>>): string {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { expandOutputPattern } from "./_local_directives.ts";
+import { expandOutputPattern, signalNumber } from "./_local_directives.ts";
 import { isHeld } from "./_local_observe.ts";
 import {
   FINAL_RAW,
@@ -25,7 +25,7 @@ import {
   type TaskState,
   taskState,
 } from "./_local_store.ts";
-import type { JobProcess, LocalSystem } from "./_local_sys.ts";
+import type { JobProcess, LocalSystem } from "../runtime/local_sys.ts";
 
 /** How often the supervisor looks at the job while tasks run or wait for a slot. */
 const TICK_MS = 100;
@@ -163,7 +163,8 @@ export async function superviseJob(
     }));
   };
 
-  const finish = async (r: Running, status: { code: number; signal?: number }) => {
+  const finish = async (r: Running, exit: { code: number; signal?: string }) => {
+    const status = { code: exit.code, signal: exit.signal ? signalNumber(exit.signal) : undefined };
     for (const cancel of r.timers) cancel();
     // Like slurmd at the end of the batch step: nothing of the job outlives its batch shell.
     sys.kill(-r.proc.pid, "SIGKILL");

@@ -53,7 +53,7 @@ import {
   type TaskState,
   taskState,
 } from "./_local_store.ts";
-import type { LocalSystem } from "./_local_sys.ts";
+import type { LocalSystem } from "../runtime/local_sys.ts";
 import type {
   JobObservation,
   QueryRequest,
@@ -64,18 +64,15 @@ import type {
   SubmitResult,
 } from "./types.ts";
 
-export type { LocalSystem } from "./_local_sys.ts";
+export type { LocalSystem } from "../runtime/local_sys.ts";
 export { defaultLocalRoot } from "./_local_store.ts";
 
 /** Options of {@link LocalScheduler}. */
 export interface LocalSchedulerOptions {
   /** How to start this autoexp: the binary, or `[deno, "run", "-A", ".../main.ts"]`. */
   readonly selfCommand: readonly string[];
-  /**
-   * The operating system; default the real one (`denoLocalSystem()` of
-   * `lib/runtime/local_os.ts`, loaded on first use).
-   */
-  readonly sys?: LocalSystem;
+  /** The operating system (the real one: `denoLocalSystem()` of `lib/runtime/local_os.ts`). */
+  readonly sys: LocalSystem;
   /** State directory; default `$AUTOEXP_LOCAL_DIR`, else `$HOME/.autoexp/local`. */
   readonly root?: string;
   /** How many tasks may run at once under the root; default max(2, CPUs). */
@@ -134,12 +131,11 @@ export class LocalScheduler implements Scheduler {
   }
 
   #context(): Promise<Context> {
-    return this.#ctx ??= this.#init();
+    return this.#ctx ??= Promise.resolve().then(() => this.#init());
   }
 
-  async #init(): Promise<Context> {
-    // lib/scheduler may not touch Deno.* (house style): the real system lives in lib/cli.
-    const sys = this.#opts.sys ?? (await import("../runtime/local_os.ts")).denoLocalSystem();
+  #init(): Context {
+    const sys = this.#opts.sys;
     const env = sys.env();
     const scale = this.#opts.timeScale ?? Number(env.AUTOEXP_LOCAL_TIME_SCALE || "1");
     if (!(scale > 0)) {

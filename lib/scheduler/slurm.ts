@@ -28,7 +28,7 @@
  */
 
 import { SchedulerError } from "../errors.ts";
-import { shellJoin } from "../render/shell.ts";
+import { shellJoin } from "../shell.ts";
 import type { CommandResult, ProcessRunner } from "../runtime/process.ts";
 import { type RetryNotice, type RetryPolicy, withRetry } from "./retry.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 import { FINAL_STATES, type JobState } from "../scheduler/types.ts";
-import type { EventActionSpec } from "../monitor/spec_types.ts";
+import type { EventActionSpec } from "../monitoring/spec_types.ts";
 
 /** A run's attempt: one submission of it. */
 export interface AttemptRecord {

@@ -4,7 +4,7 @@
  */
 import { assert_, assertEquals, assertMatch } from "../_assert.ts";
 import { makeTree, removeTree, ROOT } from "../_helpers.ts";
-import { writePlan } from "../../lib/plan/mod.ts";
+import { writePlan } from "../../lib/render/tree.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/host.ts";
 

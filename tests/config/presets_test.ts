@@ -6,11 +6,11 @@
 import { assert_, assertEquals } from "../_assert.ts";
 import { ROOT } from "../_helpers.ts";
 import { loadConfigFiles } from "../../lib/config/load.ts";
-import { writePlan } from "../../lib/plan/mod.ts";
+import { writePlan } from "../../lib/render/tree.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/mod.ts";
-import { compileEvents, matchLine } from "../../lib/monitor/events.ts";
-import type { MonitorSpec } from "../../lib/monitor/spec_types.ts";
+import { compileEvents, matchLine } from "../../lib/monitoring/events.ts";
+import type { MonitorSpec } from "../../lib/monitoring/spec_types.ts";
 
 const fs = new DenoFileSystem();
 

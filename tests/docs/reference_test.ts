@@ -21,7 +21,7 @@ import {
   conditionDocs,
   MONITORING_KEYS,
   monitoringDocs,
-} from "../../lib/monitor/spec.ts";
+} from "../../lib/monitoring/spec.ts";
 
 Deno.test("docs/config-reference.md is up to date (deno run -A tools/gen_config_reference.ts)", async () => {
   assertEquals(await Deno.readTextFile(`${ROOT}/docs/config-reference.md`), renderReference());

@@ -5,7 +5,7 @@
  */
 import { assert_, assertEquals } from "../_assert.ts";
 import { ROOT } from "../_helpers.ts";
-import { compileEvents, matchLine, MEGATRON_EVENTS } from "../../lib/monitor/events.ts";
+import { compileEvents, matchLine, MEGATRON_EVENTS } from "../../lib/monitoring/events.ts";
 
 const TRAINER = `${ROOT}/examples/trainer/megatron_like.sh`;
 const events = compileEvents(MEGATRON_EVENTS);

@@ -8,7 +8,7 @@ import {
   stateEventsRestart,
 } from "../../lib/monitor/decide.ts";
 import { DEFAULT_SPEC } from "../../lib/monitor/monitor.ts";
-import type { MonitorSpec } from "../../lib/monitor/spec_types.ts";
+import type { MonitorSpec } from "../../lib/monitoring/spec_types.ts";
 import type { AttemptRecord, RunRecord } from "../../lib/store/state.ts";
 
 const attempt = (over: Partial<AttemptRecord>): AttemptRecord => ({

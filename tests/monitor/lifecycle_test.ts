@@ -1,7 +1,7 @@
 /** Attempt lifecycle: every state, the precedence rules, missing jobs, stalls with noise. */
 import { assert_, assertEquals } from "../_assert.ts";
 import type { JobObservation, JobState } from "../../lib/scheduler/types.ts";
-import type { EventKind, EventMatch } from "../../lib/monitor/events.ts";
+import type { EventKind, EventMatch } from "../../lib/monitoring/events.ts";
 import {
   type AttemptState,
   classifyAttempt,

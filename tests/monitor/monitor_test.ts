@@ -9,7 +9,7 @@ import { ROOT } from "../_helpers.ts";
 import { SchedulerError } from "../../lib/errors.ts";
 import { Monitor, type MonitorDeps } from "../../lib/monitor/monitor.ts";
 import { USER_CANCEL } from "../../lib/monitor/decide.ts";
-import { writePlan } from "../../lib/plan/mod.ts";
+import { writePlan } from "../../lib/render/tree.ts";
 import type { SweepPlan } from "../../lib/plan/types.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { CommandResult, ProcessRunner, RunOptions } from "../../lib/runtime/mod.ts";
@@ -17,7 +17,7 @@ import { denoTailSource } from "../../lib/runtime/tail_source.ts";
 import type { StoreEvent } from "../../lib/store/state.ts";
 import { SweepStore } from "../../lib/store/store.ts";
 import { submitSweep } from "../../lib/submit/mod.ts";
-import type { MonitorFile } from "../../lib/monitor/monitor_file.ts";
+import type { MonitorFile } from "../../lib/monitoring/monitor_file.ts";
 
 const fs = new DenoFileSystem();
 

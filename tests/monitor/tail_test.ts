@@ -8,10 +8,9 @@ import {
   LogTail,
   newTailState,
   pollTail,
-  type TailSource,
-  tailSourceFromOpen,
   type TailState,
 } from "../../lib/monitor/tail.ts";
+import { type TailSource, tailSourceFromOpen } from "../../lib/runtime/tail_source.ts";
 
 const source: TailSource = tailSourceFromOpen(
   (p) => Deno.open(p),

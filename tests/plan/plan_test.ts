@@ -13,8 +13,8 @@ import {
   type PlanRequest,
   runContext,
   selfCommand,
-  writePlan,
 } from "../../lib/plan/mod.ts";
+import { writePlan } from "../../lib/render/tree.ts";
 import { entrySpan, parseSweepJson } from "../../lib/plan/sweep_file.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/mod.ts";

@@ -12,10 +12,11 @@
 import { assert_, assertEquals, assertMatch, assertRejects, assertThrows } from "../_assert.ts";
 import { assertGolden, removeTree, ROOT } from "../_helpers.ts";
 import { ConfigError } from "../../lib/errors.ts";
-import { computePlan, type PlanOutcome, writePlan } from "../../lib/plan/mod.ts";
+import { computePlan, type PlanOutcome } from "../../lib/plan/mod.ts";
+import { writePlan } from "../../lib/render/tree.ts";
 import type { SweepPlan } from "../../lib/plan/types.ts";
 import { directiveValue, RenderError, renderScripts } from "../../lib/render/script.ts";
-import { shellJoin, shellQuote } from "../../lib/render/shell.ts";
+import { shellJoin, shellQuote } from "../../lib/shell.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/mod.ts";
 

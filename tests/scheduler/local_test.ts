@@ -17,6 +17,7 @@ import {
   readDirectiveWords,
 } from "../../lib/scheduler/_local_directives.ts";
 import { LocalScheduler, type LocalSchedulerOptions } from "../../lib/scheduler/local.ts";
+import { denoLocalSystem } from "../../lib/runtime/local_os.ts";
 import type { JobObservation } from "../../lib/scheduler/types.ts";
 import { SchedulerError } from "../../lib/errors.ts";
 
@@ -172,6 +173,7 @@ async function setup(opts: Partial<LocalSchedulerOptions> = {}): Promise<Env> {
   const sched = new LocalScheduler({
     root,
     selfCommand: SELF,
+    sys: denoLocalSystem(),
     slots: 4,
     killWaitSec: 1,
     timeScale: 0.02,
@@ -615,7 +617,7 @@ test("local: a second instance and a separate process see the same jobs", async 
     const b = await env.submit(run);
     await waitFor(env.sched, [b], (js) => js[0]?.state === "running");
 
-    const other = new LocalScheduler({ root: env.root, selfCommand: SELF });
+    const other = new LocalScheduler({ root: env.root, selfCommand: SELF, sys: denoLocalSystem() });
     const seen = (await other.query({ commentPrefix: "autoexp:test:" })).jobs;
     assertEquals(seen.map((j) => [j.id, j.state, j.exitCode]), [[a, "failed", 3], [
       b,
@@ -627,7 +629,8 @@ test("local: a second instance and a separate process see the same jobs", async 
     await Deno.writeTextFile(
       probe,
       `import { LocalScheduler } from ${JSON.stringify(`${ROOT}/lib/scheduler/local.ts`)};
-const s = new LocalScheduler({ root: Deno.args[0], selfCommand: [] });
+import { denoLocalSystem } from ${JSON.stringify(`${ROOT}/lib/runtime/local_os.ts`)};
+const s = new LocalScheduler({ root: Deno.args[0], selfCommand: [], sys: denoLocalSystem() });
 const r = await s.query({ ids: Deno.args.slice(1) });
 console.log(JSON.stringify(r.jobs.map((j) => [j.id, j.state, j.exitCode ?? null])));`,
     );
@@ -690,12 +693,21 @@ test("local: concurrent submits, in one process and from several, get distinct i
   const env = await setup();
   try {
     const s = await env.script("held", [`--output=${env.dir}/logs/%j.log`, "--hold"], "true");
-    const second = new LocalScheduler({ root: env.root, selfCommand: SELF });
+    const second = new LocalScheduler({
+      root: env.root,
+      selfCommand: SELF,
+      sys: denoLocalSystem(),
+    });
     const submitter = `${env.dir}/submitter.ts`;
     await Deno.writeTextFile(
       submitter,
       `import { LocalScheduler } from ${JSON.stringify(`${ROOT}/lib/scheduler/local.ts`)};
-const s = new LocalScheduler({ root: Deno.args[0], selfCommand: ${JSON.stringify(SELF)} });
+import { denoLocalSystem } from ${JSON.stringify(`${ROOT}/lib/runtime/local_os.ts`)};
+const s = new LocalScheduler({
+  root: Deno.args[0],
+  selfCommand: ${JSON.stringify(SELF)},
+  sys: denoLocalSystem(),
+});
 const ids = await Promise.all([0, 1, 2].map((i) =>
   s.submit({ script: Deno.args[1], cwd: Deno.args[2], jobName: "p" + i, comment: "autoexp:test:p" + i })
 ));

@@ -11,7 +11,7 @@ import {
   pythonRegexToJs,
   requiredLiteral,
   splitLogPrefix,
-} from "../../lib/monitor/events.ts";
+} from "../../lib/monitoring/events.ts";
 
 // The `log_signals` entry of seed 000 and the `log_events` entry of seed 001, as parsed YAML.
 const SEED_000_LOG_SIGNALS = [{

@@ -2,8 +2,8 @@
 import { assertEquals, assertMatch, assertThrows } from "../_assert.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { parseYamlFile } from "../../lib/config/yaml.ts";
-import { parseMonitorSpec } from "../../lib/monitor/spec.ts";
-import type { EventActionSpec, MonitorSpec } from "../../lib/monitor/spec_types.ts";
+import { parseMonitorSpec } from "../../lib/monitoring/spec.ts";
+import type { EventActionSpec, MonitorSpec } from "../../lib/monitoring/spec_types.ts";
 
 /** A monitoring group file as composition leaves it: the defaults list is consumed. */
 function group(text: string): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /**
- * The operating-system surface of the local scheduler: files, locks, processes and signals.
+ * The port of the local scheduler to the operating system: files, locks, processes and signals.
  * `lib/scheduler/` may not call `Deno.*` (house style), so the local scheduler and its
  * supervisor receive this interface; the real implementation is `denoLocalSystem()` in
  * `lib/runtime/local_os.ts`.
@@ -11,8 +11,8 @@
 export interface JobProcess {
   /** Its pid, which is also its process group and session id. */
   readonly pid: number;
-  /** Resolves when the batch shell exits: its code, or the number of the signal that ended it. */
-  readonly status: Promise<{ code: number; signal?: number }>;
+  /** Resolves when the batch shell exits: its code, or the name of the signal that ended it. */
+  readonly status: Promise<{ code: number; signal?: string }>;
 }
 
 /** Facts about a live process. */

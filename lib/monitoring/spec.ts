@@ -26,7 +26,7 @@ import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { parseSlurmTime, SBATCH_OPTIONS, SLURM_TIME } from "../config/schema/sbatch_options.ts";
 import { compileEvents, type LogEventSpec } from "./events.ts";
-import { FAILURE_MODES, type FailureMode } from "./lifecycle.ts";
+import { FAILURE_MODES, type FailureMode } from "./vocabulary.ts";
 import { parseRestartPolicies, type RestartPolicy } from "./policies.ts";
 import { placeholders } from "./template.ts";
 import type {

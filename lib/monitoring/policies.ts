@@ -24,7 +24,7 @@
 
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
-import { FAILURE_MODES, type FailureMode } from "./lifecycle.ts";
+import { FAILURE_MODES, type FailureMode } from "./vocabulary.ts";
 
 /** Restart with a budget. */
 export interface AlwaysRestartPolicy {

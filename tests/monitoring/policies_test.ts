@@ -5,7 +5,7 @@ import {
   decideRestart,
   parseRestartPolicies,
   type RestartPolicy,
-} from "../../lib/monitor/policies.ts";
+} from "../../lib/monitoring/policies.ts";
 import type { FailureMode } from "../../lib/monitor/lifecycle.ts";
 
 // Seed 000, section 5, as parsed YAML.

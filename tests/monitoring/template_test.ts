@@ -5,7 +5,7 @@ import {
   formatTemplate,
   placeholders,
   TemplateError,
-} from "../../lib/monitor/template.ts";
+} from "../../lib/monitoring/template.ts";
 
 const PLACEHOLDERS: [string, string[]][] = [
   ["", []],

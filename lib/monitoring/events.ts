@@ -26,53 +26,9 @@
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { closestMatches } from "../config/suggest.ts";
 
-/** What a matched line means to the monitor. */
-export type EventKind =
-  /** Training is advancing (iteration, validation line). */
-  | "progress"
-  /** A checkpoint save began (or an async save was scheduled); not yet usable. */
-  | "checkpoint_start"
-  /** A checkpoint save completed: `checkpoint_iteration`, `checkpoint_path`. */
-  | "checkpoint"
-  /** A checkpoint was loaded: the attempt resumed from `checkpoint_iteration`. */
-  | "resumed"
-  | "oom"
-  /** NCCL watchdog timeout / communicator failure. */
-  | "nccl"
-  /** NaN/Inf found in loss or gradients (may be recovered by the rerun state machine). */
-  | "nan"
-  /** SLURM cancelled the job at its time limit. */
-  | "timeout"
-  | "preempted"
-  | "node_fail"
-  /** Cancelled without a reason (usually `scancel`), or for a reason not listed above. */
-  | "cancelled"
-  /** Training loop finished normally. */
-  | "completed"
-  /** Clean early exit (exit signal, duration or interval); normally after a save. */
-  | "exited"
-  | "crashed"
-  /** Periodic chatter that must not count as progress. */
-  | "noise";
+import { EVENT_KINDS, type EventKind } from "./vocabulary.ts";
 
-/** Every {@link EventKind}, for validation and help text. */
-export const EVENT_KINDS: readonly EventKind[] = [
-  "progress",
-  "checkpoint_start",
-  "checkpoint",
-  "resumed",
-  "oom",
-  "nccl",
-  "nan",
-  "timeout",
-  "preempted",
-  "node_fail",
-  "cancelled",
-  "completed",
-  "exited",
-  "crashed",
-  "noise",
-];
+export { EVENT_KINDS, type EventKind };
 
 /** One configured event, as written in YAML (`log_signals` or `log_events` entries). */
 export interface LogEventSpec {

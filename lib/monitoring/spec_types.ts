@@ -6,7 +6,7 @@
  * @module
  */
 import type { LogEventSpec } from "./events.ts";
-import type { FailureMode } from "./lifecycle.ts";
+import type { FailureMode } from "./vocabulary.ts";
 import type { RestartPolicy } from "./policies.ts";
 
 /** A string with Python `str.format` style `{name}` / `{dotted.name}` placeholders (`{{` `}}` escape). */
