@@ -22,6 +22,7 @@ import { writePlanTree } from "../render/tree.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { denoTailSource } from "../runtime/tail_source.ts";
+import { denoProcessProbe } from "../runtime/process.ts";
 import { watchPaths } from "../runtime/watch.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { SweepStore } from "../store/store.ts";
@@ -103,6 +104,7 @@ export async function followSweep(
       watch: watchPaths,
       derive: (req) => deriveRun(req, r),
       loadPlan: (dir) => loadPlan(r.fs, dir),
+      probe: denoProcessProbe,
       say,
     },
     store,

@@ -52,10 +52,18 @@ export interface EndMarker {
   readonly forwarded_signals?: readonly string[];
 }
 
+/**
+ * What the scheduler said of a job, as far as classifying needs it: a query's
+ * {@link JobObservation}, or the last state the journal recorded (`source: "journal"`).
+ */
+export type ObservedJob =
+  & Pick<JobObservation, "state" | "rawState" | "reason" | "exitCode" | "start">
+  & { readonly source: JobObservation["source"] | "journal" };
+
 /** Everything {@link classifyAttempt} looks at. */
 export interface ClassifyInput {
   /** What squeue/sacct said this round, or null when the job is in neither. */
-  readonly observation: JobObservation | null;
+  readonly observation: ObservedJob | null;
   /** This attempt's end marker, or null when none was found. */
   readonly marker: EndMarker | null;
   /** Kinds of the log events seen in this attempt's log (any order, repeats allowed). */

@@ -9,6 +9,12 @@ import { parseSweepJson } from "../plan/sweep_file.ts";
 import type { SweepPlan } from "../plan/types.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 
+/** A plan the monitor follows runs of: the sweep's own, or a derived run's. */
+export interface LoadedPlan {
+  readonly plan: SweepPlan;
+  readonly monitor: MonitorFile | null;
+}
+
 /** Reads a sweep's monitor file; null when the sweep has none (planned by an older autoexp). */
 export async function readMonitorFile(
   fs: FileSystem,
@@ -23,7 +29,7 @@ export async function readMonitorFile(
 export async function loadPlan(
   fs: FileSystem,
   dir: string,
-): Promise<{ plan: SweepPlan; monitor: MonitorFile | null }> {
+): Promise<LoadedPlan> {
   const file = `${dir}/sweep.json`;
   return {
     plan: parseSweepJson(await fs.readTextFile(file), file),

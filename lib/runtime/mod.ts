@@ -10,7 +10,7 @@ import { DenoProcessRunner, type ProcessRunner } from "./process.ts";
 
 export type { FileEntry, FileSystem } from "./fs.ts";
 export type { Host } from "./host.ts";
-export type { CommandResult, ProcessRunner, RunOptions } from "./process.ts";
+export type { CommandResult, ProcessProbe, ProcessRunner, RunOptions } from "./process.ts";
 
 /** Text output streams. */
 export interface Output {

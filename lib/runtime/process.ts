@@ -97,3 +97,21 @@ export class DenoProcessRunner implements ProcessRunner {
     return { code: status.code, stdout: "", stderr: "", timedOut };
   }
 }
+
+/** Facts about other processes of this host. */
+export interface ProcessProbe {
+  /** The command line of a live process (arguments joined by NUL), or null when there is none. */
+  commandLine(pid: number): Promise<string | null>;
+}
+
+/** The real probe: Linux's `/proc/<pid>/cmdline`. */
+export const denoProcessProbe: ProcessProbe = {
+  async commandLine(pid: number): Promise<string | null> {
+    if (!(pid > 0)) return null;
+    try {
+      return await Deno.readTextFile(`/proc/${pid}/cmdline`);
+    } catch {
+      return null;
+    }
+  },
+};

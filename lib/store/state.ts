@@ -213,6 +213,32 @@ export type NewEvent = StoreEvent extends infer E
   ? E extends StoreEvent ? Omit<E, "seq" | "at"> : never
   : never;
 
+/**
+ * Emits events into a state: each is numbered after the state's last, timed, applied at once
+ * (so later decisions see it) and collected for the journal (`SweepStore.journal`). The monitor's
+ * step decides through one; the events must be journaled before anything they decide is done.
+ */
+export class EventSink {
+  #events: StoreEvent[] = [];
+
+  constructor(private readonly state: StoreState, private readonly at: string) {}
+
+  /** Numbers, applies and collects an event; returns it. */
+  emit(ev: NewEvent): StoreEvent {
+    const full = { ...ev, seq: this.state.seq + 1, at: this.at } as StoreEvent;
+    applyEvent(this.state, full);
+    this.#events.push(full);
+    return full;
+  }
+
+  /** The events emitted since the last call, oldest first. */
+  take(): StoreEvent[] {
+    const out = this.#events;
+    this.#events = [];
+    return out;
+  }
+}
+
 /** The empty state. */
 export function emptyState(): StoreState {
   return { version: 1, seq: 0, runs: {}, intents: {} };

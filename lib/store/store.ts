@@ -78,11 +78,14 @@ export class SweepStore {
     const store = new SweepStore(fs, host, dir, id, read.state, read.warnings);
     store.journalBytes = read.bytes;
     store.torn = read.torn;
+    store.written = read.state.seq;
     return store;
   }
 
   /** Bytes of the journal this process has read or written (to notice other writers). */
   private journalBytes = 0;
+  /** Seq of the last event in the journal (read or written by this process). */
+  private written = 0;
   /** The journal read last ends in a partial line that the next append must terminate. */
   private torn = false;
 
@@ -93,6 +96,7 @@ export class SweepStore {
     for (const w of read.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
     this.journalBytes = read.bytes;
     this.torn = read.torn;
+    this.written = read.state.seq;
   }
 
   /** Appends run one at a time (the monitor appends from concurrent tasks). */
@@ -113,8 +117,34 @@ export class SweepStore {
     return next;
   }
 
+  /**
+   * Writes events that an {@link EventSink} over this store's state already numbered and
+   * applied, with one write and one fsync. They must follow the last event written.
+   */
+  journal(evs: readonly StoreEvent[]): Promise<void> {
+    const next = this.queue.then(() => this.writeNow(evs));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
   private async appendNow(evs: readonly NewEvent[]): Promise<StoreEvent[]> {
     if (!evs.length) return [];
+    if (this.state.seq !== this.written) {
+      throw new Error(
+        `events ${this.written + 1}..${this.state.seq} were applied but not journaled`,
+      );
+    }
+    const at = this.host.now().toISOString();
+    const full = evs.map((ev, i) => ({ ...ev, seq: this.state.seq + 1 + i, at }) as StoreEvent);
+    await this.writeNow(full);
+    return full;
+  }
+
+  private async writeNow(full: readonly StoreEvent[]): Promise<void> {
+    if (!full.length) return;
+    if (full[0].seq !== this.written + 1) {
+      throw new Error(`journal out of order: event ${full[0].seq} after ${this.written}`);
+    }
     const journal = `${this.dir}/journal.jsonl`;
     const size = (await this.fs.stat(journal))?.size ?? 0;
     if (size !== this.journalBytes) {
@@ -130,13 +160,12 @@ export class SweepStore {
       this.journalBytes += 1;
       this.torn = false;
     }
-    const at = this.host.now().toISOString();
-    const full = evs.map((ev, i) => ({ ...ev, seq: this.state.seq + 1 + i, at }) as StoreEvent);
     const text = full.map((e) => JSON.stringify(e)).join("\n");
     await this.fs.appendLine(journal, text, true);
     this.journalBytes += new TextEncoder().encode(text).length + 1;
+    this.written = full[full.length - 1].seq;
+    // Applying is a no-op for events a sink already applied (their seq is not newer).
     for (const e of full) this.state = applyEvent(this.state, e);
-    return full;
   }
 
   /** Replaces the snapshot atomically (a cache; the journal stays the truth). */

@@ -17,12 +17,13 @@ import type { FileSystem } from "../runtime/mod.ts";
 import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
 import {
   ACTIVE_ATTEMPT_STATES,
+  EventSink,
   isFinalAttemptState,
   latestAttempt,
-  type NewEvent,
+  type StoreState,
 } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
-import { markerOf, readMarkers } from "./markers.ts";
+import { type Marker, markerOf, readMarkers } from "./markers.ts";
 
 /** Options of {@link submitSweep}. */
 export interface SubmitOptions {
@@ -70,56 +71,125 @@ export function sweepTag(plan: SweepPlan): string {
 }
 
 /**
- * Brings the store up to date with the scheduler: open intents are matched to jobs by their
- * comment (or abandoned when no job carries it and no run started), and every attempt that is
- * not final gets its current state (from the queue, accounting, or the job's own markers).
- * Returns what the scheduler said of each such attempt ({@link attemptKey}; null: in neither
- * the queue nor accounting).
+ * What one scheduler round saw, read but not yet judged: the query's jobs, the job ids that
+ * runs' markers recorded for open submission intents (a job the queue forgot), and the markers
+ * of attempts the query did not return. Made by {@link readScheduler}, judged by
+ * {@link reconcileEvents}.
  */
-export async function reconcile(
+export interface SchedulerReading {
+  readonly jobs: readonly JobObservation[];
+  /** Intent seq -> the job id a run's marker recorded with that intent's comment tag. */
+  readonly intentJobs: ReadonlyMap<number, string>;
+  /** Attempt key -> its end marker (null: none), for attempts missing from `jobs`. */
+  readonly markers: ReadonlyMap<string, Marker | null>;
+}
+
+/** The attempts the scheduler is asked about, with their runs. */
+function activeAttempts(state: StoreState) {
+  return Object.values(state.runs).flatMap((r) =>
+    r.attempts.filter((a) => watched(a) && a.jobId).map((a) => ({ run: r, a }))
+  );
+}
+
+/**
+ * One batched query about every attempt that may still run and every open submission intent
+ * (by the sweep's comment tag), plus the markers of what the query does not know. Null when
+ * there is nothing to ask.
+ *
+ * @throws {SchedulerError} when the scheduler does not answer.
+ */
+export async function readScheduler(
   plan: SweepPlan,
-  store: SweepStore,
+  state: StoreState,
   scheduler: Scheduler,
   fs: FileSystem,
-  say: (line: string) => void = () => {},
-  now: () => number = Date.now,
-  lostAfterMs = LOST_AFTER_MS,
-): Promise<Map<string, JobObservation | null>> {
-  const seen = new Map<string, JobObservation | null>();
-  const state = store.state;
+): Promise<SchedulerReading | null> {
   const open = Object.values(state.intents).filter((i) => i.status === "open");
-  const active = Object.values(state.runs).flatMap((r) =>
-    r.attempts.filter((a) => watched(a) && a.jobId).map((a) => ({
-      run: r,
-      a,
-    }))
-  );
-  if (!open.length && !active.length) return seen;
+  const active = activeAttempts(state);
+  if (!open.length && !active.length) return null;
   const ids = [...new Set(active.map(({ a }) => a.arrayJobId ?? a.jobId!))];
   const result = await scheduler.query({
     ids,
     commentPrefix: open.length ? sweepTag(plan) : undefined,
   });
+  const byRun = new Map(plan.runs.map((r) => [r.name, r]));
+  const intentJobs = new Map<number, string>();
   for (const intent of open) {
-    const job = result.jobs.find((j) => j.comment === intent.comment);
+    if (result.jobs.some((j) => j.comment === intent.comment)) continue;
+    const ranAs = await jobOfIntentFromMarkers(byRun, intent.runs, intent.comment, fs);
+    if (ranAs) intentJobs.set(intent.seq, ranAs);
+  }
+  const markers = new Map<string, Marker | null>();
+  // The attempts of intents found by their markers get these job ids: their markers count.
+  for (const [seq, jobId] of intentJobs) {
+    const intent = state.intents[String(seq)];
+    for (const name of intent.runs) {
+      const a = state.runs[name]?.attempts.find((x) => x.intent === seq);
+      const planRun = byRun.get(name);
+      if (!a || !planRun) continue;
+      const id = intent.array !== undefined
+        ? `${jobId}_${state.runs[name].index - (intent.offset ?? 0)}`
+        : jobId;
+      markers.set(
+        attemptKey(name, a.attempt),
+        markerOf(await readMarkers(fs, planRun.runDir), id) ?? null,
+      );
+    }
+  }
+  const find = indexJobs(result.jobs);
+  // Attempts of intents found now count too: their job ids come with the `submitted` event.
+  for (const { run, a } of active) {
+    if (find(a.jobId!, a.arrayJobId, a.taskId)) continue;
+    const planRun = byRun.get(run.name);
+    if (!planRun) continue;
+    markers.set(
+      attemptKey(run.name, a.attempt),
+      markerOf(await readMarkers(fs, planRun.runDir), a.jobId!) ?? null,
+    );
+  }
+  return { jobs: result.jobs, intentJobs, markers };
+}
+
+/**
+ * Judges a scheduler reading (pure): open intents whose job was found are `submitted` (else
+ * `abandoned`), each watched attempt's new state is `observed` (from the queue, else from its
+ * marker, else `unknown`, and `lost` after `lostAfterMs` unseen). Events go through `sink`
+ * (applied at once). Returns the observation of every watched attempt by key (null: missing
+ * from the scheduler) and lines to tell the user.
+ */
+export function reconcileEvents(
+  plan: SweepPlan,
+  sink: EventSink,
+  state: StoreState,
+  reading: SchedulerReading,
+  now: number,
+  opts: { readonly lostAfterMs?: number } = {},
+): { seen: Map<string, JobObservation | null>; said: string[] } {
+  const lostAfterMs = opts.lostAfterMs ?? LOST_AFTER_MS;
+  const seen = new Map<string, JobObservation | null>();
+  const said: string[] = [];
+  for (const intent of Object.values(state.intents).filter((i) => i.status === "open")) {
+    const job = reading.jobs.find((j) => j.comment === intent.comment);
     if (job) {
-      await store.append({
+      sink.emit({
         type: "submitted",
         intent: intent.seq,
         jobId: job.arrayJobId ?? job.jobId,
         found: "tag",
       });
-      say(`found job ${job.arrayJobId ?? job.jobId} of an interrupted submission (${intent.key})`);
+      said.push(
+        `found job ${job.arrayJobId ?? job.jobId} of an interrupted submission (${intent.key})`,
+      );
       continue;
     }
     // The queue forgot it (or never had it): a job of this intent that ran left its tag in
     // its marker. Only when none did is the intent abandoned (and its runs submitted again).
-    const ranAs = await jobOfIntentFromMarkers(plan, intent.runs, intent.comment, fs);
+    const ranAs = reading.intentJobs.get(intent.seq);
     if (ranAs) {
-      await store.append({ type: "submitted", intent: intent.seq, jobId: ranAs, found: "tag" });
-      say(`found job ${ranAs} of an interrupted submission (${intent.key}) from its markers`);
+      sink.emit({ type: "submitted", intent: intent.seq, jobId: ranAs, found: "tag" });
+      said.push(`found job ${ranAs} of an interrupted submission (${intent.key}) from its markers`);
     } else {
-      await store.append({
+      sink.emit({
         type: "abandoned",
         intent: intent.seq,
         why:
@@ -127,21 +197,15 @@ export async function reconcile(
       });
     }
   }
-  const byRun = new Map(plan.runs.map((r) => [r.name, r]));
-  const again = Object.values(store.state.runs).flatMap((r) =>
-    r.attempts.filter((a) => watched(a) && a.jobId).map((a) => ({
-      run: r,
-      a,
-    }))
-  );
-  // Observations are journaled together (one fsync for a round that saw a thousand jobs).
-  const observed: NewEvent[] = [];
-  for (const { run, a } of again) {
-    const obs = findObservation(result.jobs, a.jobId!, a.arrayJobId, a.taskId);
-    seen.set(attemptKey(run.name, a.attempt), obs ?? null);
+  const planned = new Set(plan.runs.map((r) => r.name));
+  const find = indexJobs(reading.jobs);
+  for (const { run, a } of activeAttempts(state)) {
+    const key = attemptKey(run.name, a.attempt);
+    const obs = find(a.jobId!, a.arrayJobId, a.taskId);
+    seen.set(key, obs ?? null);
     if (obs) {
       if (obs.state !== a.state || obs.rawState !== a.rawState) {
-        observed.push({
+        sink.emit({
           type: "observed",
           run: run.name,
           attempt: a.attempt,
@@ -154,11 +218,10 @@ export async function reconcile(
       continue;
     }
     // Not in the queue or accounting (squeue forgets after MinJobAge): the job's markers.
-    const planRun = byRun.get(run.name);
-    if (!planRun) continue;
-    const m = markerOf(await readMarkers(fs, planRun.runDir), a.jobId!);
+    if (!planned.has(run.name)) continue;
+    const m = reading.markers.get(key);
     if (m && m.state !== "running") {
-      observed.push({
+      sink.emit({
         type: "observed",
         run: run.name,
         attempt: a.attempt,
@@ -173,7 +236,7 @@ export async function reconcile(
     // `unknown` first - never failed, it may still run - and `lost` (final) only after a grace
     // period longer than SLURM's MinJobAge, so a later submit can start a new attempt.
     if (a.state !== "unknown") {
-      observed.push({
+      sink.emit({
         type: "observed",
         run: run.name,
         attempt: a.attempt,
@@ -181,26 +244,43 @@ export async function reconcile(
         rawState: "not found",
         reason: `job ${a.jobId} is neither in the queue nor in accounting, and has no end marker`,
       });
-    } else if (a.stateSince && now() - Date.parse(a.stateSince) > lostAfterMs) {
-      observed.push({
+    } else if (a.stateSince && now - Date.parse(a.stateSince) > lostAfterMs) {
+      const minutes = Math.round(lostAfterMs / 60000);
+      sink.emit({
         type: "observed",
         run: run.name,
         attempt: a.attempt,
         state: "lost",
         rawState: "not found",
-        reason: `job ${a.jobId} has not been seen for ${
-          Math.round(lostAfterMs / 60000)
-        } minutes and left no end marker`,
+        reason: `job ${a.jobId} has not been seen for ${minutes} minutes and left no end marker`,
       });
-      say(
-        `${run.name}: job ${a.jobId} is lost (not seen for ${
-          Math.round(lostAfterMs / 60000)
-        } min, no end marker)`,
-      );
+      said.push(`${run.name}: job ${a.jobId} is lost (not seen for ${minutes} min, no end marker)`);
     }
   }
-  await store.appendMany(observed);
-  return seen;
+  return { seen, said };
+}
+
+/**
+ * Reconciles the store with the scheduler ({@link readScheduler}, then
+ * {@link reconcileEvents}), journaling what changed. Returns each watched attempt's observation
+ * by {@link attemptKey} (null: missing from the scheduler).
+ */
+export async function reconcile(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  fs: FileSystem,
+  say: (line: string) => void = () => {},
+  now: () => number = Date.now,
+  lostAfterMs = LOST_AFTER_MS,
+): Promise<Map<string, JobObservation | null>> {
+  const reading = await readScheduler(plan, store.state, scheduler, fs);
+  if (!reading) return new Map();
+  const sink = new EventSink(store.state, new Date(now()).toISOString());
+  const r = reconcileEvents(plan, sink, store.state, reading, now(), { lostAfterMs });
+  await store.journal(sink.take());
+  for (const line of r.said) say(line);
+  return r.seen;
 }
 
 /**
@@ -221,12 +301,11 @@ export const LOST_AFTER_MS = 20 * 60_000;
 
 /** The job id (an array's id for array tasks) a run's marker recorded for a comment tag. */
 async function jobOfIntentFromMarkers(
-  plan: SweepPlan,
+  byName: ReadonlyMap<string, RunPlan>,
   runs: readonly string[],
   tag: string,
   fs: FileSystem,
 ): Promise<string | undefined> {
-  const byName = new Map(plan.runs.map((r) => [r.name, r]));
   for (const name of runs) {
     const run = byName.get(name);
     if (!run) continue;

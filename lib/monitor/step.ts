@@ -1,0 +1,983 @@
+/**
+ * The monitor's decisions as one pure step: `stepMonitor(state, observations, config)` returns
+ * the events to journal and the effects to perform. Everything the monitor decides is decided
+ * here: fired log events and the actions they queue, verdicts on attempts, stalls, state events,
+ * restart policies and their budgets, the requeue grace, cancels, which attempts to submit,
+ * which actions start, and what the pure actions (log, restart, cancel) do. No file system, no
+ * processes, no clock: what a round saw comes in as {@link RoundObservations}.
+ *
+ * The state is what the journal replays to ({@link StoreState}) plus what the monitor keeps per
+ * live attempt from its log ({@link AttemptLog}). The step advances `state.store` by exactly the
+ * events it returns (the journal's own fold, `applyEvent`), so a decision later in the step sees
+ * the ones before it, and replaying the journal after the events are written gives the same
+ * state. The loop (monitor.ts) writes the events durably before it performs any effect; effects
+ * are idempotent by the journaled ids, so a monitor killed anywhere repeats nothing.
+ *
+ * @module
+ */
+import type { RunPlan, SweepPlan } from "../plan/types.ts";
+import { sbatchFlags } from "../render/script.ts";
+import type { ActionRecord, AttemptRecord, RunRecord, StoreState } from "../store/state.ts";
+import { attemptsMade, EventSink, latestAttempt } from "../store/state.ts";
+import { attemptKey, type ChosenRun, type SchedulerReading } from "../submit/mod.ts";
+import { reconcileEvents } from "../submit/mod.ts";
+import {
+  attemptMode,
+  metadataHolds,
+  openActions,
+  policyDecision,
+  RESTART_CANCEL_PREFIX,
+  runDone,
+  STALL_CANCEL_PREFIX,
+  stateEventsFor,
+  stateEventsRestart,
+  USER_CANCEL,
+} from "./decide.ts";
+import {
+  checkpointAliases,
+  type CompiledEvent,
+  dedupeKey,
+  type EventKind,
+  type EventMatch,
+  matchLine,
+} from "../monitoring/events.ts";
+import { classifyAttempt, type EndMarker, type ObservedJob } from "./lifecycle.ts";
+import type { FailureMode } from "../monitoring/vocabulary.ts";
+import type {
+  ActionSpec,
+  ConditionSpec,
+  CONTEXT_KEYS,
+  EventActionSpec,
+  LogEventConfig,
+  MonitorSpec,
+  STATE_KEYS,
+} from "../monitoring/spec_types.ts";
+import { formatTemplate } from "../monitoring/template.ts";
+import type { LoadedPlan } from "./load_plan.ts";
+
+/** A run the monitor follows, with everything needed to read its log and act. */
+export interface TrackedRun {
+  readonly run: RunPlan;
+  readonly loaded: LoadedPlan;
+  readonly spec: MonitorSpec;
+  /** Config values the spec's `{dotted.key}` placeholders name. */
+  readonly vars: Readonly<Record<string, string>>;
+  readonly events: readonly CompiledEvent[];
+  readonly eventConfigs: ReadonlyMap<string, LogEventConfig>;
+}
+
+/** What the monitor knows of a live attempt from its log (persisted in `watch.json`). */
+export interface AttemptLog {
+  readonly run: string;
+  readonly attempt: number;
+  /** The attempt's log file. */
+  readonly path: string;
+  kinds: Set<EventKind>;
+  /** Metadata of the events seen (checkpoint path, iteration, ...). */
+  meta: Record<string, string>;
+  /** Last time (ms) the log or an output grew with something that counts as activity. */
+  lastActivity: number | null;
+  /** The last iteration (`240/1000`). */
+  progress: string | null;
+  lastEvent: string | null;
+  /** Consecutive scheduler rounds the job was missing from the scheduler. */
+  missingRounds: number;
+}
+
+/** What one round read from one attempt's log. */
+export interface LogReading {
+  readonly run: string;
+  readonly attempt: number;
+  /** Complete new lines, oldest first. */
+  readonly lines: readonly string[];
+  /** The file grew without completing a line (a long line in progress). */
+  readonly grew: boolean;
+  /** One of the spec's `output_paths` changed. */
+  readonly outputsGrew: boolean;
+  /** Why the log could not be read, if it could not. */
+  readonly error?: string;
+}
+
+/** How an action the runner performed ended (or that its I/O conditions hold). */
+export type ActionOutcome =
+  | { readonly id: string; readonly status: "ok" | "failed" | "skipped"; readonly detail: string }
+  /** The I/O conditions hold; the action itself is pure (log, restart, cancel): do it now. */
+  | { readonly id: string; readonly status: "ready" }
+  /** A derived run was planned (RunAutoexpAction): its plan, to follow it. */
+  | {
+    readonly id: string;
+    readonly status: "derived";
+    readonly name: string;
+    readonly planDir: string;
+    readonly detail: string;
+  };
+
+/** What one round saw. */
+export interface RoundObservations {
+  /** Now (ms). */
+  readonly now: number;
+  readonly logs: readonly LogReading[];
+  /**
+   * The scheduler's answer, on scheduler rounds: a reading, `null` when there was nothing to
+   * ask, or `{ error }` when it did not answer (no answer is no information).
+   */
+  readonly scheduler?: SchedulerReading | null | { readonly error: string };
+  /** End markers of attempts the loop read them for ({@link markerWanted}), by attempt key. */
+  readonly markers: ReadonlyMap<string, EndMarker | null>;
+  /** Actions the runner finished (or found ready) since the last step. */
+  readonly actions: readonly ActionOutcome[];
+}
+
+/** What the step decides and the loop does not keep on disk. */
+export interface MonitorState {
+  /** The journal's fold; advanced by the step's events. */
+  readonly store: StoreState;
+  /** By attempt key; a live attempt's entry is made when it first has a job id. */
+  readonly logs: Map<string, AttemptLog>;
+  /** Attempts whose cancel was sent by this process (the loop takes out failed ones). */
+  readonly cancelsSent: Set<string>;
+  /** Ids of the actions the runner is performing now. */
+  readonly running: Set<string>;
+  /** The scheduler did not answer last time (to say when it does again). */
+  schedulerDown: boolean;
+}
+
+/** The monitor's configuration: the runs it follows and its limits. */
+export interface StepConfig {
+  readonly tracked: ReadonlyMap<string, TrackedRun>;
+  /** The sweep's own plan (derived runs' plans are in their TrackedRun). */
+  readonly main: SweepPlan;
+  readonly maxConcurrentActions: number;
+  readonly markerGraceMs?: number;
+  readonly requeueGraceMs?: number;
+  readonly lostAfterMs?: number;
+}
+
+/** What the loop must do after journaling the step's events. */
+export type Effect =
+  | { readonly kind: "say"; readonly line: string }
+  | { readonly kind: "cancel"; readonly key: string; readonly run: string; readonly jobId: string }
+  | { readonly kind: "submit"; readonly plan: LoadedPlan; readonly chosen: readonly ChosenRun[] }
+  /** Perform an action's I/O part (its I/O conditions, a command, a derived run). */
+  | { readonly kind: "run_action"; readonly id: string }
+  /** A derived run to follow from now on (its plan is in `planDir`). */
+  | { readonly kind: "track"; readonly name: string; readonly planDir: string };
+
+/** The step's result. */
+export interface StepResult {
+  /** Numbered and timed; already applied to `state.store`. */
+  readonly events: ReturnType<EventSink["take"]>;
+  readonly effects: readonly Effect[];
+  /** Something changed that the next scheduler round should look at soon. */
+  readonly changed: boolean;
+  /** An action ended that may change what the scheduler reports: query again soon. */
+  readonly schedulerSoon: boolean;
+}
+
+/** The attempts' log entries a step reads and writes, created on first use. */
+export function attemptLogOf(
+  state: MonitorState,
+  t: TrackedRun,
+  a: AttemptRecord,
+): AttemptLog | null {
+  const key = attemptKey(t.run.name, a.attempt);
+  let w = state.logs.get(key);
+  if (w) return w;
+  const path = attemptLogPath(t.loaded.plan, t.run, a);
+  if (!path) return null;
+  w = {
+    run: t.run.name,
+    attempt: a.attempt,
+    path,
+    kinds: new Set(),
+    meta: {},
+    lastActivity: null,
+    progress: null,
+    lastEvent: null,
+    missingRounds: 0,
+  };
+  state.logs.set(key, w);
+  // Entries of earlier attempts of the run are finished.
+  for (const [k, old] of state.logs) {
+    if (old.run === t.run.name && old.attempt < a.attempt) state.logs.delete(k);
+  }
+  return w;
+}
+
+/** The log path of an attempt (array tasks write to the group's log folder). */
+export function attemptLogPath(plan: SweepPlan, run: RunPlan, a: AttemptRecord): string | null {
+  if (!a.jobId) return null;
+  if (a.arrayJobId !== undefined && a.taskId !== undefined) {
+    return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
+  }
+  return run.logPath.replace("{job_id}", a.jobId);
+}
+
+/** The attempts whose logs a round reads: each tracked run's latest, while it is not final. */
+export function liveAttempts(
+  state: MonitorState,
+  tracked: ReadonlyMap<string, TrackedRun>,
+): { t: TrackedRun; a: AttemptRecord; log: AttemptLog }[] {
+  const out = [];
+  for (const t of tracked.values()) {
+    const a = latestAttempt(state.store.runs[t.run.name]);
+    if (!a || !a.jobId || a.verdictFinal) continue;
+    const log = attemptLogOf(state, t, a);
+    if (log) out.push({ t, a, log });
+  }
+  return out;
+}
+
+/**
+ * Whether a round must read an attempt's end marker: its job left the scheduler (or is not
+ * known to it), or it runs while its log (with this round's lines) says the command ended
+ * (squeue lags behind).
+ */
+export function markerWanted(
+  observation: ObservedJob | null,
+  kinds: ReadonlySet<EventKind>,
+): boolean {
+  if (schedulerFinal(observation)) return true;
+  return observation?.state === "running" &&
+    (kinds.has("completed") || kinds.has("exited") || kinds.has("crashed"));
+}
+
+/** True when the scheduler no longer runs the job, or does not know it. */
+export function schedulerFinal(o: ObservedJob | null): boolean {
+  return o === null || o.state === "unknown" ||
+    !["pending", "running", "requeued", "suspended"].includes(o.state);
+}
+
+/**
+ * The observation to judge an attempt by: this round's from the scheduler, or else the last
+ * one the journal recorded (attempts the query was not about).
+ */
+export function observationOf(
+  a: AttemptRecord,
+  seen: ReadonlyMap<string, ObservedJob | null> | null,
+  key: string,
+): ObservedJob | null {
+  if (a.state === "lost") return null;
+  if (seen?.has(key)) return seen.get(key)!;
+  if (a.state === "submitting" || a.state === "submit_failed" || a.state === "unknown") return null;
+  return {
+    state: a.state,
+    rawState: a.rawState ?? a.state,
+    reason: a.reason ?? "",
+    ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}),
+    source: "journal",
+  };
+}
+
+function stamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${
+    p(d.getMinutes())
+  }${p(d.getSeconds())}`;
+}
+
+function stringValues(meta: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (v === null || v === undefined) continue;
+    out[k] = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+/** Placeholder values of a run's attempt, plus `extra` (the event's own values). */
+export function actionContext(
+  t: TrackedRun,
+  a: AttemptRecord,
+  log: AttemptLog | undefined,
+  now: number,
+  extra: Record<string, string>,
+): Record<string, string> {
+  const plan = t.loaded.plan;
+  // Every name of CONTEXT_KEYS (what the planner accepts) is set here; `event` by the caller.
+  const own: Record<Exclude<(typeof CONTEXT_KEYS)[number], "event">, string> = {
+    run: t.run.name,
+    name: t.run.name,
+    run_name: t.run.name,
+    run_dir: t.run.runDir,
+    output_dir: t.run.runDir,
+    sweep_dir: plan.sweep.dir,
+    sweep: plan.sweep.name,
+    index: String(t.run.index),
+    attempt: String(a.attempt),
+    job_id: a.jobId ?? "",
+    timestamp: stamp(now),
+  };
+  return { ...t.vars, ...(log?.meta ?? {}), ...own, ...extra };
+}
+
+/** The output paths (`output_paths`) of an attempt, placeholders filled; bad templates left out. */
+export function outputPathsOf(
+  t: TrackedRun,
+  a: AttemptRecord,
+  log: AttemptLog | undefined,
+  now: number,
+): string[] {
+  const out: string[] = [];
+  for (const tmpl of t.spec.outputPaths) {
+    try {
+      out.push(formatTemplate(tmpl, actionContext(t, a, log, now, {})));
+    } catch { /* a placeholder no event provided yet */ }
+  }
+  return out;
+}
+
+/** A short name of an action for messages. */
+export function describeAction(a: ActionSpec): string {
+  switch (a.kind) {
+    case "log":
+      return "LogAction";
+    case "command": {
+      // The program that matters: the script after an interpreter, else the command itself.
+      const words = "argv" in a.command ? a.command.argv : a.command.shell.split(/\s+/);
+      const base = (w: string) => w.replace(/^.*\//, "").replace(/[{}]/g, "");
+      const interpreter = /^(?:.*\/)?(?:bash|sh|python[0-9.]*|env)$/.test(words[0] ?? "");
+      if (!interpreter || !words[1]) return base(words[0] ?? "") || "command";
+      // `bash -c '...'`: the interpreter and its option; `bash script.sh`: the script.
+      return words[1].startsWith("-") ? `${base(words[0])} ${words[1]}` : base(words[1]);
+    }
+    case "autoexp":
+      return "RunAutoexpAction";
+    case "restart":
+      return "RestartAction";
+    case "cancel":
+      return "CancelAction";
+  }
+}
+
+/** Whether an action needs the runner: a command, a derived run, or an I/O condition. */
+export function needsRunner(spec: EventActionSpec): boolean {
+  return spec.action.kind === "command" || spec.action.kind === "autoexp" ||
+    spec.conditions.some((c) => c.kind === "file_exists" || c.kind === "command");
+}
+
+/**
+ * The pure conditions of an action (attempt budgets, metadata comparisons): null when they
+ * hold, else why not. I/O conditions (files, commands) are the runner's.
+ */
+export function pureConditionsUnmet(
+  conditions: readonly ConditionSpec[],
+  run: RunRecord | undefined,
+  ctx: Readonly<Record<string, string>>,
+): string | null {
+  for (const c of conditions) {
+    if (c.kind === "max_attempts") {
+      const made = attemptsMade(run);
+      if (made >= c.maxAttempts) return `${made} attempts made (max_attempts ${c.maxAttempts})`;
+    } else if (c.kind === "metadata") {
+      const expected = Array.isArray(c.value)
+        ? (c.value as readonly string[]).map((v) => formatTemplate(v, ctx))
+        : formatTemplate(c.value as string, ctx);
+      const actual = ctx[c.key];
+      if (!metadataHolds(c.op, actual, expected)) {
+        return `${c.key} is ${
+          actual === undefined ? "not set" : JSON.stringify(actual)
+        }, not ${c.op} ${JSON.stringify(expected)}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** The step: see the module documentation. */
+export function stepMonitor(
+  state: MonitorState,
+  obs: RoundObservations,
+  config: StepConfig,
+): StepResult {
+  return new Step(state, obs, config).run();
+}
+
+/** One step's work; a class only to share the sink, effects and inputs between its parts. */
+class Step {
+  readonly sink: EventSink;
+  readonly effects: Effect[] = [];
+  changed = false;
+  schedulerSoon = false;
+
+  constructor(
+    readonly state: MonitorState,
+    readonly obs: RoundObservations,
+    readonly config: StepConfig,
+  ) {
+    this.sink = new EventSink(state.store, new Date(obs.now).toISOString());
+  }
+
+  say(line: string): void {
+    this.effects.push({ kind: "say", line });
+  }
+
+  get store(): StoreState {
+    return this.state.store;
+  }
+
+  run(): StepResult {
+    for (const r of this.obs.logs) this.readLog(r);
+    for (const o of this.obs.actions) this.actionEnded(o);
+    if (this.obs.scheduler !== undefined) this.schedulerRound(this.obs.scheduler);
+    else this.decideEndedAll();
+    this.startActions();
+    return {
+      events: this.sink.take(),
+      effects: this.effects,
+      changed: this.changed,
+      schedulerSoon: this.schedulerSoon,
+    };
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  readLog(r: LogReading): void {
+    const t = this.config.tracked.get(r.run);
+    const a = t && this.store.runs[r.run]?.attempts.find((x) => x.attempt === r.attempt);
+    if (!t || !a) return;
+    const w = attemptLogOf(this.state, t, a);
+    if (!w) return;
+    if (r.error) {
+      this.say(`${r.run}: cannot read ${w.path}: ${r.error}`);
+      return;
+    }
+    let activity = r.grew && r.lines.length === 0;
+    for (const line of r.lines) {
+      const matches = t.events.length ? matchLine(t.events, line) : [];
+      if (matches.every((m) => m.progress)) activity = true;
+      for (const m of matches) this.onMatch(t, a, w, m);
+    }
+    if (r.outputsGrew) activity = true;
+    if (activity) w.lastActivity = this.obs.now;
+  }
+
+  onMatch(t: TrackedRun, a: AttemptRecord, w: AttemptLog, m: EventMatch): void {
+    if (m.kind) w.kinds.add(m.kind);
+    if (m.kind === "progress") {
+      const it = m.metadata.iteration;
+      if (it !== undefined) {
+        const of = m.metadata.train_iters;
+        w.progress = of !== undefined ? `${it}/${of}` : String(it);
+      }
+    } else if (m.kind !== "noise") {
+      Object.assign(w.meta, stringValues(m.metadata));
+      const it = m.metadata.checkpoint_iteration ?? m.metadata.iteration;
+      w.lastEvent = it !== undefined ? `${m.event} ${it}` : m.event;
+    }
+    const cfg = t.eventConfigs.get(m.event);
+    if (!cfg || !cfg.actions.length) return;
+    const key = dedupeKey(m);
+    const rec = this.store.runs[t.run.name];
+    if (rec?.fired?.includes(key)) return;
+    const metadata = stringValues(m.metadata);
+    this.sink.emit({
+      type: "fired",
+      run: t.run.name,
+      attempt: a.attempt,
+      key,
+      event: m.event,
+      metadata,
+      line: m.line.length > 500 ? `${m.line.slice(0, 500)}...` : m.line,
+    });
+    w.lastEvent = m.metadata.checkpoint_iteration !== undefined
+      ? `${m.event} ${m.metadata.checkpoint_iteration}`
+      : m.event;
+    const aliases: Record<string, string> = {};
+    for (const [name, group] of Object.entries(checkpointAliases(cfg.spec))) {
+      if (m.groups[group] !== undefined) aliases[name] = m.groups[group];
+    }
+    const context = actionContext(t, a, w, this.obs.now, {
+      ...aliases,
+      ...m.groups,
+      ...metadata,
+      event: m.event,
+    });
+    cfg.actions.forEach((spec, i) => {
+      this.queue(`${t.run.name}|${key}|${i}`, t.run.name, a.attempt, m.event, spec, context);
+    });
+  }
+
+  queue(
+    id: string,
+    run: string,
+    attempt: number,
+    source: string,
+    spec: EventActionSpec,
+    context: Record<string, string>,
+  ): void {
+    if (this.store.actions?.[id]) return;
+    this.sink.emit({ type: "action_queued", id, run, attempt, source, spec, context });
+  }
+
+  // ---------------------------------------------------------------- scheduler rounds
+
+  schedulerRound(reading: SchedulerReading | null | { readonly error: string }): void {
+    let seen: ReadonlyMap<string, ObservedJob | null> | null = null;
+    if (reading !== null && "error" in reading) {
+      // No answer is no information: keep every state as it was.
+      if (!this.state.schedulerDown) {
+        this.say(
+          `the scheduler did not answer (${reading.error.split("\n")[0]}); ` +
+            "keeping the last known states",
+        );
+      }
+      this.state.schedulerDown = true;
+      this.decideEndedAll();
+      return;
+    }
+    if (this.state.schedulerDown) this.say("the scheduler answers again");
+    this.state.schedulerDown = false;
+    if (reading !== null) {
+      const r = reconcileEvents(this.mergedPlan(), this.sink, this.store, reading, this.obs.now, {
+        lostAfterMs: this.config.lostAfterMs,
+      });
+      for (const line of r.said) this.say(line);
+      seen = r.seen;
+    }
+    // Verdicts first (as one batch: a round in which a thousand jobs started), then stalls.
+    const stalls: { t: TrackedRun; a: AttemptRecord; reason: string }[] = [];
+    for (const t of this.config.tracked.values()) {
+      const rec = this.store.runs[t.run.name];
+      const a = latestAttempt(rec);
+      if (!rec || !a || !a.jobId || a.verdictFinal) continue;
+      const stalled = this.classify(t, a, seen);
+      if (stalled !== null) stalls.push({ t, a, reason: stalled });
+    }
+    for (const s of stalls) this.onStall(s.t, this.store.runs[s.t.run.name], s.a, s.reason);
+    this.decideEndedAll();
+    this.sendCancels();
+    this.chooseSubmissions();
+  }
+
+  /** A plan covering every tracked run (the sweep's and derived ones), for reconciling. */
+  mergedPlan(): SweepPlan {
+    return { ...this.config.main, runs: [...this.config.tracked.values()].map((t) => t.run) };
+  }
+
+  /** Journals the verdict on a live attempt when it changed; returns the stall reason if stalled. */
+  classify(
+    t: TrackedRun,
+    a: AttemptRecord,
+    seen: ReadonlyMap<string, ObservedJob | null> | null,
+  ): string | null {
+    const w = attemptLogOf(this.state, t, a);
+    const key = attemptKey(t.run.name, a.attempt);
+    const obs = observationOf(a, seen, key);
+    if (w) w.missingRounds = obs === null ? w.missingRounds + 1 : 0;
+    const verdict = classifyAttempt({
+      observation: obs,
+      marker: this.obs.markers.get(key) ?? null,
+      logKinds: w?.kinds ?? [],
+      lastActivityAt: w?.lastActivity ?? null,
+      now: this.obs.now,
+      inactivityThresholdMs: (t.spec.inactivityThresholdSeconds ?? 0) * 1000,
+      missingRounds: w?.missingRounds,
+      markerGraceMs: this.config.markerGraceMs,
+      lost: a.state === "lost" ? (a.reason ?? "not seen by the scheduler and no end marker") : null,
+      requeues: t.run.script.resources.requeue === true,
+      stateSince: a.stateSince ? Date.parse(a.stateSince) : null,
+      requeueGraceMs: this.config.requeueGraceMs,
+    });
+    // Once the monitor asked to cancel it, an attempt is not "running" again (the lines its
+    // dying processes print are no progress); it waits for its final state.
+    if (a.cancelRequested && !verdict.final) return null;
+    const stalled = verdict.state === "stalled" ? verdict.reason : null;
+    if (verdict.state === a.verdict && verdict.final === (a.verdictFinal ?? false)) return stalled;
+    this.sink.emit({
+      type: "verdict",
+      run: t.run.name,
+      attempt: a.attempt,
+      state: verdict.state,
+      final: verdict.final,
+      reason: verdict.reason,
+      ...(verdict.exitCode !== undefined ? { exitCode: verdict.exitCode } : {}),
+    });
+    this.changed = true;
+    this.say(
+      `${t.run.name}: ${verdict.state} (attempt ${a.attempt}, job ${a.jobId}): ${verdict.reason}`,
+    );
+    return stalled;
+  }
+
+  /** A stalled attempt is cancelled for a restart when a policy or state event restarts stalls. */
+  onStall(t: TrackedRun, rec: RunRecord, a: AttemptRecord, reason: string): void {
+    if (a.restart || a.cancelRequested) return;
+    const events = stateEventsFor(t.spec, "stall");
+    if (events.length) {
+      // State events decide: their actions run now (a RestartAction cancels and restarts).
+      this.queueStateEvents(t, a, "stall", events, reason);
+      return;
+    }
+    const d = policyDecision(t.spec, rec, a, "stall", t.run.minutes);
+    if (!d.restart) return;
+    this.sink.emit({
+      type: "restart_decided",
+      run: t.run.name,
+      attempt: a.attempt,
+      restart: d.restart,
+      reason: d.reason,
+    });
+    this.sink.emit({
+      type: "cancel_requested",
+      run: t.run.name,
+      attempt: a.attempt,
+      why: `${STALL_CANCEL_PREFIX}${reason}`,
+    });
+    this.say(`${t.run.name}: cancelling the stalled job ${a.jobId} to restart it (${d.reason})`);
+  }
+
+  queueStateEvents(
+    t: TrackedRun,
+    a: AttemptRecord,
+    mode: FailureMode,
+    events: ReturnType<typeof stateEventsFor>,
+    reason: string,
+  ): void {
+    const values: Record<(typeof STATE_KEYS)[number], string> = {
+      state: a.verdict ?? "",
+      mode,
+      reason,
+      exit_code: a.exitCode === undefined ? "" : String(a.exitCode),
+    };
+    const context = actionContext(
+      t,
+      a,
+      this.state.logs.get(attemptKey(t.run.name, a.attempt)),
+      this.obs.now,
+      values,
+    );
+    for (const ev of events) {
+      ev.actions.forEach((spec, i) => {
+        this.queue(
+          `${t.run.name}|state:${a.attempt}:${ev.name}|${i}`,
+          t.run.name,
+          a.attempt,
+          `state:${ev.name}`,
+          spec,
+          { ...context, event: ev.name },
+        );
+      });
+    }
+  }
+
+  /** Decides on every ended attempt not decided yet. */
+  decideEndedAll(): void {
+    for (const t of this.config.tracked.values()) {
+      const rec = this.store.runs[t.run.name];
+      const a = latestAttempt(rec);
+      if (!rec || !a || !a.jobId) continue;
+      if (a.verdictFinal && !a.restart && !a.restartDeclined) this.decideEnded(t, rec, a);
+    }
+  }
+
+  /** State events, then restart policies, for an ended attempt. */
+  decideEnded(t: TrackedRun, rec: RunRecord, a: AttemptRecord): void {
+    if (a.cancelRequested === USER_CANCEL) {
+      this.decline(t, a, "cancelled by the user");
+      return;
+    }
+    const mode = attemptMode(a);
+    if (mode === "action") return; // a RestartAction already decided
+    const events = stateEventsFor(t.spec, mode);
+    if (events.length) this.queueStateEvents(t, a, mode!, events, a.verdictReason ?? "");
+    if (stateEventsRestart(events)) {
+      // Their RestartAction decides; when all their actions ended without one, it is declined.
+      const open = openActions(this.store.actions, t.run.name).filter((x) =>
+        x.attempt === a.attempt && x.source.startsWith("state:")
+      );
+      if (open.length || this.runningFor(t.run.name)) return;
+      this.decline(t, a, "the state events' restart conditions were not met");
+      return;
+    }
+    if (mode === null) {
+      this.decline(t, a, a.verdictReason ?? "ended");
+      return;
+    }
+    const d = policyDecision(t.spec, rec, a, mode, t.run.minutes);
+    this.sink.emit({
+      type: "restart_decided",
+      run: t.run.name,
+      attempt: a.attempt,
+      restart: d.restart,
+      reason: d.reason,
+    });
+    this.changed = true;
+    if (d.restart) this.say(`${t.run.name}: restarting: ${d.reason}`);
+    else if (a.verdict !== "completed") this.say(`${t.run.name}: not restarted: ${d.reason}`);
+  }
+
+  decline(t: TrackedRun, a: AttemptRecord, reason: string): void {
+    this.sink.emit({
+      type: "restart_decided",
+      run: t.run.name,
+      attempt: a.attempt,
+      restart: null,
+      reason,
+    });
+    this.changed = true;
+    if (a.verdict !== "completed") this.say(`${t.run.name}: not restarted: ${reason}`);
+  }
+
+  runningFor(run: string): boolean {
+    for (const id of this.state.running) {
+      if (this.store.actions?.[id]?.run === run) return true;
+    }
+    return false;
+  }
+
+  /** The cancels the journal asks for, once per attempt and monitor process. */
+  sendCancels(): void {
+    for (const rec of Object.values(this.store.runs)) {
+      const a = latestAttempt(rec);
+      if (!a || !a.cancelRequested || a.verdictFinal || !a.jobId) continue;
+      const key = attemptKey(rec.name, a.attempt);
+      if (this.state.cancelsSent.has(key)) continue;
+      this.state.cancelsSent.add(key);
+      this.effects.push({ kind: "cancel", key, run: rec.name, jobId: a.jobId });
+      this.changed = true;
+    }
+  }
+
+  /** An attempt whose submission was abandoned: no job ever carried its tag. */
+  interrupted(a: AttemptRecord): boolean {
+    return a.state === "submit_failed" &&
+      this.store.intents[String(a.intent)]?.status === "abandoned";
+  }
+
+  /** New attempts for decided restarts and interrupted submissions, first ones for derived runs. */
+  chooseSubmissions(): void {
+    const byPlan = new Map<LoadedPlan, ChosenRun[]>();
+    for (const t of this.config.tracked.values()) {
+      const rec = this.store.runs[t.run.name];
+      if (!rec) continue;
+      const chosen = this.nextAttempt(t, rec);
+      if (!chosen) continue;
+      const list = byPlan.get(t.loaded) ?? [];
+      list.push(chosen);
+      byPlan.set(t.loaded, list);
+    }
+    for (const [plan, chosen] of byPlan) {
+      this.effects.push({ kind: "submit", plan, chosen });
+      this.changed = true;
+    }
+  }
+
+  nextAttempt(t: TrackedRun, rec: RunRecord): ChosenRun | null {
+    const a = latestAttempt(rec);
+    if (!a && rec.planDir) return { run: t.run, attempt: 1, why: `derived from ${rec.parent}` };
+    if (!a) return null;
+    const intent = this.store.intents[String(a.intent)];
+    const entries = intent?.entries ? { entries: intent.entries } : {};
+    if (this.interrupted(a)) {
+      // Its sbatch call was interrupted (the monitor died) and never reached the scheduler.
+      const prev = rec.attempts[rec.attempts.length - 2];
+      return {
+        run: t.run,
+        attempt: rec.attempts.length + 1,
+        why: a.why,
+        ...(a.timeMinutes !== undefined ? { time: a.timeMinutes } : {}),
+        ...(prev?.restart?.extraArgs?.length ? { extraArgs: prev.restart.extraArgs } : {}),
+        ...entries,
+      };
+    }
+    if (a.restart && a.verdictFinal) {
+      return {
+        run: t.run,
+        attempt: rec.attempts.length + 1,
+        why: a.restart.why,
+        ...(a.restart.timeMinutes !== undefined ? { time: a.restart.timeMinutes } : {}),
+        ...(a.restart.extraArgs?.length ? { extraArgs: a.restart.extraArgs } : {}),
+        ...entries,
+      };
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  /** Starts every action that may start now: pure ones are done here, the rest go to the runner. */
+  startActions(): void {
+    const actions = this.store.actions;
+    if (!actions) return;
+    for (const act of Object.values(actions)) {
+      if (act.status !== "queued" && act.status !== "started") continue;
+      if (this.state.running.size >= this.config.maxConcurrentActions) return;
+      if (this.state.running.has(act.id)) continue;
+      if (!this.config.tracked.has(act.run)) continue;
+      if (act.spec.mode === "inline" && this.waitsForEarlier(act, actions)) continue;
+      this.startAction(act);
+    }
+  }
+
+  /** Inline actions run after the earlier actions of the same event. */
+  waitsForEarlier(act: ActionRecord, actions: Readonly<Record<string, ActionRecord>>): boolean {
+    const cut = act.id.lastIndexOf("|");
+    const chain = act.id.slice(0, cut);
+    const index = Number(act.id.slice(cut + 1));
+    for (let i = 0; i < index; i++) {
+      const before = actions[`${chain}|${i}`];
+      if (before && (before.status === "queued" || before.status === "started")) return true;
+    }
+    return false;
+  }
+
+  startAction(act: ActionRecord): void {
+    // Started by an earlier monitor that died: its command may have finished or still run.
+    if (act.status === "queued") this.sink.emit({ type: "action_started", id: act.id });
+    const unmet = pureConditionsUnmet(act.spec.conditions, this.store.runs[act.run], act.context);
+    if (unmet !== null) {
+      this.finishAction(act, "skipped", unmet);
+      return;
+    }
+    if (needsRunner(act.spec)) {
+      this.state.running.add(act.id);
+      this.effects.push({ kind: "run_action", id: act.id });
+      return;
+    }
+    this.performPure(act);
+  }
+
+  /** Log, restart and cancel actions, once their conditions hold. */
+  performPure(act: ActionRecord): void {
+    const spec = act.spec.action;
+    if (spec.kind === "log") {
+      let msg: string;
+      try {
+        msg = formatTemplate(spec.message, act.context);
+      } catch (e) {
+        this.finishAction(act, "failed", (e as Error).message);
+        return;
+      }
+      this.say(`${act.run}: ${msg}`);
+      this.finishAction(act, "ok", msg);
+    } else if (spec.kind === "restart" || spec.kind === "cancel") {
+      const [status, detail] = this.restartOrCancel(act, spec);
+      this.finishAction(act, status, detail);
+    } else {
+      this.finishAction(act, "failed", `${spec.kind} actions need the runner`);
+    }
+  }
+
+  restartOrCancel(
+    act: ActionRecord,
+    spec: Extract<ActionSpec, { kind: "restart" | "cancel" }>,
+  ): ["ok" | "skipped", string] {
+    const rec = this.store.runs[act.run];
+    const a = latestAttempt(rec);
+    if (!rec || !a || a.attempt !== act.attempt) {
+      return ["skipped", `attempt ${act.attempt} is no longer the run's latest`];
+    }
+    const why = spec.reason ??
+      `${spec.kind === "restart" ? "RestartAction" : "CancelAction"} (${act.source})`;
+    if (a.cancelRequested === USER_CANCEL) {
+      return ["skipped", `${act.run} was cancelled (autoexp cancel)`];
+    }
+    if (spec.kind === "restart") {
+      if (a.restart) return ["skipped", "a restart of this attempt is already decided"];
+      const t = this.config.tracked.get(act.run)!;
+      const current = a.timeMinutes ?? t.run.minutes;
+      const time = spec.timeMinutes ??
+        (spec.addMinutes !== null ? current + spec.addMinutes : undefined);
+      this.sink.emit({
+        type: "restart_decided",
+        run: act.run,
+        attempt: a.attempt,
+        restart: {
+          why,
+          mode: a.verdictFinal ? String(attemptMode(a) ?? "action") : "action",
+          ...(time !== undefined ? { timeMinutes: time } : {}),
+          ...(Object.keys(spec.resources).length ? { extraArgs: sbatchFlags(spec.resources) } : {}),
+        },
+        reason: why,
+      });
+    }
+    if (!a.verdictFinal && a.jobId) {
+      this.sink.emit({
+        type: "cancel_requested",
+        run: act.run,
+        attempt: a.attempt,
+        why: spec.kind === "restart" ? `${RESTART_CANCEL_PREFIX}${why}` : why,
+      });
+      this.sendCancels();
+    }
+    return [
+      "ok",
+      spec.kind === "restart" ? `restart requested: ${why}` : `cancel requested: ${why}`,
+    ];
+  }
+
+  /** An outcome from the runner. */
+  actionEnded(o: ActionOutcome): void {
+    this.state.running.delete(o.id);
+    const act = this.store.actions?.[o.id];
+    if (!act || (act.status !== "queued" && act.status !== "started")) return;
+    if (o.status === "ready") {
+      this.performPure(act);
+      return;
+    }
+    if (o.status === "derived") {
+      if (!this.store.runs[o.name]) {
+        this.sink.emit({
+          type: "derived",
+          run: o.name,
+          parent: act.run,
+          planDir: o.planDir,
+          action: act.id,
+        });
+        this.effects.push({ kind: "track", name: o.name, planDir: o.planDir });
+      }
+      this.finishAction(act, "ok", o.detail);
+      return;
+    }
+    this.finishAction(act, o.status, o.detail);
+  }
+
+  finishAction(act: ActionRecord, status: "ok" | "failed" | "skipped", detail: string): void {
+    this.sink.emit({ type: "action_done", id: act.id, status, detail });
+    this.changed = true;
+    if (act.spec.action.kind !== "log" && status === "ok") this.schedulerSoon = true;
+    const filtered = status === "skipped" &&
+      act.spec.conditions.some((c) => c.kind === "metadata" || c.kind === "command") &&
+      !/did not appear|attempts made/.test(detail);
+    if ((act.spec.action.kind !== "log" || status !== "ok") && !filtered) {
+      const it = act.context.checkpoint_iteration ?? act.context.iteration;
+      const what = `${act.source}${it !== undefined ? ` ${it}` : ""}`;
+      // Successful commands in one short line; their output is in the run's actions/ folder.
+      const shown = status === "ok" && act.spec.action.kind === "command"
+        ? "ok"
+        : `${status}${detail ? `: ${detail}` : ""}`;
+      this.say(`${act.run}: ${what}: ${describeAction(act.spec.action)} ${shown}`);
+    }
+    // A state event's actions may have been the ones deciding the restart.
+    const rec = this.store.runs[act.run];
+    const a = rec?.attempts.find((x) => x.attempt === act.attempt);
+    const t = this.config.tracked.get(act.run);
+    if (t && rec && a && a.verdictFinal && !a.restart && !a.restartDeclined) {
+      this.decideEnded(t, rec, a);
+    }
+  }
+}
+
+/** Whether every followed run is done (nothing to submit, decide or finish). */
+export function allDone(
+  state: MonitorState,
+  tracked: ReadonlyMap<string, TrackedRun>,
+): boolean {
+  for (const name of tracked.keys()) {
+    const rec = state.store.runs[name];
+    if (!rec || !rec.attempts.length) {
+      if (rec?.planDir) return false; // a derived run still to submit
+      continue;
+    }
+    const a = latestAttempt(rec)!;
+    if (
+      a.state === "submit_failed" && state.store.intents[String(a.intent)]?.status === "abandoned"
+    ) {
+      return false;
+    }
+    if (!runDone(rec, state.store.actions)) return false;
+  }
+  return state.running.size === 0;
+}
