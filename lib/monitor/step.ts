@@ -420,9 +420,12 @@ class Step {
   run(): StepResult {
     for (const r of this.obs.logs) this.readLog(r);
     for (const o of this.obs.actions) this.actionEnded(o);
+    const answered = this.obs.scheduler !== undefined && !this.schedulerSilent(this.obs.scheduler);
     if (this.obs.scheduler !== undefined) this.schedulerRound(this.obs.scheduler);
     else this.decideEndedAll();
     this.startActions();
+    // After the actions: a RestartAction that just decided is submitted in this same round.
+    if (answered) this.chooseSubmissions();
     return {
       events: this.sink.take(),
       effects: this.effects,
@@ -548,7 +551,10 @@ class Step {
     for (const s of stalls) this.onStall(s.t, this.store.runs[s.t.run.name], s.a, s.reason);
     this.decideEndedAll();
     this.sendCancels();
-    this.chooseSubmissions();
+  }
+
+  schedulerSilent(reading: SchedulerReading | null | { readonly error: string }): boolean {
+    return reading !== null && "error" in reading;
   }
 
   /** A plan covering every tracked run (the sweep's and derived ones), for reconciling. */

@@ -19,7 +19,7 @@ export interface Marker {
   readonly exit_code?: number;
   readonly signal?: string | null;
   readonly state: "running" | "completed" | "failed";
-  readonly forwarded_signals?: string[];
+  readonly forwarded_signals?: readonly string[];
   /** The comment tag of the submission that started the job (from AUTOEXP_TAG). */
   readonly tag?: string | null;
 }

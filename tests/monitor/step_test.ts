@@ -1,0 +1,635 @@
+/**
+ * Table tests of the monitor's pure step (lib/monitor/step.ts): a state built from journal
+ * events, one round's observations, and the events and effects the step returns. No files, no
+ * processes, no clock: each rule of the README's monitoring section has a test here.
+ */
+import { assert_, assertEquals } from "../_assert.ts";
+import { trackRun } from "../../lib/monitor/monitor.ts";
+import {
+  type ActionOutcome,
+  type Effect,
+  type LogReading,
+  type MonitorState,
+  type RoundObservations,
+  stepMonitor,
+  type StepResult,
+  type TrackedRun,
+} from "../../lib/monitor/step.ts";
+import type { EndMarker } from "../../lib/monitor/lifecycle.ts";
+import { parseMonitorSpec } from "../../lib/monitoring/spec.ts";
+import type { RunPlan, SweepPlan } from "../../lib/plan/types.ts";
+import type { JobObservation, JobState } from "../../lib/scheduler/types.ts";
+import {
+  applyEvent,
+  emptyState,
+  EventSink,
+  type NewEvent,
+  type StoreEvent,
+  type StoreState,
+} from "../../lib/store/state.ts";
+import type { SchedulerReading } from "../../lib/submit/mod.ts";
+import type { Marker } from "../../lib/submit/markers.ts";
+
+const T0 = Date.parse("2026-12-01T10:00:00Z");
+const MIN = 60_000;
+
+function runPlan(name: string, index: number, requeue: boolean): RunPlan {
+  return {
+    index,
+    name,
+    values: {},
+    runDir: `/sweep/runs/${name}`,
+    logPath: `/sweep/runs/${name}/logs/{job_id}.log`,
+    argv: ["train"],
+    env: {},
+    workdir: "/sweep",
+    script: {
+      resources: { time: "01:00:00", ...(requeue ? { requeue: true } : {}) },
+      extraDirectives: [],
+      modules: [],
+      setup: [],
+      shellEnv: {},
+    },
+    nodes: 1,
+    gpus: 0,
+    minutes: 60,
+    group: name,
+    backend: "command",
+    fingerprint: `fp-${name}`,
+  };
+}
+
+/** One sweep of runs `a`, `b`, ... under a monitoring config and restart policies. */
+class World {
+  readonly tracked = new Map<string, TrackedRun>();
+  readonly state: MonitorState = {
+    store: emptyState(),
+    logs: new Map(),
+    cancelsSent: new Set(),
+    running: new Set(),
+    schedulerDown: false,
+  };
+  /** Every event so far (the journal), to check that replaying it gives the state. */
+  readonly journal: StoreEvent[] = [];
+  now = T0;
+  #job = 100;
+
+  constructor(
+    monitoring: unknown = {},
+    policies: unknown = [],
+    opts: { runs?: string[]; requeue?: boolean; maxConcurrentActions?: number } = {},
+  ) {
+    const runs = (opts.runs ?? ["a"]).map((n, i) => runPlan(n, i, opts.requeue === true));
+    const plan: SweepPlan = {
+      format: "autoexp.sweep",
+      version: 1,
+      sweep: {
+        name: "sweep",
+        id: "s1",
+        dir: "/sweep",
+        configName: "autoexp",
+        configDir: null,
+        overrides: [],
+        multirun: false,
+        nameTemplate: "",
+        autoexp: ["autoexp"],
+        autoexpVersion: "0",
+        throttle: null,
+      },
+      runs,
+      groups: [],
+    };
+    const spec = parseMonitorSpec(monitoring, policies);
+    const loaded = {
+      plan,
+      monitor: {
+        format: "autoexp.monitor" as const,
+        version: 1 as const,
+        cwd: "/",
+        specs: { s: spec },
+        runs: Object.fromEntries(
+          runs.map((r) => [r.name, { spec: "s", vars: { "backend.args.train_iters": "40" } }]),
+        ),
+      },
+    };
+    for (const r of runs) this.tracked.set(r.name, trackRun(r, loaded));
+    this.maxConcurrentActions = opts.maxConcurrentActions ?? 8;
+  }
+
+  readonly maxConcurrentActions: number;
+
+  /** Journal events as if another part of autoexp (submit) had written them. */
+  record(...evs: NewEvent[]): void {
+    const sink = new EventSink(this.state.store, new Date(this.now).toISOString());
+    for (const e of evs) sink.emit(e);
+    this.journal.push(...sink.take());
+  }
+
+  /** Submits a new attempt of a run; returns its job id. */
+  submit(run: string, attempt = this.attempts(run) + 1): string {
+    const id = String(this.#job++);
+    const index = this.tracked.get(run)!.run.index;
+    this.record({
+      type: "submit_intent",
+      key: run,
+      comment: `tag-${id}`,
+      runs: [{ name: run, index, attempt, fingerprint: `fp-${run}`, why: "test" }],
+      entries: `/sweep/entries-${run}.jsonl`,
+    });
+    this.record({ type: "submitted", intent: this.state.store.seq, jobId: id });
+    return id;
+  }
+
+  attempts(run: string): number {
+    return this.state.store.runs[run]?.attempts.length ?? 0;
+  }
+
+  latest(run: string) {
+    const rec = this.state.store.runs[run];
+    return rec.attempts[rec.attempts.length - 1];
+  }
+
+  step(obs: Partial<RoundObservations> = {}): StepResult {
+    const r = stepMonitor(this.state, {
+      now: this.now,
+      logs: [],
+      markers: new Map(),
+      actions: [],
+      ...obs,
+    }, {
+      tracked: this.tracked,
+      main: [...this.tracked.values()][0].loaded.plan,
+      maxConcurrentActions: this.maxConcurrentActions,
+    });
+    this.journal.push(...r.events);
+    return r;
+  }
+
+  /** A scheduler round in which the jobs are in these states (others missing). */
+  schedulerStep(
+    jobs: Record<string, JobState | Partial<JobObservation>>,
+    extra: Partial<RoundObservations> & { readonly missingMarkers?: Record<string, EndMarker> } =
+      {},
+  ): StepResult {
+    const list: JobObservation[] = Object.entries(jobs).map(([id, s]) => ({
+      id,
+      jobId: id,
+      name: `job-${id}`,
+      state: "running",
+      rawState: typeof s === "string" ? s.toUpperCase() : String(s.state).toUpperCase(),
+      reason: "None",
+      source: "squeue",
+      ...(typeof s === "string" ? { state: s } : s),
+    }));
+    const markers = new Map<string, EndMarker | null>(extra.markers ?? []);
+    const missing = new Map<string, Marker | null>();
+    for (const [key, m] of Object.entries(extra.missingMarkers ?? {})) {
+      missing.set(key, {
+        run: key.split("#")[0],
+        job_id: "0",
+        array_job_id: null,
+        array_task_id: null,
+        restart_count: 0,
+        host: "node1",
+        started_at: new Date(T0).toISOString(),
+        ...m,
+      });
+    }
+    const reading: SchedulerReading = { jobs: list, intentJobs: new Map(), markers: missing };
+    for (const [k, m] of missing) markers.set(k, m);
+    return this.step({ ...extra, scheduler: reading, markers });
+  }
+
+  log(run: string, ...lines: string[]): LogReading {
+    return { run, attempt: this.attempts(run), lines, grew: lines.length > 0, outputsGrew: false };
+  }
+
+  /** Replaying the journal from scratch gives the state the step advanced. */
+  assertReplays(): void {
+    const fresh: StoreState = emptyState();
+    for (const e of this.journal) applyEvent(fresh, e);
+    assertEquals(fresh, this.state.store);
+  }
+}
+
+/** The id of the action of a run queued for a checkpoint iteration (`index`: its position). */
+function actionId(w: World, run: string, it: number, index: number): string {
+  const ids = Object.values(w.state.store.actions ?? {}).filter((a) =>
+    a.run === run && a.context.checkpoint_iteration === String(it) && a.id.endsWith(`|${index}`)
+  ).map((a) => a.id);
+  assertEquals(ids.length, 1, `one action ${index} of ${run} at ${it}`);
+  return ids[0];
+}
+
+const ofKind = <K extends Effect["kind"]>(r: StepResult, kind: K) =>
+  r.effects.filter((e): e is Extract<Effect, { kind: K }> => e.kind === kind);
+const types = (r: StepResult) => r.events.map((e) => e.type);
+const said = (r: StepResult) => ofKind(r, "say").map((e) => e.line);
+
+const CKPT = {
+  log_events: [{
+    name: "checkpoint_saved",
+    pattern: String.raw`saved checkpoint (?P<iteration>\d+) to (?P<path>\S+)`,
+    extract_groups: { checkpoint_iteration: "iteration", checkpoint_path: "path" },
+    actions: [
+      { class_name: "LogAction", message: "ckpt {checkpoint_iteration} of {run}" },
+      {
+        class_name: "EventAction",
+        action: {
+          class_name: "RunCommandAction",
+          command: ["convert", "{checkpoint_path}", "{backend.args.train_iters}"],
+        },
+      },
+    ],
+  }],
+};
+
+Deno.test("step: an event fires once per distinct match, across lines, rounds and attempts", () => {
+  const w = new World(CKPT);
+  w.submit("a");
+  const r1 = w.step({
+    logs: [w.log("a", "saved checkpoint 10 to /c/10", "saved checkpoint 10 to /c/10")],
+  });
+  assertEquals(r1.events.filter((e) => e.type === "fired").length, 1);
+  assertEquals(r1.events.filter((e) => e.type === "action_queued").length, 2);
+  w.submit("a"); // a second attempt logs the same checkpoint again (it resumed from it)
+  const r2 = w.step({ logs: [w.log("a", "saved checkpoint 10 to /c/10")] });
+  assertEquals(r2.events.filter((e) => e.type === "fired").length, 0);
+  const r3 = w.step({ logs: [w.log("a", "saved checkpoint 20 to /c/20")] });
+  assertEquals(r3.events.filter((e) => e.type === "fired").length, 1);
+  w.assertReplays();
+});
+
+Deno.test("step: placeholders come from the match, the run and config values", () => {
+  const w = new World(CKPT);
+  w.submit("a");
+  const r = w.step({ logs: [w.log("a", "saved checkpoint 30 to /c/30")] });
+  const act = w.state.store.actions![actionId(w, "a", 30, 1)];
+  assertEquals(act.context.checkpoint_path, "/c/30");
+  assertEquals(act.context.run, "a");
+  assertEquals(act.context.output_dir, "/sweep/runs/a");
+  assertEquals(act.context["backend.args.train_iters"], "40");
+  // The log action is done by the step itself; the command goes to the runner.
+  assert_(said(r).includes("a: ckpt 30 of a"), said(r).join("\n"));
+  assertEquals(w.state.store.actions![actionId(w, "a", 30, 0)].status, "ok");
+  assertEquals(ofKind(r, "run_action").map((e) => e.id), [actionId(w, "a", 30, 1)]);
+});
+
+Deno.test("step: inline actions of one event run in order; queued ones do not wait", () => {
+  const mk = (mode: string) => ({
+    log_events: [{
+      name: "ckpt",
+      pattern: String.raw`ckpt (?P<it>\d+)`,
+      extract_groups: { checkpoint_iteration: "it" },
+      actions: [1, 2].map((i) => ({
+        class_name: "EventAction",
+        mode,
+        action: { class_name: "RunCommandAction", command: ["step", String(i)] },
+      })),
+    }],
+  });
+  const inline = new World(mk("inline"));
+  inline.submit("a");
+  const r = inline.step({ logs: [inline.log("a", "ckpt 1")] });
+  assertEquals(ofKind(r, "run_action").map((e) => e.id), [actionId(inline, "a", 1, 0)]);
+  const done: ActionOutcome = { id: actionId(inline, "a", 1, 0), status: "ok", detail: "exit 0" };
+  const r2 = inline.step({ actions: [done] });
+  assertEquals(ofKind(r2, "run_action").map((e) => e.id), [actionId(inline, "a", 1, 1)]);
+  assert_(r2.schedulerSoon, "a command that succeeded asks for a scheduler round soon");
+
+  const queued = new World(mk("queue"));
+  queued.submit("a");
+  const q = queued.step({ logs: [queued.log("a", "ckpt 1")] });
+  assertEquals(ofKind(q, "run_action").map((e) => e.id), [
+    actionId(queued, "a", 1, 0),
+    actionId(queued, "a", 1, 1),
+  ]);
+});
+
+Deno.test("step: no more actions run at once than maxConcurrentActions", () => {
+  const w = new World(CKPT, [], { maxConcurrentActions: 2 });
+  w.submit("a");
+  const lines = [10, 20, 30, 40].map((i) => `saved checkpoint ${i} to /c/${i}`);
+  const r = w.step({ logs: [w.log("a", ...lines)] });
+  assertEquals(ofKind(r, "run_action").length, 2);
+  assertEquals(w.state.running.size, 2);
+  const r2 = w.step({ actions: [{ id: actionId(w, "a", 10, 1), status: "ok", detail: "" }] });
+  assertEquals(ofKind(r2, "run_action").map((e) => e.id), [actionId(w, "a", 30, 1)]);
+});
+
+Deno.test("step: pure conditions are decided by the step (metadata, attempt budget)", () => {
+  const w = new World({
+    log_events: [{
+      name: "ckpt",
+      pattern: String.raw`ckpt (?P<it>\d+)`,
+      extract_groups: { checkpoint_iteration: "it" },
+      actions: [{
+        class_name: "EventAction",
+        conditions: [
+          { class_name: "MetadataCondition", key: "checkpoint_iteration", equals: 20 },
+          { class_name: "MaxAttemptsCondition", max_attempts: 2 },
+        ],
+        action: { class_name: "RunCommandAction", command: ["cooldown"] },
+      }],
+    }],
+  });
+  w.submit("a");
+  const r = w.step({ logs: [w.log("a", "ckpt 10", "ckpt 20")] });
+  assertEquals(w.state.store.actions![actionId(w, "a", 10, 0)].status, "skipped");
+  assertEquals(ofKind(r, "run_action").map((e) => e.id), [actionId(w, "a", 20, 0)]);
+  w.submit("a");
+  w.submit("a"); // three attempts made
+  w.step({ logs: [w.log("a", "ckpt 20")] }); // the same checkpoint does not fire again
+  const r2 = w.step({ logs: [w.log("a", "ckpt 21")] });
+  assertEquals(ofKind(r2, "run_action").length, 0);
+  assertEquals(w.state.store.actions![actionId(w, "a", 21, 0)].status, "skipped");
+});
+
+Deno.test("step: an action whose I/O conditions the runner found unmet is skipped", () => {
+  const w = new World(CKPT);
+  w.submit("a");
+  w.step({ logs: [w.log("a", "saved checkpoint 10 to /c/10")] });
+  const id = actionId(w, "a", 10, 1);
+  const r = w.step({
+    actions: [{ id, status: "skipped", detail: "/c/10/x did not appear within 60 s" }],
+  });
+  assertEquals(w.state.store.actions![id].status, "skipped");
+  assert_(said(r).some((l) => l.includes("did not appear")), said(r).join("\n"));
+});
+
+const CRASH = [{
+  mode: "crash",
+  implementation: { class_name: "AlwaysRestartPolicy", max_retries: 2 },
+}];
+
+Deno.test("step: a crash is restarted with the same frozen entries until the budget is spent", () => {
+  const w = new World({}, CRASH);
+  const job = w.submit("a");
+  const r = w.schedulerStep({ [job]: "failed" }, {
+    markers: new Map([["a#1", { state: "failed", exit_code: 1 }]]),
+  });
+  assertEquals(w.latest("a").verdict, "failed");
+  assertEquals(types(r).filter((t) => t === "restart_decided").length, 1);
+  const submits = ofKind(r, "submit");
+  assertEquals(submits.length, 1);
+  assertEquals(submits[0].chosen.map((c) => [c.run.name, c.attempt, c.entries]), [
+    ["a", 2, "/sweep/entries-a.jsonl"],
+  ]);
+  // attempts 2 and 3 crash too: the third is not restarted
+  for (const attempt of [2, 3]) {
+    const j = w.submit("a", attempt);
+    const rr = w.schedulerStep({ [j]: "failed" }, {
+      markers: new Map([[`a#${attempt}`, { state: "failed", exit_code: 1 }]]),
+    });
+    if (attempt === 3) {
+      assertEquals(ofKind(rr, "submit").length, 0);
+      assert_(w.latest("a").restartDeclined !== undefined || w.latest("a").restart === undefined);
+      assert_(said(rr).some((l) => /a: not restarted/.test(l)), said(rr).join("\n"));
+    }
+  }
+  w.assertReplays();
+});
+
+Deno.test("step: a timeout restarts with a longer time limit (AdjustTimeLimitPolicy)", () => {
+  const w = new World({}, [{
+    mode: "timeout",
+    implementation: { class_name: "AdjustTimeLimitPolicy", minutes: 30 },
+  }]);
+  const job = w.submit("a");
+  const r = w.schedulerStep({ [job]: "timeout" });
+  assertEquals(w.latest("a").verdict, "timeout");
+  assertEquals(ofKind(r, "submit")[0].chosen[0].time, 90);
+});
+
+Deno.test("step: an out-of-memory crash follows its own policy, not the crash policy", () => {
+  const w = new World({}, [
+    ...CRASH,
+    { mode: "oom", implementation: { class_name: "NoRestartPolicy", message: "lower the batch" } },
+  ]);
+  const job = w.submit("a");
+  const r = w.schedulerStep({ [job]: "failed" }, {
+    logs: [w.log("a", "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB")],
+    markers: new Map([["a#1", { state: "failed", exit_code: 1 }]]),
+  });
+  assertEquals(w.latest("a").verdict, "out_of_memory");
+  assertEquals(ofKind(r, "submit").length, 0);
+  assert_(said(r).some((l) => l.includes("lower the batch")), said(r).join("\n"));
+});
+
+Deno.test("step: a stalled attempt is cancelled and restarted; noise is no progress", () => {
+  const w = new World({ inactivity_threshold_seconds: 600 }, [
+    { mode: "stall", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+  ]);
+  const job = w.submit("a");
+  w.step({ logs: [w.log("a", " iteration        5/      40 |")] });
+  w.now += 5 * MIN;
+  w.schedulerStep({ [job]: "running" });
+  assertEquals(w.latest("a").verdict, "running");
+  w.now += 6 * MIN; // 11 minutes since the last progress line, with only srun chatter since
+  w.step({ logs: [w.log("a", "srun: error: slurm_receive_msgs: Socket timed out on send/recv")] });
+  const r = w.schedulerStep({ [job]: "running" });
+  assertEquals(w.latest("a").verdict, "stalled");
+  assertEquals(ofKind(r, "cancel").map((e) => e.jobId), [job]);
+  assert_(w.latest("a").restart !== undefined, "a restart is decided before cancelling");
+  // the cancelled job ends: a new attempt
+  const r2 = w.schedulerStep({ [job]: "cancelled" });
+  assertEquals(ofKind(r2, "submit")[0].chosen[0].attempt, 2);
+  // the cancel is sent once
+  assertEquals(ofKind(r2, "cancel").length, 0);
+});
+
+Deno.test("step: a job whose dependency can never be satisfied is blocked, and ended", () => {
+  const w = new World();
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: { state: "pending", reason: "DependencyNeverSatisfied" } });
+  assertEquals(w.latest("a").verdict, "blocked");
+  assertEquals(w.latest("a").verdictFinal, true);
+  assert_(w.latest("a").restartDeclined !== undefined, "no policy: not restarted");
+});
+
+Deno.test("step: a preempted job with --requeue gets three minutes to come back", () => {
+  const policies = [
+    { mode: "preempted", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 3 } },
+  ];
+  const w = new World({}, policies, { requeue: true });
+  const job = w.submit("a");
+  const r = w.schedulerStep({ [job]: "preempted" });
+  assertEquals(w.latest("a").verdictFinal, false);
+  assertEquals(ofKind(r, "submit").length, 0);
+  w.now += 4 * MIN;
+  const r2 = w.schedulerStep({ [job]: "preempted" });
+  assertEquals(w.latest("a").verdictFinal, true);
+  assertEquals(ofKind(r2, "submit").length, 1);
+  // without --requeue the policy applies at once
+  const n = new World({}, policies);
+  const j2 = n.submit("a");
+  assertEquals(ofKind(n.schedulerStep({ [j2]: "preempted" }), "submit").length, 1);
+});
+
+Deno.test("step: a SLURM requeue under the same job id stays one attempt", () => {
+  const w = new World({}, CRASH, { requeue: true });
+  const job = w.submit("a");
+  for (const s of ["running", "requeued", "pending", "running", "completed"] as JobState[]) {
+    const r = w.schedulerStep({ [job]: s }, {
+      markers: new Map([["a#1", { state: "completed", exit_code: 0 }]]),
+    });
+    assertEquals(ofKind(r, "submit").length, 0, s);
+  }
+  assertEquals(w.attempts("a"), 1);
+  assertEquals(w.latest("a").verdict, "completed");
+});
+
+Deno.test("step: no answer from the scheduler is no information", () => {
+  const w = new World({}, CRASH);
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: "running" });
+  const before = structuredClone(w.state.store);
+  const r = w.step({
+    scheduler: { error: "slurm_load_jobs error: Unable to contact slurm controller" },
+  });
+  assertEquals(r.events, []);
+  assertEquals(w.state.store, before);
+  assert_(said(r)[0].includes("did not answer"), said(r).join("\n"));
+  assertEquals(said(w.step({ scheduler: { error: "again" } })), [], "said once");
+  const back = w.schedulerStep({ [job]: "running" });
+  assert_(said(back).includes("the scheduler answers again"), said(back).join("\n"));
+});
+
+Deno.test("step: a job missing everywhere is unknown, never failed; lost after 20 minutes", () => {
+  const w = new World({}, [
+    { mode: "node_fail", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+  ]);
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: "running" });
+  const r = w.schedulerStep({}, { missingMarkers: {} });
+  assertEquals(w.latest("a").state, "unknown");
+  assertEquals(w.latest("a").verdictFinal ?? false, false);
+  assertEquals(ofKind(r, "submit").length, 0);
+  w.now += 21 * MIN;
+  const r2 = w.schedulerStep({});
+  assertEquals(w.latest("a").state, "lost");
+  assertEquals(w.latest("a").verdict, "node_fail");
+  assertEquals(ofKind(r2, "submit").length, 1);
+  w.assertReplays();
+});
+
+Deno.test("step: a job gone from the queue is judged by its end marker", () => {
+  const w = new World({}, CRASH);
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: "running" });
+  const r = w.schedulerStep({}, {
+    missingMarkers: { "a#1": { state: "completed", exit_code: 0 } },
+  });
+  assertEquals(w.latest("a").verdict, "completed");
+  assertEquals(ofKind(r, "submit").length, 0);
+});
+
+Deno.test("step: a state event's RestartAction takes the place of the restart policy", () => {
+  const w = new World({
+    state_events: [{
+      name: "on_timeout",
+      state: { class_name: "TimeoutState" },
+      actions: [{
+        class_name: "EventAction",
+        conditions: [{ class_name: "MaxAttemptsCondition", max_attempts: 3 }],
+        action: { class_name: "RestartAction", reason: "resume after timeout", add_minutes: 15 },
+      }],
+    }],
+  }, [{ mode: "timeout", implementation: { class_name: "NoRestartPolicy" } }]);
+  const job = w.submit("a");
+  const r = w.schedulerStep({ [job]: "timeout" });
+  const a = w.latest("a");
+  assertEquals(a.restart?.why, "resume after timeout");
+  assertEquals(a.restart?.timeMinutes, 75);
+  assertEquals(ofKind(r, "submit")[0].chosen[0].time, 75);
+});
+
+Deno.test("step: a RestartAction on a running attempt cancels it first, then restarts", () => {
+  const w = new World({
+    log_events: [{
+      name: "nan",
+      pattern: "loss is NaN",
+      extract_groups: {},
+      actions: [{ class_name: "RestartAction", reason: "NaN loss" }],
+    }],
+  });
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: "running" });
+  const r = w.step({ logs: [w.log("a", "loss is NaN")] });
+  assertEquals(ofKind(r, "cancel").map((e) => e.jobId), [job]);
+  assertEquals(w.latest("a").cancelRequested, "restart: NaN loss");
+  const r2 = w.schedulerStep({ [job]: "cancelled" });
+  assertEquals(ofKind(r2, "submit")[0].chosen[0].attempt, 2);
+});
+
+Deno.test("step: a run the user cancelled is neither restarted nor derived from", () => {
+  const w = new World({}, [
+    { mode: "cancelled", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 3 } },
+  ]);
+  const job = w.submit("a");
+  w.record({
+    type: "cancel_requested",
+    run: "a",
+    attempt: 1,
+    why: "cancelled by the user (autoexp cancel)",
+  });
+  const r = w.schedulerStep({ [job]: "cancelled" });
+  assertEquals(ofKind(r, "submit").length, 0);
+  assertEquals(w.latest("a").restartDeclined, "cancelled by the user");
+});
+
+Deno.test("step: a derived run the runner planned is journaled and submitted once", () => {
+  const w = new World({
+    log_events: [{
+      name: "ckpt",
+      pattern: String.raw`ckpt (?P<it>\d+)`,
+      extract_groups: { checkpoint_iteration: "it" },
+      actions: [{
+        class_name: "RunAutoexpAction",
+        name: "{run}_cooldown_{checkpoint_iteration}",
+        overrides: ["+x=1"],
+      }],
+    }],
+  });
+  w.submit("a");
+  const r = w.step({ logs: [w.log("a", "ckpt 20")] });
+  const id = actionId(w, "a", 20, 0);
+  assertEquals(ofKind(r, "run_action").map((e) => e.id), [id]);
+  // the loop follows the new run from the outcome on (as monitor.ts does)
+  const a = w.tracked.get("a")!;
+  const child = { ...a.run, name: "a_cooldown_20", index: 0 };
+  w.tracked.set(child.name, { ...a, run: child });
+  const outcome: ActionOutcome = {
+    id,
+    status: "derived",
+    name: "a_cooldown_20",
+    planDir: "/sweep/derived/a_cooldown_20",
+    detail: "derived run a_cooldown_20",
+  };
+  const r2 = w.step({ actions: [outcome] });
+  assertEquals(types(r2).filter((t) => t === "derived").length, 1);
+  const r3 = w.schedulerStep({});
+  assertEquals(
+    ofKind(r3, "submit").flatMap((e) => e.chosen.map((c) => [c.run.name, c.attempt])),
+    [["a_cooldown_20", 1]],
+  );
+  w.assertReplays();
+});
+
+Deno.test("step: the events it returns replay to the state it advanced (a long scenario)", () => {
+  const w = new World(CKPT, CRASH, { runs: ["a", "b"] });
+  const ja = w.submit("a");
+  const jb = w.submit("b");
+  w.step({ logs: [w.log("a", "saved checkpoint 10 to /c/10"), w.log("b", "x")] });
+  w.schedulerStep({ [ja]: "running", [jb]: "failed" }, {
+    markers: new Map([["b#1", { state: "failed", exit_code: 3 }]]),
+  });
+  w.step({ actions: [{ id: actionId(w, "a", 10, 1), status: "failed", detail: "exit 2" }] });
+  w.now += MIN;
+  w.schedulerStep({ [ja]: "completed" }, {
+    markers: new Map([["a#1", { state: "completed", exit_code: 0 }]]),
+  });
+  assertEquals(w.latest("a").verdict, "completed");
+  assertEquals(w.state.store.actions![actionId(w, "a", 10, 1)].status, "failed");
+  w.assertReplays();
+});
