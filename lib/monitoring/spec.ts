@@ -66,7 +66,7 @@ const STATE_EVENT_KEYS = ["name", "state", "actions"];
 const EVENT_ACTION_KEYS = ["class_name", "mode", "conditions", "action"];
 
 /** `state_events[].state.class_name` -> the failure mode it covers. */
-const STATE_CLASSES: Readonly<Record<string, FailureMode>> = {
+export const STATE_CLASSES: Readonly<Record<string, FailureMode>> = {
   TimeoutState: "timeout",
   CrashState: "crash",
   StallState: "stall",

@@ -2,7 +2,8 @@
 import { assertEquals, assertMatch, assertThrows } from "../_assert.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { parseYamlFile } from "../../lib/config/yaml.ts";
-import { parseMonitorSpec } from "../../lib/monitoring/spec.ts";
+import { parseMonitorSpec, STATE_CLASSES } from "../../lib/monitoring/spec.ts";
+import { FAILURE_MODES } from "../../lib/monitoring/vocabulary.ts";
 import type { EventActionSpec, MonitorSpec } from "../../lib/monitoring/spec_types.ts";
 
 /** A monitoring group file as composition leaves it: the defaults list is consumed. */
@@ -761,4 +762,8 @@ Deno.test("parseMonitorSpec: custom key paths", () => {
   );
   assertMatch(e.message, /runs\.a\.monitoring\.log_poll_seconds: expected a number/);
   assertMatch(e.message, /runs\.a\.restart_policies\[0\]\.mode: unknown mode "x"/);
+});
+
+Deno.test("every failure mode has a state class name for state_events", () => {
+  assertEquals(new Set(Object.values(STATE_CLASSES)), new Set(FAILURE_MODES));
 });
