@@ -22,6 +22,8 @@
  * @module
  */
 
+import { describeValue } from "../config/describe.ts";
+import { pythonStr } from "../config/python_str.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { parseSlurmTime, SBATCH_OPTIONS, SLURM_TIME } from "../config/schema/sbatch_options.ts";
@@ -582,10 +584,6 @@ function scalarTemplate(v: unknown, at: string, p: Problems): string {
   return "";
 }
 
-function pythonStr(v: number | boolean): string {
-  return typeof v === "boolean" ? (v ? "True" : "False") : String(v);
-}
-
 function parseStateEvents(v: unknown, at: string, p: Problems): StateEventConfig[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
@@ -895,13 +893,7 @@ function isRecord(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** What a value is, for "expected X, got Y" messages. */
-function got(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "a mapping";
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
-}
+const got = describeValue;
 
 /** The keys each action class takes (besides `class_name`), for the configuration reference. */
 export const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(

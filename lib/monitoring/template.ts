@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { pythonStr } from "../config/python_str.ts";
 
 /** A value a template placeholder can take. */
 export type TemplateValue = string | number | boolean | null | undefined;
@@ -188,16 +189,6 @@ function render(
   }
   const digits = String(Math.abs(n)).padStart(spec.width - (n < 0 ? 1 : 0), "0");
   return n < 0 ? `-${digits}` : digits;
-}
-
-function pythonStr(value: string | number | boolean | null): string {
-  if (value === null) return "None";
-  if (typeof value === "boolean") return value ? "True" : "False";
-  if (typeof value === "number") {
-    if (Number.isNaN(value)) return "nan";
-    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
-  }
-  return String(value);
 }
 
 function missing(

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_ARRAY_SIZE } from "../scheduler/types.ts";
 import type { MonitorFile } from "../monitoring/monitor_file.ts";
 import { MonitorPlanner } from "./monitor_plan.ts";
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
@@ -31,9 +32,6 @@ import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
 import { buildRunPlan } from "./run_plan.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
-
-/** Default MaxArraySize when the cluster's is unknown (SLURM's default is 1001). */
-export const DEFAULT_MAX_ARRAY_SIZE = 1001;
 
 /** What to plan. */
 export interface PlanRequest {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { pythonStr } from "../config/python_str.ts";
 import type { ConfigProblem } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
 import { closestMatches } from "../config/suggest.ts";
@@ -288,12 +289,4 @@ function nearestOrigin(
     if (cut <= 0) return {};
     p = p.slice(0, cut);
   }
-}
-
-/** Python `str()` of a config scalar, as the seed's templates saw it. */
-function pythonStr(v: unknown): string {
-  if (v === null) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  return String(v);
 }

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { describeValue } from "../config/describe.ts";
 
 /** What detection looks at; gathered by the caller (see `pathsToProbe`). */
 export interface PlatformFacts {
@@ -389,12 +390,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
+const describe = describeValue;
 
 /** `" (did you mean `x`?)"` for a near miss among `allowed`, else "". */
 function suggest(key: string, allowed: string[]): string {

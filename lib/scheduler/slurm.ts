@@ -55,6 +55,7 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "./types.ts";
+import { DEFAULT_MAX_ARRAY_SIZE } from "./types.ts";
 
 /** Options of {@link SlurmScheduler}. */
 export interface SlurmSchedulerOptions {
@@ -81,9 +82,6 @@ export interface SlurmSchedulerOptions {
   /** The user name, to read the submit limit from `sacctmgr` in {@link SlurmScheduler.limits}. */
   readonly user?: string;
 }
-
-/** `MaxArraySize` when `scontrol show config` does not say (SLURM's default). */
-export const DEFAULT_MAX_ARRAY_SIZE = 1001;
 
 /** Environment for squeue and sacct: never cut array task expressions at 64 bytes. */
 const SLURM_ENV: Readonly<Record<string, string>> = { SLURM_BITSTR_LEN: "0" };

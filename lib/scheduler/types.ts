@@ -139,3 +139,6 @@ export interface Scheduler {
   update(id: string, fields: Readonly<Record<string, string>>): Promise<void>;
   limits(): Promise<SchedulerLimits>;
 }
+
+/** SLURM's default MaxArraySize, used when the cluster's is unknown. */
+export const DEFAULT_MAX_ARRAY_SIZE = 1001;

@@ -37,6 +37,7 @@
  *
  * @module
  */
+import { describeValue } from "../config/describe.ts";
 import {
   type CompiledExpression,
   compileExpression,
@@ -280,14 +281,7 @@ function isValidKey(key: string): boolean {
   return key !== "" && !key.split(".").includes("");
 }
 
-function describe(v: unknown): string {
-  if (v === undefined) return "nothing";
-  if (v === null) return "null";
-  if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";
-  if (isMap(v)) return Object.keys(v).length === 0 ? "an empty mapping" : "a mapping";
-  if (typeof v === "string") return JSON.stringify(v);
-  return pythonStr(v);
-}
+const describe = describeValue;
 
 class SpecParser {
   readonly problems: ConfigProblem[] = [];

@@ -733,7 +733,7 @@ const INVALID: [string, unknown, unknown, string[]][] = [
       'monitoring.state_events[0].state: unknown state "timout"; did you mean "timeout"?; one of stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked',
       'monitoring.state_events[1].name: "a" is already the name of monitoring.state_events[0]',
       "monitoring.state_events[1].state: give either class_name or modes",
-      "monitoring.state_events[2].state.modes: expected a non-empty list of modes (stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked), got a list",
+      "monitoring.state_events[2].state.modes: expected a non-empty list of modes (stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked), got an empty list",
       "monitoring.state_events[2].actions: missing; a list of actions",
     ],
   ],
