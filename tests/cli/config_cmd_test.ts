@@ -263,3 +263,17 @@ Deno.test("NO_COLOR output has no escape codes", async () => {
   const r = await runAutoexp(["config", "-o", "slurm=nope"]);
   assert_(!r.stderr.includes("\x1b["), "no ANSI escapes");
 });
+
+Deno.test("self-check: one line per part; an unwritable output directory fails (exit 1)", async () => {
+  const ok = await runAutoexp(["self-check", "--output-dir", await Deno.makeTempDir()]);
+  assertMatch(ok.stdout, /^autoexp\s+ok\s+\d+\.\d+\.\d+ \(deno run /m);
+  assertMatch(ok.stdout, /^job side\s+ok\s+run-entry starts/m);
+  assertMatch(ok.stdout, /^output dir\s+ok\s+.* is writable/m);
+  for (const name of ["sbatch", "squeue", "sacct"]) {
+    assertMatch(ok.stdout, new RegExp(`^${name}\\s`, "m"));
+  }
+  const bad = await runAutoexp(["self-check", "--output-dir", "/proc/autoexp-not-writable"]);
+  assertEquals(bad.code, 1, bad.stdout + bad.stderr);
+  assertMatch(bad.stdout, /^output dir\s+fail\s+\/proc\/autoexp-not-writable: /m);
+  assertMatch(bad.stderr, /self-check: output dir failed/);
+});
