@@ -59,6 +59,7 @@ export async function runAction(
   mainSweepDir: string,
   exists: (run: string) => boolean,
   deps: ActionRunnerDeps,
+  resumed = false,
 ): Promise<RunActionResult> {
   try {
     for (const c of act.spec.conditions) {
@@ -67,7 +68,7 @@ export async function runAction(
     }
     const spec = act.spec.action;
     if (spec.kind === "command") {
-      const [status, detail] = await command(t, act, spec, deps);
+      const [status, detail] = await command(t, act, spec, deps, resumed);
       return { outcome: { id: act.id, status, detail } };
     }
     if (spec.kind === "autoexp") return await derive(t, act, spec, mainSweepDir, exists, deps);
@@ -153,6 +154,7 @@ async function command(
   act: ActionRecord,
   spec: Extract<ActionSpec, { kind: "command" }>,
   deps: ActionRunnerDeps,
+  resumed: boolean,
 ): Promise<["ok" | "failed", string]> {
   const ctx = act.context;
   const argv = commandArgv(spec.command, ctx);
@@ -169,7 +171,7 @@ async function command(
       : code === 0
       ? ["ok", `exit 0 (output: ${out})`]
       : ["failed", `exit ${code} (output: ${out})`];
-  if (act.status === "started") {
+  if (resumed) {
     // Started by an earlier monitor that died: its command may have finished or still run.
     const prior = await priorCommand(base, act, timeoutMs, deps);
     if (prior) return verdict(prior.code, prior.timedOut);

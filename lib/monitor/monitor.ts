@@ -213,11 +213,16 @@ export class Monitor {
       [`${this.main.plan.sweep.dir}/runs`, `${this.main.plan.sweep.dir}/logs`],
       () => this.#wake?.(),
     );
+    let ok = false;
     try {
-      return await this.#loop();
+      const summary = await this.#loop();
+      ok = true;
+      return summary;
     } finally {
       stopWatch?.();
-      await this.#persist(true);
+      // After a failure the state in memory may be ahead of the journal: keep the caches
+      // (watch.json's read positions, the snapshot) where the journal is.
+      if (ok) await this.#persist(true);
     }
   }
 
@@ -251,11 +256,11 @@ export class Monitor {
         if (this.opts.once) {
           // The actions this round started finish (each within its own time limit), and what
           // they lead to (the next action of an inline chain) too.
-          while (this.#inflight.size) {
-            await Promise.all([...this.#inflight.values()]);
+          for (;;) {
+            if (this.#inflight.size) await Promise.all([...this.#inflight.values()]);
             await this.#tick(false);
+            if (!this.#inflight.size) break;
           }
-          await this.#tick(false);
           return this.#summary(allDone(this.#state, this.#tracked));
         }
         if (allDone(this.#state, this.#tracked)) return this.#summary(true);
@@ -404,17 +409,20 @@ export class Monitor {
           }
           break;
         case "run_action":
-          this.#startAction(e.id);
+          this.#startAction(e.id, e.resumed);
           break;
       }
     }
   }
 
   /** Performs an action's I/O in the background; its outcome goes to the next step. */
-  #startAction(id: string): void {
+  #startAction(id: string, resumed: boolean): void {
     const act = this.store.state.actions?.[id];
     const t = act && this.#tracked.get(act.run);
-    if (!act || !t) return;
+    if (!act || !t) {
+      this.#outcomes.push({ id, status: "failed", detail: "its run is not followed" });
+      return;
+    }
     const p = runAction(
       act,
       t,
@@ -429,11 +437,14 @@ export class Monitor {
         derive: this.deps.derive,
         pollMs: this.opts.conditionPollMs,
       },
+      resumed,
     ).then((r) => {
       if (r.derived) {
         this.#tracked.set(r.derived.run.name, trackRun(r.derived.run, r.derived.loaded));
       }
       this.#outcomes.push(r.outcome);
+    }).catch((e) => {
+      this.#outcomes.push({ id, status: "failed", detail: (e as Error).message });
     }).finally(() => {
       this.#inflight.delete(id);
       this.#wake?.();

@@ -158,10 +158,11 @@ export type Effect =
   | { readonly kind: "say"; readonly line: string }
   | { readonly kind: "cancel"; readonly key: string; readonly run: string; readonly jobId: string }
   | { readonly kind: "submit"; readonly plan: LoadedPlan; readonly chosen: readonly ChosenRun[] }
-  /** Perform an action's I/O part (its I/O conditions, a command, a derived run). */
-  | { readonly kind: "run_action"; readonly id: string }
-  /** A derived run to follow from now on (its plan is in `planDir`). */
-  | { readonly kind: "track"; readonly name: string; readonly planDir: string };
+  /**
+   * Perform an action's I/O part (its I/O conditions, a command, a derived run). `resumed`: an
+   * earlier monitor started it (its command may have finished or still run).
+   */
+  | { readonly kind: "run_action"; readonly id: string; readonly resumed: boolean };
 
 /** The step's result. */
 export interface StepResult {
@@ -532,6 +533,13 @@ class Step {
     }
     if (this.state.schedulerDown) this.say("the scheduler answers again");
     this.state.schedulerDown = false;
+    // Attempts whose job id is found only now (an interrupted submission) are judged next
+    // round, once their log and marker were read like any other's.
+    const known = new Set<string>();
+    for (const t of this.config.tracked.values()) {
+      const a = latestAttempt(this.store.runs[t.run.name]);
+      if (a?.jobId) known.add(attemptKey(t.run.name, a.attempt));
+    }
     if (reading !== null) {
       const r = reconcileEvents(this.mergedPlan(), this.sink, this.store, reading, this.obs.now, {
         lostAfterMs: this.config.lostAfterMs,
@@ -545,6 +553,7 @@ class Step {
       const rec = this.store.runs[t.run.name];
       const a = latestAttempt(rec);
       if (!rec || !a || !a.jobId || a.verdictFinal) continue;
+      if (!known.has(attemptKey(t.run.name, a.attempt))) continue;
       const stalled = this.classify(t, a, seen);
       if (stalled !== null) stalls.push({ t, a, reason: stalled });
     }
@@ -693,7 +702,10 @@ class Step {
       const open = openActions(this.store.actions, t.run.name).filter((x) =>
         x.attempt === a.attempt && x.source.startsWith("state:")
       );
-      if (open.length || this.runningFor(t.run.name)) return;
+      if (open.length || this.runningFor(t.run.name)) {
+        this.changed = true; // decided when they end: keep polling fast meanwhile
+        return;
+      }
       this.decline(t, a, "the state events' restart conditions were not met");
       return;
     }
@@ -831,15 +843,32 @@ class Step {
 
   startAction(act: ActionRecord): void {
     // Started by an earlier monitor that died: its command may have finished or still run.
-    if (act.status === "queued") this.sink.emit({ type: "action_started", id: act.id });
-    const unmet = pureConditionsUnmet(act.spec.conditions, this.store.runs[act.run], act.context);
+    const resumed = act.status === "started";
+    if (!resumed) this.sink.emit({ type: "action_started", id: act.id });
+    let unmet: string | null;
+    try {
+      unmet = pureConditionsUnmet(act.spec.conditions, this.store.runs[act.run], act.context);
+    } catch (e) {
+      // A placeholder without a value (an optional group that did not match): the action fails.
+      this.finishAction(act, "failed", (e as Error).message);
+      return;
+    }
     if (unmet !== null) {
       this.finishAction(act, "skipped", unmet);
       return;
     }
+    const latest = latestAttempt(this.store.runs[act.run]);
+    if (act.spec.action.kind === "autoexp" && latest?.cancelRequested === USER_CANCEL) {
+      this.finishAction(
+        act,
+        "skipped",
+        `${act.run} was cancelled (autoexp cancel): no derived run`,
+      );
+      return;
+    }
     if (needsRunner(act.spec)) {
       this.state.running.add(act.id);
-      this.effects.push({ kind: "run_action", id: act.id });
+      this.effects.push({ kind: "run_action", id: act.id, resumed });
       return;
     }
     this.performPure(act);
@@ -932,7 +961,6 @@ class Step {
           planDir: o.planDir,
           action: act.id,
         });
-        this.effects.push({ kind: "track", name: o.name, planDir: o.planDir });
       }
       this.finishAction(act, "ok", o.detail);
       return;

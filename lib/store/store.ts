@@ -171,6 +171,8 @@ export class SweepStore {
   /** Replaces the snapshot atomically (a cache; the journal stays the truth). */
   async snapshot(): Promise<void> {
     if (this.snapshotSeq === this.state.seq) return;
+    // Events applied in memory but not in the journal (a step that failed) never reach it.
+    if (this.state.seq !== this.written) return;
     // Not fsync'd: a snapshot lost in a crash is rebuilt from the (fsync'd) journal.
     await this.fs.writeTextFile(`${this.dir}/snapshot.json`, JSON.stringify(this.state), false);
     this.snapshotSeq = this.state.seq;

@@ -633,3 +633,96 @@ Deno.test("step: the events it returns replay to the state it advanced (a long s
   assertEquals(w.state.store.actions![actionId(w, "a", 10, 1)].status, "failed");
   w.assertReplays();
 });
+
+Deno.test("step: a condition naming a placeholder without a value fails the action, not the step", () => {
+  const w = new World({
+    log_events: [{
+      name: "ckpt",
+      pattern: String.raw`ckpt (?P<it>\d+)(?: tag (?P<tag>\w+))?`,
+      extract_groups: { checkpoint_iteration: "it" },
+      actions: [{
+        class_name: "EventAction",
+        conditions: [{
+          class_name: "MetadataCondition",
+          key: "checkpoint_iteration",
+          equals: "{tag}",
+        }],
+        action: { class_name: "RunCommandAction", command: ["x"] },
+      }],
+    }],
+  });
+  w.submit("a");
+  const r = w.step({ logs: [w.log("a", "ckpt 10")] });
+  assertEquals(w.state.store.actions![actionId(w, "a", 10, 0)].status, "failed");
+  assertEquals(ofKind(r, "run_action").length, 0);
+  w.assertReplays();
+});
+
+Deno.test("step: no derived run for a run the user cancelled", () => {
+  const w = new World({
+    log_events: [{
+      name: "ckpt",
+      pattern: String.raw`ckpt (?P<it>\d+)`,
+      extract_groups: { checkpoint_iteration: "it" },
+      actions: [{ class_name: "RunAutoexpAction", name: "{run}_cd", overrides: [] }],
+    }],
+  });
+  w.submit("a");
+  w.record({
+    type: "cancel_requested",
+    run: "a",
+    attempt: 1,
+    why: "cancelled by the user (autoexp cancel)",
+  });
+  const r = w.step({ logs: [w.log("a", "ckpt 20")] });
+  assertEquals(ofKind(r, "run_action").length, 0);
+  assertEquals(w.state.store.actions![actionId(w, "a", 20, 0)].status, "skipped");
+});
+
+Deno.test("step: only an action an earlier monitor started is run as resumed", () => {
+  const w = new World(CKPT);
+  w.submit("a");
+  w.step({ logs: [w.log("a", "saved checkpoint 10 to /c/10")] });
+  const id = actionId(w, "a", 10, 1);
+  assertEquals(w.state.store.actions![id].status, "started");
+  // A new monitor (nothing running in this process) finds it started: resumed.
+  w.state.running.clear();
+  const again = w.step({});
+  assertEquals(ofKind(again, "run_action").map((e) => [e.id, e.resumed]), [[id, true]]);
+  const fresh = new World(CKPT);
+  fresh.submit("a");
+  const r = fresh.step({ logs: [fresh.log("a", "saved checkpoint 10 to /c/10")] });
+  assertEquals(ofKind(r, "run_action").map((e) => e.resumed), [false]);
+});
+
+Deno.test("step: an attempt whose job is found by its tag is judged a round later", () => {
+  const w = new World({}, CRASH);
+  w.record({
+    type: "submit_intent",
+    key: "a",
+    comment: "tag-x",
+    runs: [{ name: "a", index: 0, attempt: 1, fingerprint: "fp-a", why: "test" }],
+  });
+  const job: JobObservation = {
+    id: "555",
+    jobId: "555",
+    name: "a",
+    state: "failed",
+    rawState: "FAILED",
+    reason: "None",
+    exitCode: 1,
+    comment: "tag-x",
+    source: "sacct",
+  };
+  const reading: SchedulerReading = { jobs: [job], intentJobs: new Map(), markers: new Map() };
+  const r = w.step({ scheduler: reading });
+  assertEquals(w.latest("a").jobId, "555");
+  assertEquals(w.latest("a").verdict, undefined, "not judged before its log and marker are read");
+  assertEquals(ofKind(r, "submit").length, 0);
+  w.step({
+    scheduler: reading,
+    logs: [w.log("a", "torch.OutOfMemoryError: CUDA out of memory.")],
+    markers: new Map([["a#1", { state: "failed", exit_code: 1 }]]),
+  });
+  assertEquals(w.latest("a").verdict, "out_of_memory");
+});
