@@ -386,6 +386,14 @@ export function pureConditionsUnmet(
   return null;
 }
 
+/** A run's fired keys as a set, built once per journal list (a run may fire thousands). */
+const firedSets = new WeakMap<string[], Set<string>>();
+function firedSet(fired: string[]): Set<string> {
+  let set = firedSets.get(fired);
+  if (!set || set.size !== fired.length) firedSets.set(fired, set = new Set(fired));
+  return set;
+}
+
 /** The step: see the module documentation. */
 export function stepMonitor(
   state: MonitorState,
@@ -474,7 +482,7 @@ class Step {
     if (!cfg || !cfg.actions.length) return;
     const key = dedupeKey(m);
     const rec = this.store.runs[t.run.name];
-    if (rec?.fired?.includes(key)) return;
+    if (rec?.fired && firedSet(rec.fired).has(key)) return;
     const metadata = stringValues(m.metadata);
     this.sink.emit({
       type: "fired",
@@ -485,6 +493,8 @@ class Step {
       metadata,
       line: m.line.length > 500 ? `${m.line.slice(0, 500)}...` : m.line,
     });
+    const fired = this.store.runs[t.run.name]?.fired;
+    if (fired) firedSet(fired).add(key);
     w.lastEvent = m.metadata.checkpoint_iteration !== undefined
       ? `${m.event} ${m.metadata.checkpoint_iteration}`
       : m.event;
