@@ -8,6 +8,7 @@
 #   tools/slurm_cluster.sh status
 #   tools/slurm_cluster.sh restart-controller [--down-seconds N] [--kill]
 #   tools/slurm_cluster.sh logs [N]
+#   tools/slurm_cluster.sh packages PKG...
 #
 # Environment: AUTOEXP_SLURM_DIR (default /var/lib/autoexp-slurm-test), AUTOEXP_SLURM_TIMEOUT
 # (seconds to wait for daemons, default 60), AUTOEXP_SLURM_DB_PORT (MariaDB TCP port on
@@ -668,6 +669,7 @@ usage: tools/slurm_cluster.sh COMMAND
                                    stop slurmctld, wait N s (default 5), start it again
                                    without -c (jobs recovered)
   logs [N]                         last N (30) lines of each daemon log
+  packages PKG...                  install Debian packages the way start does (tools/test.sh uses it)
 Environment: AUTOEXP_SLURM_DIR (/var/lib/autoexp-slurm-test), AUTOEXP_SLURM_TIMEOUT (60),
 AUTOEXP_SLURM_DB_PORT (3307)
 EOF
@@ -677,7 +679,7 @@ main() {
   local cmd="${1:-}"
   (($#)) && shift
   case "$cmd" in
-  start | stop | restart-controller)
+  start | stop | restart-controller | packages)
     [[ $EUID -eq 0 ]] || fail "must run as root"
     ;;
   esac
@@ -687,6 +689,10 @@ main() {
   status) cmd_status "$@" ;;
   restart-controller) cmd_restart_controller "$@" ;;
   logs) cmd_logs "$@" ;;
+  packages)
+    make_dirs
+    ensure_packages "$@"
+    ;;
   -h | --help | help) usage ;;
   *)
     usage >&2

@@ -73,36 +73,9 @@ elif ! command -v apt-get >/dev/null 2>&1; then
 else
   can_install=1
 fi
-apt_updated=0
-# apt_install PKG...: install the Debian packages not yet installed (update the lists once, when
-# a package is unknown or the first try failed). Output goes to a log; its tail on failure.
-apt_install() {
-  local missing=() p alog
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  alog="$(mktemp)"
-  note "apt-get install ${missing[*]}"
-  if [ "$apt_updated" = 0 ] && ! apt-cache show --no-all-versions "${missing[@]}" >/dev/null 2>&1; then
-    apt-get update -qq >>"$alog" 2>&1
-    apt_updated=1
-  fi
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    >>"$alog" 2>&1; then
-    if [ "$apt_updated" = 0 ]; then
-      apt-get update -qq >>"$alog" 2>&1
-      apt_updated=1
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-        >>"$alog" 2>&1 && { rm -f "$alog"; return 0; }
-    fi
-    note "apt-get install ${missing[*]} failed:"
-    tail -n 15 "$alog"
-    rm -f "$alog"
-    return 1
-  fi
-  rm -f "$alog"
-}
+# apt_install PKG...: the Debian packages not yet installed, the way the cluster script installs
+# its own (lists updated only when needed; the log's tail on failure)
+apt_install() { bash tools/slurm_cluster.sh packages "$@"; }
 
 step "fmt, lint, type check"
 "$deno" task check
