@@ -13,7 +13,8 @@
  */
 import type { FileSystem } from "../runtime/mod.ts";
 import type { EventKind } from "../monitoring/events.ts";
-import { LogTail, type TailSource, type TailState } from "./tail.ts";
+import type { TailSource } from "../runtime/tail_source.ts";
+import { LogTail, type TailState } from "./tail.ts";
 import type { AttemptLog, LogReading } from "./step.ts";
 
 /** The persisted form of one attempt's watch. */

@@ -18,7 +18,7 @@ import { SchedulerError } from "../errors.ts";
 import { compileEvents, MEGATRON_EVENTS } from "../monitoring/events.ts";
 import { parseMonitorSpec } from "../monitoring/spec.ts";
 import type { LogEventConfig, MonitorSpec } from "../monitoring/spec_types.ts";
-import type { RunPlan, SweepPlan } from "../plan/types.ts";
+import type { RunPlan } from "../plan/types.ts";
 import type { FileSystem, ProcessProbe, ProcessRunner } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { latestAttempt } from "../store/state.ts";
@@ -38,6 +38,7 @@ import { LogWatcher } from "./log_watch.ts";
 import {
   type ActionOutcome,
   allDone,
+  followedPlan,
   liveAttempts,
   markerWanted,
   type MonitorState,
@@ -45,11 +46,12 @@ import {
   outputPathsOf,
   type RoundObservations,
   schedulerFinal,
+  silent,
   stepMonitor,
   type StepResult,
   type TrackedRun,
 } from "./step.ts";
-import type { TailSource } from "./tail.ts";
+import type { TailSource } from "../runtime/tail_source.ts";
 
 export type { DeriveRequest } from "./action_runner.ts";
 export type { LoadedPlan } from "./load_plan.ts";
@@ -290,11 +292,6 @@ export class Monitor {
     return { done, failed, rounds: this.#rounds };
   }
 
-  /** A plan covering every tracked run (the sweep's and derived ones). */
-  #mergedPlan(): SweepPlan {
-    return { ...this.main.plan, runs: [...this.#tracked.values()].map((t) => t.run) };
-  }
-
   // ---------------------------------------------------------------- one tick
 
   /** Gathers observations, steps, journals, performs the effects. */
@@ -304,7 +301,7 @@ export class Monitor {
     if (withScheduler) {
       try {
         scheduler = await readScheduler(
-          this.#mergedPlan(),
+          followedPlan(this.main.plan, this.#tracked),
           this.store.state,
           this.deps.scheduler,
           this.deps.fs,
@@ -314,13 +311,13 @@ export class Monitor {
         scheduler = { error: e.message };
       }
     }
-    const reading = scheduler && !("error" in scheduler) ? scheduler : null;
+    const reading = silent(scheduler) ? null : scheduler ?? null;
     const find = reading ? indexJobs(reading.jobs) : null;
     const live = liveAttempts(this.#state, this.#tracked);
     // What the scheduler says of each live attempt (before judging: to read an ended job's
     // log to its end and its marker).
     const preview = new Map<string, ObservedJob | null>();
-    if (withScheduler && !(scheduler && "error" in scheduler)) {
+    if (withScheduler && !silent(scheduler)) {
       for (const { t, a } of live) {
         const key = attemptKey(t.run.name, a.attempt);
         const seen = find?.(a.jobId!, a.arrayJobId, a.taskId);

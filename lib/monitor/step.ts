@@ -17,7 +17,13 @@
  */
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { sbatchFlags } from "../render/script.ts";
-import type { ActionRecord, AttemptRecord, RunRecord, StoreState } from "../store/state.ts";
+import type {
+  ActionRecord,
+  AttemptRecord,
+  RestartRequest,
+  RunRecord,
+  StoreState,
+} from "../store/state.ts";
 import { attemptsMade, EventSink, latestAttempt } from "../store/state.ts";
 import { attemptKey, type ChosenRun, type SchedulerReading } from "../submit/mod.ts";
 import { reconcileEvents } from "../submit/mod.ts";
@@ -41,7 +47,7 @@ import {
   type EventMatch,
   matchLine,
 } from "../monitoring/events.ts";
-import { classifyAttempt, type EndMarker, type ObservedJob } from "./lifecycle.ts";
+import { classifyAttempt, type EndMarker, noteActivity, type ObservedJob } from "./lifecycle.ts";
 import type { FailureMode } from "../monitoring/vocabulary.ts";
 import type {
   ActionSpec,
@@ -429,7 +435,7 @@ class Step {
   run(): StepResult {
     for (const r of this.obs.logs) this.readLog(r);
     for (const o of this.obs.actions) this.actionEnded(o);
-    const answered = this.obs.scheduler !== undefined && !this.schedulerSilent(this.obs.scheduler);
+    const answered = this.obs.scheduler !== undefined && !silent(this.obs.scheduler);
     if (this.obs.scheduler !== undefined) this.schedulerRound(this.obs.scheduler);
     else this.decideEndedAll();
     this.startActions();
@@ -455,14 +461,11 @@ class Step {
       this.say(`${r.run}: cannot read ${w.path}: ${r.error}`);
       return;
     }
-    let activity = r.grew && r.lines.length === 0;
-    for (const line of r.lines) {
-      const matches = t.events.length ? matchLine(t.events, line) : [];
-      if (matches.every((m) => m.progress)) activity = true;
-      for (const m of matches) this.onMatch(t, a, w, m);
-    }
-    if (r.outputsGrew) activity = true;
-    if (activity) w.lastActivity = this.obs.now;
+    const perLine = r.lines.map((line) => t.events.length ? matchLine(t.events, line) : []);
+    for (const matches of perLine) for (const m of matches) this.onMatch(t, a, w, m);
+    // Lines that are not noise, a line still being written, or an output that grew.
+    w.lastActivity = noteActivity(w.lastActivity, this.obs.now, perLine);
+    if ((r.grew && !r.lines.length) || r.outputsGrew) w.lastActivity = this.obs.now;
   }
 
   onMatch(t: TrackedRun, a: AttemptRecord, w: AttemptLog, m: EventMatch): void {
@@ -529,7 +532,7 @@ class Step {
 
   schedulerRound(reading: SchedulerReading | null | { readonly error: string }): void {
     let seen: ReadonlyMap<string, ObservedJob | null> | null = null;
-    if (reading !== null && "error" in reading) {
+    if (silent(reading)) {
       // No answer is no information: keep every state as it was.
       if (!this.state.schedulerDown) {
         this.say(
@@ -551,9 +554,16 @@ class Step {
       if (a?.jobId) known.add(attemptKey(t.run.name, a.attempt));
     }
     if (reading !== null) {
-      const r = reconcileEvents(this.mergedPlan(), this.sink, this.store, reading, this.obs.now, {
-        lostAfterMs: this.config.lostAfterMs,
-      });
+      const r = reconcileEvents(
+        followedPlan(this.config.main, this.config.tracked),
+        this.sink,
+        this.store,
+        reading,
+        this.obs.now,
+        {
+          lostAfterMs: this.config.lostAfterMs,
+        },
+      );
       for (const line of r.said) this.say(line);
       seen = r.seen;
     }
@@ -570,15 +580,6 @@ class Step {
     for (const s of stalls) this.onStall(s.t, this.store.runs[s.t.run.name], s.a, s.reason);
     this.decideEndedAll();
     this.sendCancels();
-  }
-
-  schedulerSilent(reading: SchedulerReading | null | { readonly error: string }): boolean {
-    return reading !== null && "error" in reading;
-  }
-
-  /** A plan covering every tracked run (the sweep's and derived ones), for reconciling. */
-  mergedPlan(): SweepPlan {
-    return { ...this.config.main, runs: [...this.config.tracked.values()].map((t) => t.run) };
   }
 
   /** Journals the verdict on a live attempt when it changed; returns the stall reason if stalled. */
@@ -637,13 +638,7 @@ class Step {
     }
     const d = policyDecision(t.spec, rec, a, "stall", t.run.minutes);
     if (!d.restart) return;
-    this.sink.emit({
-      type: "restart_decided",
-      run: t.run.name,
-      attempt: a.attempt,
-      restart: d.restart,
-      reason: d.reason,
-    });
+    this.decideRestart(t.run.name, a, d.restart, d.reason);
     this.sink.emit({
       type: "cancel_requested",
       run: t.run.name,
@@ -724,28 +719,23 @@ class Step {
       return;
     }
     const d = policyDecision(t.spec, rec, a, mode, t.run.minutes);
-    this.sink.emit({
-      type: "restart_decided",
-      run: t.run.name,
-      attempt: a.attempt,
-      restart: d.restart,
-      reason: d.reason,
-    });
-    this.changed = true;
-    if (d.restart) this.say(`${t.run.name}: restarting: ${d.reason}`);
-    else if (a.verdict !== "completed") this.say(`${t.run.name}: not restarted: ${d.reason}`);
+    if (!d.restart) {
+      this.decline(t, a, d.reason);
+      return;
+    }
+    this.decideRestart(t.run.name, a, d.restart, d.reason);
+    this.say(`${t.run.name}: restarting: ${d.reason}`);
   }
 
   decline(t: TrackedRun, a: AttemptRecord, reason: string): void {
-    this.sink.emit({
-      type: "restart_decided",
-      run: t.run.name,
-      attempt: a.attempt,
-      restart: null,
-      reason,
-    });
-    this.changed = true;
+    this.decideRestart(t.run.name, a, null, reason);
     if (a.verdict !== "completed") this.say(`${t.run.name}: not restarted: ${reason}`);
+  }
+
+  /** Journals the decision on an attempt: a restart (with what), or none (null, and why). */
+  decideRestart(run: string, a: AttemptRecord, restart: RestartRequest | null, reason: string) {
+    this.sink.emit({ type: "restart_decided", run, attempt: a.attempt, restart, reason });
+    this.changed = true;
   }
 
   runningFor(run: string): boolean {
@@ -766,12 +756,6 @@ class Step {
       this.effects.push({ kind: "cancel", key, run: rec.name, jobId: a.jobId });
       this.changed = true;
     }
-  }
-
-  /** An attempt whose submission was abandoned: no job ever carried its tag. */
-  interrupted(a: AttemptRecord): boolean {
-    return a.state === "submit_failed" &&
-      this.store.intents[String(a.intent)]?.status === "abandoned";
   }
 
   /** New attempts for decided restarts and interrupted submissions, first ones for derived runs. */
@@ -798,7 +782,7 @@ class Step {
     if (!a) return null;
     const intent = this.store.intents[String(a.intent)];
     const entries = intent?.entries ? { entries: intent.entries } : {};
-    if (this.interrupted(a)) {
+    if (interrupted(this.store, a)) {
       // Its sbatch call was interrupted (the monitor died) and never reached the scheduler.
       const prev = rec.attempts[rec.attempts.length - 2];
       return {
@@ -925,18 +909,12 @@ class Step {
       const current = a.timeMinutes ?? t.run.minutes;
       const time = spec.timeMinutes ??
         (spec.addMinutes !== null ? current + spec.addMinutes : undefined);
-      this.sink.emit({
-        type: "restart_decided",
-        run: act.run,
-        attempt: a.attempt,
-        restart: {
-          why,
-          mode: a.verdictFinal ? String(attemptMode(a) ?? "action") : "action",
-          ...(time !== undefined ? { timeMinutes: time } : {}),
-          ...(Object.keys(spec.resources).length ? { extraArgs: sbatchFlags(spec.resources) } : {}),
-        },
-        reason: why,
-      });
+      this.decideRestart(act.run, a, {
+        why,
+        mode: a.verdictFinal ? String(attemptMode(a) ?? "action") : "action",
+        ...(time !== undefined ? { timeMinutes: time } : {}),
+        ...(Object.keys(spec.resources).length ? { extraArgs: sbatchFlags(spec.resources) } : {}),
+      }, why);
     }
     if (!a.verdictFinal && a.jobId) {
       this.sink.emit({
@@ -1004,6 +982,23 @@ class Step {
   }
 }
 
+/** An attempt whose submission was abandoned: no job ever carried its tag (submit it again). */
+function interrupted(store: StoreState, a: AttemptRecord): boolean {
+  return a.state === "submit_failed" && store.intents[String(a.intent)]?.status === "abandoned";
+}
+
+/** A plan covering every followed run (the sweep's and derived ones), for reconciling. */
+export function followedPlan(main: SweepPlan, tracked: ReadonlyMap<string, TrackedRun>): SweepPlan {
+  return { ...main, runs: [...tracked.values()].map((t) => t.run) };
+}
+
+/** True when the scheduler round had no answer (no answer is no information). */
+export function silent(
+  reading: SchedulerReading | null | { readonly error: string } | undefined,
+): reading is { readonly error: string } {
+  return reading !== null && reading !== undefined && "error" in reading;
+}
+
 /** Whether every followed run is done (nothing to submit, decide or finish). */
 export function allDone(
   state: MonitorState,
@@ -1015,12 +1010,7 @@ export function allDone(
       if (rec?.planDir) return false; // a derived run still to submit
       continue;
     }
-    const a = latestAttempt(rec)!;
-    if (
-      a.state === "submit_failed" && state.store.intents[String(a.intent)]?.status === "abandoned"
-    ) {
-      return false;
-    }
+    if (interrupted(state.store, latestAttempt(rec)!)) return false;
     if (!runDone(rec, state.store.actions)) return false;
   }
   return state.running.size === 0;

@@ -28,8 +28,6 @@
  */
 import type { TailSource } from "../runtime/tail_source.ts";
 
-export type { TailHandle, TailSource, TailStat } from "../runtime/tail_source.ts";
-
 /**
  * Where a tail stands in one log file. Plain data: persist it with `JSON.stringify` and resume
  * with {@link LogTail.fromState}; a resumed tail never re-emits lines it already returned.

@@ -192,7 +192,7 @@ export function parseMonitorSpec(
   let m: Obj = {};
   if (isRecord(monitoring)) m = monitoring;
   else if (monitoring !== undefined && monitoring !== null) {
-    p.push({ path: mp, message: `expected a mapping, got ${got(monitoring)}` });
+    p.push({ path: mp, message: `expected a mapping, got ${describeValue(monitoring)}` });
   }
   unknownKeys(m, MONITOR_KEYS, mp, p);
   checkMonitorClass(m.class_name, `${mp}.class_name`, p);
@@ -218,7 +218,7 @@ function checkMonitorClass(v: unknown, at: string, p: Problems): void {
     message: typeof v === "string"
       ? `${withSuggestion(`unknown monitor class "${v}"`, v, MONITOR_CLASSES)}; autoexp has ` +
         `one monitor and accepts ${MONITOR_CLASSES.join(", ")} (or no class_name)`
-      : `expected a string, got ${got(v)}`,
+      : `expected a string, got ${describeValue(v)}`,
   });
 }
 
@@ -248,7 +248,7 @@ function parseNamedActions(
   if (!isRecord(v)) {
     p.push({
       path: at,
-      message: `expected a mapping of action name -> command or action, got ${got(v)}`,
+      message: `expected a mapping of action name -> command or action, got ${describeValue(v)}`,
     });
     return out;
   }
@@ -263,7 +263,7 @@ function parseNamedActions(
       p.push({
         path,
         message: `expected a shell command string, an argument list or an action mapping, ` +
-          `got ${got(x)}`,
+          `got ${describeValue(x)}`,
       });
       spec = null;
     }
@@ -290,7 +290,7 @@ function parseLogEvents(
     const keyPath = `${mp}.${list}`;
     if (raw === undefined || raw === null) continue;
     if (!Array.isArray(raw)) {
-      p.push({ path: keyPath, message: `expected a list of events, got ${got(raw)}` });
+      p.push({ path: keyPath, message: `expected a list of events, got ${describeValue(raw)}` });
       continue;
     }
     const specs = raw.map((e) => isRecord(e) ? withoutActions(e) : e);
@@ -356,7 +356,9 @@ function eventActions(
   } else if (name !== undefined && name !== null) {
     p.push({
       path: `${at}.action`,
-      message: `expected the name of an action under monitoring.actions, got ${got(name)}`,
+      message: `expected the name of an action under monitoring.actions, got ${
+        describeValue(name)
+      }`,
     });
   }
   out.push(...actionList(e.actions, `${at}.actions`, p, false));
@@ -369,7 +371,7 @@ function actionList(v: unknown, at: string, p: Problems, required: boolean): Eve
     return [];
   }
   if (!Array.isArray(v)) {
-    p.push({ path: at, message: `expected a list of actions, got ${got(v)}` });
+    p.push({ path: at, message: `expected a list of actions, got ${describeValue(v)}` });
     return [];
   }
   return v.flatMap((x, i) => parseActionEntry(x, `${at}[${i}]`, p, "inline") ?? []);
@@ -402,7 +404,7 @@ function parseMode(v: unknown, at: string, p: Problems): EventActionSpec["mode"]
   p.push({
     path: at,
     message: `expected "inline" (run now, in order) or "queue" (run in the background), ` +
-      `got ${got(v)}`,
+      `got ${describeValue(v)}`,
   });
   return undefined;
 }
@@ -414,7 +416,7 @@ function parseAction(x: unknown, at: string, p: Problems): ActionSpec | null {
 function parseConditions(v: unknown, at: string, p: Problems): ConditionSpec[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
-    p.push({ path: at, message: `expected a list of conditions, got ${got(v)}` });
+    p.push({ path: at, message: `expected a list of conditions, got ${describeValue(v)}` });
     return [];
   }
   return v.flatMap((x, i) =>
@@ -439,7 +441,7 @@ function parseClass<T>(
   if (!isRecord(x)) {
     p.push({
       path: at,
-      message: `expected ${article(what)} mapping with class_name, got ${got(x)}`,
+      message: `expected ${article(what)} mapping with class_name, got ${describeValue(x)}`,
     });
     return null;
   }
@@ -461,7 +463,7 @@ function badClass(
 ): string {
   const list = `; one of ${classes.join(", ")}`;
   if (cls === undefined) return `missing; the ${what} class${list}`;
-  if (typeof cls !== "string") return `expected a string, got ${got(cls)}${list}`;
+  if (typeof cls !== "string") return `expected a string, got ${describeValue(cls)}${list}`;
   if (cls === "EventAction") {
     return `an EventAction cannot be nested; give the ${what} itself${list}`;
   }
@@ -503,7 +505,7 @@ function timeLimit(v: unknown, at: string, p: Problems): number | null {
   p.push({
     path: at,
     message: `expected minutes (an integer >= 1) or a SLURM time such as "2:00:00" or ` +
-      `"1-00:00:00", got ${got(v)}`,
+      `"1-00:00:00", got ${describeValue(v)}`,
   });
   return null;
 }
@@ -517,7 +519,7 @@ function parseResources(
   const out: Record<string, string | number | boolean> = {};
   if (v === undefined || v === null) return out;
   if (!isRecord(v)) {
-    p.push({ path: at, message: `expected a mapping of sbatch options, got ${got(v)}` });
+    p.push({ path: at, message: `expected a mapping of sbatch options, got ${describeValue(v)}` });
     return out;
   }
   const options = Object.keys(SBATCH_OPTIONS);
@@ -531,7 +533,10 @@ function parseResources(
       });
     } else if (typeof x === "string" || typeof x === "number" || typeof x === "boolean") {
       out[k] = x;
-    } else p.push({ path: `${at}.${k}`, message: `expected a single value, got ${got(x)}` });
+    } else {p.push({
+        path: `${at}.${k}`,
+        message: `expected a single value, got ${describeValue(x)}`,
+      });}
   }
   return out;
 }
@@ -543,7 +548,7 @@ function parseMetadataCondition(o: Obj, at: string, p: Problems): ConditionSpec 
       path: `${at}.key`,
       message: key === undefined
         ? "missing; the metadata key to compare"
-        : `expected a non-empty string, got ${got(key)}`,
+        : `expected a non-empty string, got ${describeValue(key)}`,
     });
   }
   const given = Object.keys(METADATA_OPS).filter((k) => o[k] !== undefined) as (
@@ -572,7 +577,7 @@ function parseMetadataCondition(o: Obj, at: string, p: Problems): ConditionSpec 
 /** The list of an `in` / `not_in` comparison: strings (templates), numbers or booleans. */
 function valueList(v: unknown, at: string, p: Problems): string[] {
   if (Array.isArray(v)) return v.map((x, i) => scalarTemplate(x, `${at}[${i}]`, p));
-  p.push({ path: at, message: `expected a list of values, got ${got(v)}` });
+  p.push({ path: at, message: `expected a list of values, got ${describeValue(v)}` });
   return [];
 }
 
@@ -580,21 +585,24 @@ function valueList(v: unknown, at: string, p: Problems): string[] {
 function scalarTemplate(v: unknown, at: string, p: Problems): string {
   if (typeof v === "number" || typeof v === "boolean") return pythonStr(v);
   if (typeof v === "string") return checkedTemplate(v, at, p);
-  p.push({ path: at, message: `expected a string or a number, got ${got(v)}` });
+  p.push({ path: at, message: `expected a string or a number, got ${describeValue(v)}` });
   return "";
 }
 
 function parseStateEvents(v: unknown, at: string, p: Problems): StateEventConfig[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
-    p.push({ path: at, message: `expected a list of state events, got ${got(v)}` });
+    p.push({ path: at, message: `expected a list of state events, got ${describeValue(v)}` });
     return [];
   }
   const names = new Map<string, number>();
   return v.flatMap((e, i) => {
     const ep = `${at}[${i}]`;
     if (!isRecord(e)) {
-      p.push({ path: ep, message: `expected a mapping {name, state, actions}, got ${got(e)}` });
+      p.push({
+        path: ep,
+        message: `expected a mapping {name, state, actions}, got ${describeValue(e)}`,
+      });
       return [];
     }
     unknownKeys(e, STATE_EVENT_KEYS, ep, p);
@@ -615,7 +623,9 @@ function stateEventName(
   if (typeof v !== "string" || !v) {
     p.push({
       path: at,
-      message: v === undefined ? "missing; a name" : `expected a non-empty string, got ${got(v)}`,
+      message: v === undefined
+        ? "missing; a name"
+        : `expected a non-empty string, got ${describeValue(v)}`,
     });
     return "";
   }
@@ -633,7 +643,7 @@ function parseState(v: unknown, at: string, p: Problems): FailureMode[] {
   if (!isRecord(v)) {
     p.push({
       path: at,
-      message: `${v === undefined ? "missing" : `expected a mapping, got ${got(v)}`}; ` +
+      message: `${v === undefined ? "missing" : `expected a mapping, got ${describeValue(v)}`}; ` +
         `{class_name: TimeoutState}, {modes: [timeout, crash]} or a mode name`,
     });
     return [];
@@ -651,7 +661,7 @@ function parseState(v: unknown, at: string, p: Problems): FailureMode[] {
     message: typeof cls === "string"
       ? withSuggestion(`unknown state class "${cls}"`, cls, Object.keys(STATE_CLASSES)) +
         `; ${hint}`
-      : `expected a string, got ${got(cls)}; ${hint}`,
+      : `expected a string, got ${describeValue(cls)}; ${hint}`,
   });
   return [];
 }
@@ -674,14 +684,16 @@ function stateModes(v: unknown, at: string, p: Problems): FailureMode[] {
   if (!Array.isArray(v) || v.length === 0) {
     p.push({
       path: at,
-      message: `expected a non-empty list of modes (${FAILURE_MODES.join(", ")}), got ${got(v)}`,
+      message: `expected a non-empty list of modes (${FAILURE_MODES.join(", ")}), got ${
+        describeValue(v)
+      }`,
     });
     return [];
   }
   const out: FailureMode[] = [];
   v.forEach((x, i) => {
     if (typeof x !== "string") {
-      p.push({ path: `${at}[${i}]`, message: `expected a mode name, got ${got(x)}` });
+      p.push({ path: `${at}[${i}]`, message: `expected a mode name, got ${describeValue(x)}` });
       return;
     }
     for (const m of stateName(x, `${at}[${i}]`, p)) if (!out.includes(m)) out.push(m);
@@ -733,7 +745,8 @@ function parseCommand(v: unknown, at: string, p: Problems): CommandSpec {
   }
   p.push({
     path: at,
-    message: `${v === undefined ? "missing" : `expected a command, got ${got(v)}`}; a list of ` +
+    message:
+      `${v === undefined ? "missing" : `expected a command, got ${describeValue(v)}`}; a list of ` +
       "arguments (run without a shell) or one shell command string",
   });
   return { argv: [] };
@@ -743,13 +756,16 @@ function parseEnv(v: unknown, at: string, p: Problems): Record<string, string> {
   const out: Record<string, string> = {};
   if (v === undefined || v === null) return out;
   if (!isRecord(v)) {
-    p.push({ path: at, message: `expected a mapping NAME: value, got ${got(v)}` });
+    p.push({ path: at, message: `expected a mapping NAME: value, got ${describeValue(v)}` });
     return out;
   }
   for (const [k, x] of Object.entries(v)) {
     if (typeof x === "string") out[k] = checkedTemplate(x, `${at}.${k}`, p);
     else if (typeof x === "number") out[k] = String(x);
-    else p.push({ path: `${at}.${k}`, message: `expected a string, got ${got(x)}; quote it` });
+    else {p.push({
+        path: `${at}.${k}`,
+        message: `expected a string, got ${describeValue(x)}; quote it`,
+      });}
   }
   return out;
 }
@@ -773,13 +789,16 @@ function templateList(v: unknown, at: string, p: Problems, required: boolean): s
       path: at,
       message: v === undefined
         ? "missing; a list of strings"
-        : `expected a list of strings, got ${got(v)}`,
+        : `expected a list of strings, got ${describeValue(v)}`,
     });
     return [];
   }
   return v.map((x, i) => {
     if (typeof x === "string") return checkedTemplate(x, `${at}[${i}]`, p);
-    p.push({ path: `${at}[${i}]`, message: `expected a string, got ${got(x)}; quote it` });
+    p.push({
+      path: `${at}[${i}]`,
+      message: `expected a string, got ${describeValue(x)}; quote it`,
+    });
     return "";
   });
 }
@@ -791,7 +810,7 @@ function requiredTemplate(o: Obj, key: string, at: string, p: Problems): string 
     path: `${at}.${key}`,
     message: v === undefined || v === null
       ? "missing; a string"
-      : `expected a string, got ${got(v)}`,
+      : `expected a string, got ${describeValue(v)}`,
   });
   return "";
 }
@@ -805,7 +824,7 @@ function optionalString(o: Obj, key: string, at: string, p: Problems): string | 
   const v = o[key];
   if (v === undefined || v === null) return null;
   if (typeof v === "string") return v;
-  p.push({ path: `${at}.${key}`, message: `expected a string, got ${got(v)}` });
+  p.push({ path: `${at}.${key}`, message: `expected a string, got ${describeValue(v)}` });
   return null;
 }
 
@@ -842,7 +861,7 @@ function seconds(
   p.push({
     path: `${at}.${key}`,
     message: `expected a number of seconds > 0${nullable ? " (or null / 0: off)" : ""}, ` +
-      `got ${got(v)}`,
+      `got ${describeValue(v)}`,
   });
   return undefined;
 }
@@ -861,7 +880,10 @@ function integer(
     return undefined;
   }
   if (typeof v === "number" && Number.isInteger(v) && v >= min) return v;
-  p.push({ path: `${at}.${key}`, message: `expected an integer >= ${min}, got ${got(v)}` });
+  p.push({
+    path: `${at}.${key}`,
+    message: `expected an integer >= ${min}, got ${describeValue(v)}`,
+  });
   return undefined;
 }
 
@@ -869,7 +891,7 @@ function bool(o: Obj, key: string, at: string, p: Problems, def: boolean): boole
   const v = o[key];
   if (v === undefined || v === null) return def;
   if (typeof v === "boolean") return v;
-  p.push({ path: `${at}.${key}`, message: `expected true or false, got ${got(v)}` });
+  p.push({ path: `${at}.${key}`, message: `expected true or false, got ${describeValue(v)}` });
   return def;
 }
 
@@ -892,8 +914,6 @@ function withSuggestion(message: string, word: string, candidates: readonly stri
 function isRecord(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-
-const got = describeValue;
 
 /** The keys each action class takes (besides `class_name`), for the configuration reference. */
 export const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(

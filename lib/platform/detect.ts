@@ -120,7 +120,7 @@ export function parsePlatformRules(data: unknown, source: string): PlatformRule[
   if (!isRecord(data)) {
     throw new PlatformRulesError(source, [{
       path: "(top level)",
-      message: `expected a mapping with a \`rules:\` list, got ${describe(data)}`,
+      message: `expected a mapping with a \`rules:\` list, got ${describeValue(data)}`,
     }]);
   }
   for (const key of Object.keys(data)) {
@@ -128,7 +128,7 @@ export function parsePlatformRules(data: unknown, source: string): PlatformRule[
   }
   const rawRules = data.rules ?? [];
   if (!Array.isArray(rawRules)) {
-    problem("rules", `expected a list of rules, got ${describe(rawRules)}`);
+    problem("rules", `expected a list of rules, got ${describeValue(rawRules)}`);
     throw new PlatformRulesError(source, issues);
   }
 
@@ -136,7 +136,7 @@ export function parsePlatformRules(data: unknown, source: string): PlatformRule[
   rawRules.forEach((raw, i) => {
     const at = `rules[${i}]`;
     if (!isRecord(raw)) {
-      problem(at, `expected a mapping with \`platform\` and \`match\`, got ${describe(raw)}`);
+      problem(at, `expected a mapping with \`platform\` and \`match\`, got ${describeValue(raw)}`);
       return;
     }
     for (const key of Object.keys(raw)) {
@@ -153,25 +153,25 @@ export function parsePlatformRules(data: unknown, source: string): PlatformRule[
         `${at}.platform`,
         raw.platform === undefined
           ? "missing; give the platform name, e.g. `platform: lumi`"
-          : `expected a name of letters, digits, "_", "-", ".", got ${describe(raw.platform)}`,
+          : `expected a name of letters, digits, "_", "-", ".", got ${describeValue(raw.platform)}`,
       );
     } else {
       rule.platform = raw.platform;
     }
     if (raw.description !== undefined) {
       if (typeof raw.description === "string") rule.description = raw.description;
-      else problem(`${at}.description`, `expected a string, got ${describe(raw.description)}`);
+      else problem(`${at}.description`, `expected a string, got ${describeValue(raw.description)}`);
     }
     if (raw.priority !== undefined) {
       if (typeof raw.priority === "number" && Number.isFinite(raw.priority)) {
         rule.priority = raw.priority;
       } else {
-        problem(`${at}.priority`, `expected a number, got ${describe(raw.priority)}`);
+        problem(`${at}.priority`, `expected a number, got ${describeValue(raw.priority)}`);
       }
     }
     const rawMatch = raw.match ?? [];
     if (!Array.isArray(rawMatch)) {
-      problem(`${at}.match`, `expected a list of matchers, got ${describe(rawMatch)}`);
+      problem(`${at}.match`, `expected a list of matchers, got ${describeValue(rawMatch)}`);
     } else {
       rawMatch.forEach((m, j) => {
         const matcher = parseMatcher(m, `${at}.match[${j}]`, problem);
@@ -191,7 +191,10 @@ function parseMatcher(
   problem: (path: string, message: string) => void,
 ): PlatformMatcher | undefined {
   if (!isRecord(raw)) {
-    problem(at, `expected a mapping with one of env, hostname, path_exists, got ${describe(raw)}`);
+    problem(
+      at,
+      `expected a mapping with one of env, hostname, path_exists, got ${describeValue(raw)}`,
+    );
     return undefined;
   }
   let ok = true;
@@ -222,7 +225,7 @@ function parseMatcher(
     const value = raw[key];
     if (value === undefined) return undefined;
     if (typeof value !== "string" || value === "") {
-      fail(`${at}.${key}`, `expected a non-empty string, got ${describe(value)}`);
+      fail(`${at}.${key}`, `expected a non-empty string, got ${describeValue(value)}`);
       return undefined;
     }
     return value;
@@ -389,8 +392,6 @@ function regexError(source: string): string | undefined {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-
-const describe = describeValue;
 
 /** `" (did you mean `x`?)"` for a near miss among `allowed`, else "". */
 function suggest(key: string, allowed: string[]): string {

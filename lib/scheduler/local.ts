@@ -64,7 +64,6 @@ import type {
   SubmitResult,
 } from "./types.ts";
 
-export type { LocalSystem } from "../runtime/local_sys.ts";
 export { defaultLocalRoot } from "./_local_store.ts";
 
 /** Options of {@link LocalScheduler}. */

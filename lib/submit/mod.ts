@@ -113,10 +113,17 @@ export async function readScheduler(
     commentPrefix: open.length ? sweepTag(plan) : undefined,
   });
   const byRun = new Map(plan.runs.map((r) => [r.name, r]));
+  // Each run directory's markers are read at most once per round.
+  const read = new Map<string, Promise<Marker[]>>();
+  const markersIn = (runDir: string) => {
+    let m = read.get(runDir);
+    if (!m) read.set(runDir, m = readMarkers(fs, runDir));
+    return m;
+  };
   const intentJobs = new Map<number, string>();
   for (const intent of open) {
     if (result.jobs.some((j) => j.comment === intent.comment)) continue;
-    const ranAs = await jobOfIntentFromMarkers(byRun, intent.runs, intent.comment, fs);
+    const ranAs = await jobOfIntentFromMarkers(byRun, intent.runs, intent.comment, markersIn);
     if (ranAs) intentJobs.set(intent.seq, ranAs);
   }
   const markers = new Map<string, Marker | null>();
@@ -132,7 +139,7 @@ export async function readScheduler(
         : jobId;
       markers.set(
         attemptKey(name, a.attempt),
-        markerOf(await readMarkers(fs, planRun.runDir), id) ?? null,
+        markerOf(await markersIn(planRun.runDir), id) ?? null,
       );
     }
   }
@@ -144,7 +151,7 @@ export async function readScheduler(
     if (!planRun) continue;
     markers.set(
       attemptKey(run.name, a.attempt),
-      markerOf(await readMarkers(fs, planRun.runDir), a.jobId!) ?? null,
+      markerOf(await markersIn(planRun.runDir), a.jobId!) ?? null,
     );
   }
   return { jobs: result.jobs, intentJobs, markers };
@@ -304,12 +311,12 @@ async function jobOfIntentFromMarkers(
   byName: ReadonlyMap<string, RunPlan>,
   runs: readonly string[],
   tag: string,
-  fs: FileSystem,
+  markersIn: (runDir: string) => Promise<Marker[]>,
 ): Promise<string | undefined> {
   for (const name of runs) {
     const run = byName.get(name);
     if (!run) continue;
-    for (const m of await readMarkers(fs, run.runDir)) {
+    for (const m of await markersIn(run.runDir)) {
       if (m.tag === tag) return m.array_job_id ?? m.job_id;
     }
   }

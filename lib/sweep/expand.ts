@@ -167,7 +167,7 @@ export function parseSweepSpec(raw: unknown, origin?: OriginOf): SweepSpec | nul
     if (!isSweepClass(raw)) {
       parser.report(
         ["sweep", "class_name"],
-        `expected "Sweep", got ${describe(raw.class_name)}`,
+        `expected "Sweep", got ${describeValue(raw.class_name)}`,
         "class_name is only read for compatibility; remove it or write Sweep",
       );
     }
@@ -178,7 +178,7 @@ export function parseSweepSpec(raw: unknown, origin?: OriginOf): SweepSpec | nul
         parser.report(
           ["sweep", "base_values"],
           `expected a mapping (a config fragment such as {backend: {args: {...}}}), got ${
-            describe(raw.base_values)
+            describeValue(raw.base_values)
           }`,
         );
       }
@@ -281,8 +281,6 @@ function isValidKey(key: string): boolean {
   return key !== "" && !key.split(".").includes("");
 }
 
-const describe = describeValue;
-
 class SpecParser {
   readonly problems: ConfigProblem[] = [];
   readonly #origin: OriginOf | undefined;
@@ -313,7 +311,7 @@ class SpecParser {
       this.report(
         path,
         `expected a ${root ? "mapping" : "sub-sweep mapping"} (with ${NODE_KEYS.join(", ")}), got ${
-          describe(raw)
+          describeValue(raw)
         }`,
         Array.isArray(raw) && root ? "to list explicit points, write them under `points:`" : "",
       );
@@ -396,7 +394,7 @@ class SpecParser {
     if (typeof raw !== "string" || raw === "") {
       this.report(
         path,
-        `expected a template string such as "{model_size}_lr{lr}", got ${describe(raw)}`,
+        `expected a template string such as "{model_size}_lr{lr}", got ${describeValue(raw)}`,
       );
       return undefined;
     }
@@ -418,7 +416,7 @@ class SpecParser {
       this.report(
         path,
         `expected a non-empty list of sub-sweeps (mappings with ${NODE_KEYS.join(", ")}), got ${
-          describe(raw)
+          describeValue(raw)
         }`,
       );
       return [];
@@ -429,7 +427,7 @@ class SpecParser {
   #axes(raw: unknown, path: KeyPath): SweepFactor[] {
     if (raw === null) return [];
     if (!isMap(raw)) {
-      this.report(path, `expected a mapping of key: [values], got ${describe(raw)}`);
+      this.report(path, `expected a mapping of key: [values], got ${describeValue(raw)}`);
       return [];
     }
     return this.#lists(raw, path).map(([key, values, keyPath]) => {
@@ -451,7 +449,7 @@ class SpecParser {
         if (isMap(group)) return this.#zipGroup(group, [...path, i]);
         this.report(
           [...path, i],
-          `expected a zip group (a mapping of key: [values]), got ${describe(group)}`,
+          `expected a zip group (a mapping of key: [values]), got ${describeValue(group)}`,
         );
         return [];
       });
@@ -459,7 +457,7 @@ class SpecParser {
     this.report(
       path,
       `expected a mapping of key: [values] or a non-empty list of such groups, got ${
-        describe(raw)
+        describeValue(raw)
       }`,
     );
     return [];
@@ -518,7 +516,7 @@ class SpecParser {
         const shown = typeof v === "string" ? JSON.stringify(v) : pythonStr(v);
         this.report(
           keyPath,
-          `expected a list of values, got ${describe(v)}`,
+          `expected a list of values, got ${describeValue(v)}`,
           typeof v === "string" && v.includes(",")
             ? `write a YAML list: ${key}: [${v}]`
             : `write ${key}: [${shown}] for a single value, or set it in base_values`,
@@ -533,7 +531,7 @@ class SpecParser {
     if (!Array.isArray(raw) || raw.length === 0) {
       this.report(
         path,
-        `expected a non-empty list of points (mappings of key: value), got ${describe(raw)}`,
+        `expected a non-empty list of points (mappings of key: value), got ${describeValue(raw)}`,
       );
       return undefined;
     }
@@ -544,7 +542,7 @@ class SpecParser {
       if (!isMap(point)) {
         this.report(
           [...path, i],
-          `expected a point (a mapping of key: value), got ${describe(point)}`,
+          `expected a point (a mapping of key: value), got ${describeValue(point)}`,
         );
         ok = false;
         return;
@@ -575,12 +573,15 @@ class SpecParser {
       ? raw.map((s, i) => [s, [...path, i]])
       : [];
     if (sources.length === 0 && !Array.isArray(raw)) {
-      this.report(path, `expected a filter expression or a list of them, got ${describe(raw)}`);
+      this.report(
+        path,
+        `expected a filter expression or a list of them, got ${describeValue(raw)}`,
+      );
     }
     const out: SweepFilter[] = [];
     for (const [source, at] of sources) {
       if (typeof source !== "string") {
-        this.report(at, `expected a filter expression (a string), got ${describe(source)}`);
+        this.report(at, `expected a filter expression (a string), got ${describeValue(source)}`);
         continue;
       }
       try {

@@ -68,6 +68,16 @@ async function newPlace(source: string): Promise<Place> {
   };
 }
 
+/** Runs `fn` in a new place for `source` and removes the place afterwards. */
+async function withPlace(source: string, fn: (p: Place) => Promise<void>): Promise<void> {
+  const p = await newPlace(source);
+  try {
+    await fn(p);
+  } finally {
+    await removeTree(p.dir);
+  }
+}
+
 async function run(
   p: Place,
   args: string[],
@@ -125,8 +135,7 @@ Deno.test({
   name: "single file: alone, without deno or node on PATH: --version, self-check, plan",
   ignore,
   fn: async () => {
-    const p = await newPlace(requireFile(FILE, "x86_64"));
-    try {
+    await withPlace(requireFile(FILE, "x86_64"), async (p) => {
       assert_(!(await commandIn(p, "deno")) && !(await commandIn(p, "node")), "no deno, no node");
       const v = await run(p, ["--version"]);
       assertEquals(v.code, 0, shown(v));
@@ -156,9 +165,7 @@ Deno.test({
         }`,
       );
       assertMatch(script, new RegExp(`exec ${escape(p.file)} run-entry`));
-    } finally {
-      await removeTree(p.dir);
-    }
+    });
   },
 });
 
@@ -166,8 +173,7 @@ Deno.test({
   name: "single file: the demo on the local scheduler runs to its final table",
   ignore,
   fn: async () => {
-    const p = await newPlace(requireFile(FILE, "x86_64"));
-    try {
+    await withPlace(requireFile(FILE, "x86_64"), async (p) => {
       await copyExamples(p, ["demo", "trainer"]);
       const r = await run(p, ["submit", "-C", "examples/demo", "--scheduler", "local"]);
       assertEquals(r.code, 0, shown(r));
@@ -176,9 +182,7 @@ Deno.test({
         assertMatch(r.stdout, new RegExp(`${escape(run)}_cooldown_20\\s+completed`), shown(r));
       }
       assertMatch(r.stdout, /demo_lr0\.0003\s+completed\s+2\s/, "the crashed run resumed");
-    } finally {
-      await removeTree(p.dir);
-    }
+    });
   },
 });
 
@@ -186,8 +190,7 @@ Deno.test({
   name: "single file: 1,000 starts at the same moment unpack it once, completely",
   ignore,
   fn: async () => {
-    const p = await newPlace(requireFile(FILE, "x86_64"));
-    try {
+    await withPlace(requireFile(FILE, "x86_64"), async (p) => {
       // AUTOEXP_EMULATOR=true: the start-up script unpacks, then runs `true` instead of the
       // runtime, so 1,000 concurrent starts test the unpacking alone.
       const script = `for i in $(seq 1000); do "$1" --version & done; wait`;
@@ -218,9 +221,7 @@ Deno.test({
       // 32 real starts at once on the warm cache
       const many = await Promise.all(Array.from({ length: 32 }, () => run(p, ["--version"])));
       assertEquals(many.filter((r) => r.code !== 0 || r.stdout !== v.stdout).length, 0);
-    } finally {
-      await removeTree(p.dir);
-    }
+    });
   },
 });
 
@@ -228,8 +229,7 @@ Deno.test({
   name: "single file: an interrupted unpacking is done again at the next start",
   ignore,
   fn: async () => {
-    const p = await newPlace(requireFile(FILE, "x86_64"));
-    try {
+    await withPlace(requireFile(FILE, "x86_64"), async (p) => {
       const first = await run(p, ["--version"]);
       assertEquals(first.code, 0, shown(first));
       const cache = p.env.AUTOEXP_CACHE_DIR;
@@ -243,16 +243,13 @@ Deno.test({
       assertEquals(again.code, 0, shown(again));
       assertEquals(again.stdout, first.stdout);
       assert_(Deno.statSync(`${dir}/.complete`).isFile);
-    } finally {
-      await removeTree(p.dir);
-    }
+    });
   },
 });
 
 if (slurmHere && !ignore) {
   Deno.test("single file: a sweep on the SLURM test cluster whose jobs run the file", async () => {
-    const p = await newPlace(requireFile(FILE, "x86_64"));
-    try {
+    await withPlace(requireFile(FILE, "x86_64"), async (p) => {
       await copyExamples(p, ["quickstart"]);
       const r = await run(p, [
         "submit",
@@ -287,9 +284,7 @@ if (slurmHere && !ignore) {
         assertEquals(m.state, "completed");
         assertMatch(String(m.job_id), /^\d+/);
       }
-    } finally {
-      await removeTree(p.dir);
-    }
+    });
   });
 } else if (slurmWanted && !ignore) {
   Deno.test("single file: the SLURM test cluster is running", () => {
@@ -301,8 +296,7 @@ Deno.test({
   name: "single file for aarch64: --version and plan under qemu-user",
   ignore: FILE_ARM === undefined || Deno.env.get("AUTOEXP_NO_QEMU") === "1",
   fn: async () => {
-    const p = await newPlace(requireFile(FILE_ARM, "aarch64"));
-    try {
+    await withPlace(requireFile(FILE_ARM, "aarch64"), async (p) => {
       assert_(
         await commandIn(p, QEMU),
         `${QEMU} is installed (Debian qemu-user; tools/dev test installs it)`,
@@ -320,17 +314,12 @@ Deno.test({
       assertEquals(plan.code, 0, shown(plan));
       assertEquals(JSON.parse(plan.stdout).runs.length, 1, plan.stdout.slice(0, 500));
       // without the emulator, on this x86_64 machine, it says what is wrong
-      const q = await newPlace(FILE_ARM!);
-      try {
+      await withPlace(FILE_ARM!, async (q) => {
         const wrong = await run(q, ["--version"]);
         assertEquals(wrong.code, 2);
         assertMatch(wrong.stderr, /this file is autoexp for Linux aarch64.*this machine is Linux/);
-      } finally {
-        await removeTree(q.dir);
-      }
-    } finally {
-      await removeTree(p.dir);
-    }
+      });
+    });
   },
 });
 

@@ -226,6 +226,18 @@ const ofKind = <K extends Effect["kind"]>(r: StepResult, kind: K) =>
 const types = (r: StepResult) => r.events.map((e) => e.type);
 const said = (r: StepResult) => ofKind(r, "say").map((e) => e.line);
 
+/** A `ckpt <n>` log event (`checkpoint_iteration` = n) with these actions. */
+function onCkpt(actions: unknown[]) {
+  return {
+    log_events: [{
+      name: "ckpt",
+      pattern: String.raw`ckpt (?P<it>\d+)`,
+      extract_groups: { checkpoint_iteration: "it" },
+      actions,
+    }],
+  };
+}
+
 const CKPT = {
   log_events: [{
     name: "checkpoint_saved",
@@ -276,18 +288,11 @@ Deno.test("step: placeholders come from the match, the run and config values", (
 });
 
 Deno.test("step: inline actions of one event run in order; queued ones do not wait", () => {
-  const mk = (mode: string) => ({
-    log_events: [{
-      name: "ckpt",
-      pattern: String.raw`ckpt (?P<it>\d+)`,
-      extract_groups: { checkpoint_iteration: "it" },
-      actions: [1, 2].map((i) => ({
-        class_name: "EventAction",
-        mode,
-        action: { class_name: "RunCommandAction", command: ["step", String(i)] },
-      })),
-    }],
-  });
+  const mk = (mode: string) => (onCkpt([1, 2].map((i) => ({
+    class_name: "EventAction",
+    mode,
+    action: { class_name: "RunCommandAction", command: ["step", String(i)] },
+  }))));
   const inline = new World(mk("inline"));
   inline.submit("a");
   const r = inline.step({ logs: [inline.log("a", "ckpt 1")] });
@@ -318,21 +323,14 @@ Deno.test("step: no more actions run at once than maxConcurrentActions", () => {
 });
 
 Deno.test("step: pure conditions are decided by the step (metadata, attempt budget)", () => {
-  const w = new World({
-    log_events: [{
-      name: "ckpt",
-      pattern: String.raw`ckpt (?P<it>\d+)`,
-      extract_groups: { checkpoint_iteration: "it" },
-      actions: [{
-        class_name: "EventAction",
-        conditions: [
-          { class_name: "MetadataCondition", key: "checkpoint_iteration", equals: 20 },
-          { class_name: "MaxAttemptsCondition", max_attempts: 2 },
-        ],
-        action: { class_name: "RunCommandAction", command: ["cooldown"] },
-      }],
-    }],
-  });
+  const w = new World(onCkpt([{
+    class_name: "EventAction",
+    conditions: [
+      { class_name: "MetadataCondition", key: "checkpoint_iteration", equals: 20 },
+      { class_name: "MaxAttemptsCondition", max_attempts: 2 },
+    ],
+    action: { class_name: "RunCommandAction", command: ["cooldown"] },
+  }]));
   w.submit("a");
   const r = w.step({ logs: [w.log("a", "ckpt 10", "ckpt 20")] });
   assertEquals(w.state.store.actions![actionId(w, "a", 10, 0)].status, "skipped");
@@ -579,18 +577,11 @@ Deno.test("step: a run the user cancelled is neither restarted nor derived from"
 });
 
 Deno.test("step: a derived run the runner planned is journaled and submitted once", () => {
-  const w = new World({
-    log_events: [{
-      name: "ckpt",
-      pattern: String.raw`ckpt (?P<it>\d+)`,
-      extract_groups: { checkpoint_iteration: "it" },
-      actions: [{
-        class_name: "RunAutoexpAction",
-        name: "{run}_cooldown_{checkpoint_iteration}",
-        overrides: ["+x=1"],
-      }],
-    }],
-  });
+  const w = new World(onCkpt([{
+    class_name: "RunAutoexpAction",
+    name: "{run}_cooldown_{checkpoint_iteration}",
+    overrides: ["+x=1"],
+  }]));
   w.submit("a");
   const r = w.step({ logs: [w.log("a", "ckpt 20")] });
   const id = actionId(w, "a", 20, 0);
@@ -659,14 +650,9 @@ Deno.test("step: a condition naming a placeholder without a value fails the acti
 });
 
 Deno.test("step: no derived run for a run the user cancelled", () => {
-  const w = new World({
-    log_events: [{
-      name: "ckpt",
-      pattern: String.raw`ckpt (?P<it>\d+)`,
-      extract_groups: { checkpoint_iteration: "it" },
-      actions: [{ class_name: "RunAutoexpAction", name: "{run}_cd", overrides: [] }],
-    }],
-  });
+  const w = new World(
+    onCkpt([{ class_name: "RunAutoexpAction", name: "{run}_cd", overrides: [] }]),
+  );
   w.submit("a");
   w.record({
     type: "cancel_requested",
