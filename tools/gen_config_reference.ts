@@ -56,6 +56,8 @@ export function typeOf(s: Schema): string {
       return "integer";
     case "pipe":
       return typeOf(def.in);
+    case "custom": // a config value the schema does not check (the backend checks `args`)
+      return "any";
     default:
       return def.type === "number" && def.format?.includes("int") ? "integer" : def.type;
   }

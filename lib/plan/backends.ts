@@ -9,15 +9,13 @@
 import type { ConfigProblem } from "../errors.ts";
 import { pythonStr } from "../config/python_str.ts";
 import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import type { BackendConfig } from "../config/schema/mod.ts";
 import { splitShellWords } from "../shell.ts";
 import {
   expandConvenienceArgs,
   renderMegatronFlags,
   validateMegatronArgs,
 } from "./megatron/mod.ts";
-
-/** The backends autoexp knows. */
-export const BACKENDS = ["command", "megatron"] as const;
 
 /** A backend's output: the program argv (before launchers) and what it derived. */
 export interface BackendProgram {
@@ -27,9 +25,6 @@ export interface BackendProgram {
   readonly problems: ConfigProblem[];
   readonly warnings: string[];
 }
-
-/** Argument styles of the command backend. */
-export const ARG_STYLES = ["--key value", "--key=value", "key=value"] as const;
 
 /**
  * Renders `args` for the command backend. Booleans are bare flags (`--flag`) when true and
@@ -69,12 +64,11 @@ function hydraValue(v: ConfigValue): string {
 }
 
 /** Builds the program of a point from its resolved `backend` group. */
-export function buildBackendProgram(backend: ConfigMap): BackendProgram {
+export function buildBackendProgram(backend: BackendConfig): BackendProgram {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
-  const name = typeof backend.name === "string" ? backend.name : "command";
-  const args = isMap(backend.args) ? backend.args : {};
-  if (name === "megatron") {
+  const args = backend.args ?? {};
+  if (backend.name === "megatron") {
     const expanded = expandConvenienceArgs(args, "backend.args");
     problems.push(...expanded.problems);
     // A failed expansion makes validation repeat the same mistake ("training length missing").
@@ -83,15 +77,11 @@ export function buildBackendProgram(backend: ConfigMap): BackendProgram {
       : validateMegatronArgs(expanded.args, "backend.args");
     problems.push(...checked.problems);
     warnings.push(...checked.warnings.map((w) => `${w.path}: ${w.message}`));
-    const python = typeof backend.python === "string" ? backend.python : "python";
-    const root = typeof backend.megatron_path === "string"
-      ? backend.megatron_path.replace(/\/+$/, "")
-      : "";
-    const script = typeof backend.script === "string" ? backend.script : "pretrain_gpt.py";
+    const python = backend.python ?? "python";
+    const root = (backend.megatron_path ?? "").replace(/\/+$/, "");
+    const script = backend.script ?? "pretrain_gpt.py";
     const scriptPath = script.startsWith("/") || !root ? script : `${root}/${script}`;
-    const extra = Array.isArray(backend.extra_args)
-      ? backend.extra_args.map((x) => pythonStr(x))
-      : [];
+    const extra = (backend.extra_args ?? []).map((x) => pythonStr(x));
     return {
       program: problems.length
         ? []
@@ -100,12 +90,6 @@ export function buildBackendProgram(backend: ConfigMap): BackendProgram {
       problems,
       warnings,
     };
-  }
-  if (name !== "command") {
-    problems.push({
-      path: "backend.name",
-      message: `unknown backend "${name}" (allowed: ${BACKENDS.join(", ")})`,
-    });
   }
   let command: string[] = [];
   if (Array.isArray(backend.command)) command = backend.command.map((x) => pythonStr(x));
@@ -122,13 +106,7 @@ export function buildBackendProgram(backend: ConfigMap): BackendProgram {
       message: "the command backend needs a command (an argv list, e.g. [python, train.py])",
     });
   }
-  const style = typeof backend.arg_style === "string" ? backend.arg_style : "--key value";
-  if (!(ARG_STYLES as readonly string[]).includes(style)) {
-    problems.push({
-      path: "backend.arg_style",
-      message: `unknown arg_style "${style}" (allowed: ${ARG_STYLES.join(", ")})`,
-    });
-  }
+  const style = backend.arg_style ?? "--key value";
   return {
     program: [...command, ...renderCommandArgs(args, style, backend.dash_keys === true)],
     derived: {},

@@ -10,16 +10,17 @@
  */
 import type { ConfigProblem } from "../errors.ts";
 import { splitShellWords } from "../shell.ts";
-import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import type { ConfigValue } from "../config/tree.ts";
 import { pythonStr } from "../config/python_str.ts";
+import type { LAUNCHERS } from "../config/schema/backend.ts";
+import type { ContainerConfig, LauncherConfig, SlurmConfig } from "../config/schema/mod.ts";
 
 /** A reference to the job's environment inside an argv token, expanded by run-entry. */
 export function envRef(name: string): string {
   return `\${env:${name}}`;
 }
 
-/** The launchers a backend can use. */
-export const LAUNCHERS = ["none", "python", "torchrun", "accelerate", "srun"] as const;
+/** A launcher's name. */
 export type LauncherType = typeof LAUNCHERS[number];
 
 function str(v: ConfigValue | undefined): string | undefined {
@@ -33,14 +34,16 @@ function list(v: ConfigValue | undefined): string[] {
   return [pythonStr(v)];
 }
 
+/** A launcher's options (`launcher: {type: torchrun, nproc_per_node: 4}` without `type`). */
+export type LauncherOptions = Partial<Extract<LauncherConfig, { type: LauncherType }>>;
+
 /** Normalises `launcher: torchrun` or `launcher: {type: torchrun, ...}`. */
 export function launcherSettings(
-  v: ConfigValue | undefined,
-): { type: LauncherType; opts: ConfigMap } {
+  v: LauncherConfig | undefined,
+): { type: LauncherType; opts: LauncherOptions } {
   if (v === undefined || v === null) return { type: "none", opts: {} };
-  if (typeof v === "string") return { type: v as LauncherType, opts: {} };
-  if (isMap(v)) return { type: (v.type as LauncherType) ?? "none", opts: v };
-  return { type: "none", opts: {} };
+  if (typeof v === "string") return { type: v, opts: {} };
+  return { type: v.type, opts: v };
 }
 
 /** Facts the launchers derive defaults from. */
@@ -56,10 +59,8 @@ export interface LaunchContext {
  */
 export function applyLauncher(
   program: readonly string[],
-  launcher: ConfigValue | undefined,
+  launcher: LauncherConfig | undefined,
   ctx: LaunchContext,
-  problems: ConfigProblem[],
-  path = "backend.launcher",
 ): string[] {
   const { type, opts } = launcherSettings(launcher);
   const script = /^python[0-9.]*$/.test(program[0] ?? "") ? program.slice(1) : [...program];
@@ -117,27 +118,21 @@ export function applyLauncher(
     }
     case "srun":
       return ["srun", ...extra, ...program];
-    default:
-      problems.push({
-        path: `${path}${isMap(launcher) ? ".type" : ""}`,
-        message: `unknown launcher "${type}" (allowed: ${LAUNCHERS.join(", ")})`,
-      });
-      return [...program];
   }
 }
 
 /** `slurm.launcher_cmd` (+ `slurm.srun` options when it is srun) as argv words. */
-export function slurmLauncherPrefix(slurm: ConfigMap, problems: ConfigProblem[]): string[] {
+export function slurmLauncherPrefix(slurm: SlurmConfig, problems: ConfigProblem[]): string[] {
   const cmd = slurm.launcher_cmd;
   if (cmd === undefined || cmd === null || cmd === "") return [];
   let words: string[];
   try {
-    words = Array.isArray(cmd) ? cmd.map((w) => pythonStr(w)) : splitShellWords(String(cmd));
+    words = Array.isArray(cmd) ? cmd.map((w) => pythonStr(w)) : splitShellWords(cmd);
   } catch (e) {
     problems.push({ path: "slurm.launcher_cmd", message: (e as Error).message });
     return [];
   }
-  if (words[0] === "srun" && isMap(slurm.srun)) {
+  if (words[0] === "srun" && slurm.srun) {
     for (const [k, v] of Object.entries(slurm.srun)) {
       if (v === null || v === false) continue;
       const flag = `--${k.replaceAll("_", "-")}`;
@@ -149,7 +144,7 @@ export function slurmLauncherPrefix(slurm: ConfigMap, problems: ConfigProblem[])
 
 /** The container prefix (`apptainer exec --nv --bind a:b --env K=${env:K} image`), or []. */
 export function containerPrefix(
-  container: ConfigMap | undefined,
+  container: ContainerConfig | undefined,
   envNames: readonly string[],
   problems: ConfigProblem[],
   passthrough = false,
@@ -160,15 +155,8 @@ export function containerPrefix(
   ) {
     return [];
   }
-  const runtime = String(container.runtime);
-  if (!["apptainer", "singularity"].includes(runtime)) {
-    problems.push({
-      path: "container.runtime",
-      message: `unknown container runtime "${runtime}" (allowed: apptainer, singularity, none)`,
-    });
-    return [];
-  }
-  if (typeof container.image !== "string" || container.image === "") {
+  const runtime = container.runtime;
+  if (!container.image) {
     problems.push({
       path: "container.image",
       message: "a container image is required (path to a .sif file or a URI)",

@@ -96,7 +96,7 @@ export async function loadConfig(
     const failed = new Set(problems.map((p) => p.path));
     const isMissing = (p: string) => getPath(value, splitKey(p)) === MISSING_VALUE;
     all.push(
-      ...validateConfig(value, origin, ["project"]).filter((p) =>
+      ...validateConfig(value, origin, ["project"]).problems.filter((p) =>
         !failed.has(p.path) && !isMissing(p.path)
       ),
     );

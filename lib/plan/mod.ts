@@ -15,6 +15,7 @@ import { loadConfigFiles } from "../config/load.ts";
 import { type Override, parseOverride } from "../config/overrides.ts";
 import { MISSING_VALUE, type Resolver, resolveTree } from "../config/resolve.ts";
 import { standardResolvers } from "../config/resolvers.ts";
+import type { SlurmConfig } from "../config/schema/mod.ts";
 import {
   type ConfigMap,
   type ConfigValue,
@@ -248,9 +249,12 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   }
   const compositions = new Map<string, ConfigMap>();
 
-  const { validateConfig } = await import("../config/schema/mod.ts");
-  const validated = new WeakSet<object>();
-  const validatedByKey = new Map<string, ConfigProblem[]>();
+  const { SCHEMA_GROUPS, ValidationCache, validateConfig } = await import(
+    "../config/schema/mod.ts"
+  );
+  const validation = new ValidationCache();
+  /** `slurm` of the first valid run: the sweep's array settings. */
+  let sweepSlurm: SlurmConfig | undefined;
   const scripts = new Map<string, RunPlan["script"]>();
   const runs: RunPlan[] = [];
   const warnings = new Set<string>();
@@ -293,29 +297,18 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     const found: ConfigProblem[] = [...resolved.problems];
     if (!found.length) {
       // `${oc.env:VAR,???}` resolves to the text "???": still a value the user must set.
-      for (const group of ["project", "slurm", "backend", "container"]) {
+      for (const group of SCHEMA_GROUPS) {
         collectMissing(resolved.value[group], [group], found);
       }
       for (let k = 0; k < found.length; k++) found[k] = nameEnvVars(found[k], pointConfig);
     }
-    if (!found.length) {
-      for (const group of ["project", "slurm", "backend", "container"]) {
-        const v = resolved.value[group];
-        if (!isMap(v) || validated.has(v)) continue;
-        // backend.args is free-form for the schema (the backend checks it), so points that
-        // differ only there share one validation.
-        const key = group === "backend" ? `${group}:${JSON.stringify({ ...v, args: null })}` : "";
-        let probs = key ? validatedByKey.get(key) : undefined;
-        if (!probs) {
-          probs = validateConfig({ [group]: v } as ConfigMap, origin, [], undefined);
-          if (key) validatedByKey.set(key, probs);
-        }
-        if (probs.length) found.push(...probs);
-        else validated.add(v);
-      }
-    }
-    if (!found.length) {
-      const r = buildRunPlan(resolved.value, {
+    const checked = found.length
+      ? undefined
+      : validateConfig(resolved.value, origin, [], validation);
+    if (checked) found.push(...checked.problems);
+    if (checked?.config) {
+      sweepSlurm ??= checked.config.slurm;
+      const r = buildRunPlan(checked.config, {
         index: point.index,
         name,
         values: point.values,
@@ -350,14 +343,10 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     );
   }
 
-  const slurm = isMap(baseResolved.value.slurm) ? baseResolved.value.slurm : {};
-  const arrayCfg = slurm.array;
-  const array = arrayCfg === true || (isMap(arrayCfg) && arrayCfg.enabled !== false);
-  const throttle = isMap(arrayCfg) && typeof arrayCfg.throttle === "number"
-    ? arrayCfg.throttle
-    : null;
-  const maxArraySize = req.maxArraySize ??
-    (typeof slurm.max_array_size === "number" ? slurm.max_array_size : DEFAULT_MAX_ARRAY_SIZE);
+  const arrayCfg = sweepSlurm?.array;
+  const array = arrayCfg === true || (typeof arrayCfg === "object" && arrayCfg.enabled !== false);
+  const throttle = typeof arrayCfg === "object" ? arrayCfg.throttle ?? null : null;
+  const maxArraySize = req.maxArraySize ?? sweepSlurm?.max_array_size ?? DEFAULT_MAX_ARRAY_SIZE;
   const grouped = groupRuns(runs, { array, throttle, maxArraySize });
   const plan: SweepPlan = {
     format: "autoexp.sweep",

@@ -7,7 +7,8 @@
 import type { ConfigProblem } from "../errors.ts";
 import { pythonStr } from "../config/python_str.ts";
 import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
-import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import type { ConfigValue } from "../config/tree.ts";
+import type { EnvConfig, SlurmConfig, ValidConfig } from "../config/schema/mod.ts";
 import { buildBackendProgram } from "./backends.ts";
 import { stableHash } from "./hash.ts";
 import { shellQuote } from "../shell.ts";
@@ -57,28 +58,30 @@ function envString(v: ConfigValue): string {
   return pythonStr(v);
 }
 
+/** The environment mappings in the order they apply (a later one wins), by key path. */
+function envSources(config: ValidConfig): [string, EnvConfig | null | undefined][] {
+  return [
+    ["slurm.environment", config.slurm?.environment],
+    ["slurm.env", config.slurm?.env],
+    ["backend.env", config.backend?.env],
+    ["container.env", config.container?.env],
+  ];
+}
+
 /** Splits `slurm.env`/`environment` + `backend.env` + `container.env` into plain and shell. */
 export function collectEnv(
-  config: ConfigMap,
+  config: ValidConfig,
 ): { plain: Record<string, string>; shell: Record<string, string> } {
   const plain: Record<string, string> = {};
   const shell: Record<string, string> = {};
-  const slurm = isMap(config.slurm) ? config.slurm : {};
-  const sources = [
-    slurm.environment,
-    slurm.env,
-    isMap(config.backend) ? config.backend.env : undefined,
-    isMap(config.container) ? config.container.env : undefined,
-  ];
-  for (const src of sources) {
-    if (!isMap(src)) continue;
-    for (const [k, v] of Object.entries(src)) {
+  for (const [, src] of envSources(config)) {
+    for (const [k, v] of Object.entries(src ?? {})) {
       delete plain[k];
       delete shell[k];
       if (v === null) continue;
-      if (isMap(v)) {
-        if (v.shell === true) shell[k] = String(v.value ?? "");
-        else plain[k] = envString(v.value ?? "");
+      if (typeof v === "object") {
+        if (v.shell === true) shell[k] = v.value;
+        else plain[k] = v.value;
       } else plain[k] = envString(v);
     }
   }
@@ -86,21 +89,16 @@ export function collectEnv(
 }
 
 /** The key path that set environment variable `name` last (as {@link collectEnv} merges). */
-function envSource(config: ConfigMap, name: string): string {
-  for (const source of ["container.env", "backend.env", "slurm.env", "slurm.environment"]) {
-    const [group, key] = source.split(".");
-    const g = config[group];
-    if (isMap(g) && isMap(g[key]) && name in g[key]) return `${source}.${name}`;
-  }
-  return `slurm.env.${name}`;
+function envSource(config: ValidConfig, name: string): string {
+  const set = envSources(config).filter(([, src]) => src && name in src);
+  return `${set.at(-1)?.[0] ?? "slurm.env"}.${name}`;
 }
 
 /** `slurm.sbatch` + `slurm.sbatch_overrides` without nulls, in table order. */
-export function collectResources(slurm: ConfigMap, problems: ConfigProblem[]): Resources {
+export function collectResources(slurm: SlurmConfig, problems: ConfigProblem[]): Resources {
   const merged: Record<string, string | number | boolean> = {};
   for (const src of [slurm.sbatch, slurm.sbatch_overrides]) {
-    if (!isMap(src)) continue;
-    for (const [k, v] of Object.entries(src)) {
+    for (const [k, v] of Object.entries(src ?? {})) {
       if (OWNED_OPTIONS.includes(k)) {
         problems.push({
           path: `slurm.sbatch.${k}`,
@@ -115,9 +113,7 @@ export function collectResources(slurm: ConfigMap, problems: ConfigProblem[]): R
           message: `${JSON.stringify(v)} contains a line break; an sbatch option is one ` +
             `#SBATCH line, so remove the line break`,
         });
-      } else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
-        merged[k] = v;
-      }
+      } else merged[k] = v;
     }
   }
   const ordered: Record<string, string | number | boolean> = {};
@@ -151,7 +147,8 @@ export function gpuCounts(r: Resources): { perNode: number; total: number } {
   return { perNode, total: perNode * nodes };
 }
 
-const NONE: ConfigMap = {};
+const NONE = {};
+const NO_SLURM: SlurmConfig = {};
 
 /** What a run gets from `slurm` alone: cached per resolved `slurm` object (sweep points share it). */
 interface SlurmPart {
@@ -165,9 +162,9 @@ interface SlurmPart {
   readonly setup: string[];
   readonly problems: ConfigProblem[];
 }
-const slurmParts = new WeakMap<ConfigMap, SlurmPart>();
+const slurmParts = new WeakMap<SlurmConfig, SlurmPart>();
 
-function slurmPart(slurm: ConfigMap): SlurmPart {
+function slurmPart(slurm: SlurmConfig): SlurmPart {
   const hit = slurmParts.get(slurm);
   if (hit) return hit;
   const problems: ConfigProblem[] = [];
@@ -181,9 +178,7 @@ function slurmPart(slurm: ConfigMap): SlurmPart {
       message: `invalid time limit ${JSON.stringify(resources.time)}`,
     });
   }
-  const extraDirectives = Array.isArray(slurm.sbatch_extra_directives)
-    ? slurm.sbatch_extra_directives.map(String)
-    : [];
+  const extraDirectives = slurm.sbatch_extra_directives ?? [];
   extraDirectives.forEach((d, i) => {
     const path = `slurm.sbatch_extra_directives[${i}]`;
     if (/[\r\n]/.test(d) || !/^#SBATCH\s+\S/.test(d)) {
@@ -212,8 +207,8 @@ function slurmPart(slurm: ConfigMap): SlurmPart {
     minutes,
     prefix: slurmLauncherPrefix(slurm, problems),
     extraDirectives,
-    modules: Array.isArray(slurm.modules) ? slurm.modules.map(String) : [],
-    setup: Array.isArray(slurm.setup) ? slurm.setup.map(String) : [],
+    modules: slurm.modules ?? [],
+    setup: slurm.setup ?? [],
     problems,
   };
   slurmParts.set(slurm, part);
@@ -228,13 +223,13 @@ interface EnvPart {
 }
 
 /** The environment, cached per (slurm, backend.env, container) objects. */
-const envParts = new WeakMap<ConfigMap, WeakMap<ConfigMap, WeakMap<ConfigMap, EnvPart>>>();
+const envParts = new WeakMap<object, WeakMap<object, WeakMap<object, EnvPart>>>();
 
 function envPart(
-  config: ConfigMap,
-  slurm: ConfigMap,
-  backendEnv: ConfigMap,
-  container: ConfigMap,
+  config: ValidConfig,
+  slurm: object,
+  backendEnv: object,
+  container: object,
 ): EnvPart {
   let a = envParts.get(slurm);
   if (!a) envParts.set(slurm, a = new WeakMap());
@@ -296,14 +291,14 @@ function settingsHash(env: EnvPart, sp: SlurmPart, script: ScriptSettings): stri
 }
 
 /** Builds the plan of one point from its resolved config. */
-export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanResult {
-  const slurm = isMap(config.slurm) ? config.slurm : NONE;
-  const backend = isMap(config.backend) ? config.backend : NONE;
-  const container = isMap(config.container) ? config.container : undefined;
+export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanResult {
+  const slurm = config.slurm ?? NO_SLURM;
+  const backend = config.backend ?? { name: "command" };
+  const container = config.container;
   const sp = slurmPart(slurm);
   const problems: ConfigProblem[] = [...sp.problems];
   const { resources, nodes, gpus, minutes } = sp;
-  const cached = envPart(config, slurm, isMap(backend.env) ? backend.env : NONE, container ?? NONE);
+  const cached = envPart(config, slurm, backend.env ?? NONE, container ?? NONE);
   problems.push(...cached.problems);
   let env = cached;
   const prog = buildBackendProgram(backend);
@@ -312,7 +307,7 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
   const launched = applyLauncher(prog.program, backend.launcher, {
     nodes,
     gpusPerNode: gpus.perNode,
-  }, problems);
+  });
   // A multi-node rendezvous needs the first node's address; nothing else in a job sets it.
   if (
     !("MASTER_ADDR" in env.plain) && !("MASTER_ADDR" in env.shell) &&
@@ -341,7 +336,7 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
     ...(perNode ? ["bash", "-c", `exec ${launched.map(shellWordWithEnv).join(" ")}`] : launched),
   ];
   const runDir = `${input.sweepDir}/runs/${input.name}`;
-  const workdir = typeof backend.workdir === "string" && backend.workdir ? backend.workdir : runDir;
+  const workdir = backend.workdir || runDir;
   const script: ScriptSettings = {
     resources,
     extraDirectives: sp.extraDirectives,
@@ -364,7 +359,7 @@ export function buildRunPlan(config: ConfigMap, input: RunPlanInput): RunPlanRes
     gpus: gpus.total,
     minutes,
     group: "",
-    backend: typeof backend.name === "string" ? backend.name : "command",
+    backend: backend.name,
     // The part shared by runs with the same environment and script settings is hashed once.
     fingerprint: stableHash(
       `${settingsHash(env, sp, script)}\u0000${workdir}\u0000${argv.join("\u0000")}`,

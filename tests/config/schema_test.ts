@@ -1,6 +1,6 @@
 /** Schema validation: every problem reported with key path, position and allowed values. */
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { objectKeysAt, validateConfig } from "../../lib/config/schema/mod.ts";
+import { GROUP_SCHEMAS, objectKeysAt, validateConfig } from "../../lib/config/schema/mod.ts";
 import { slurmSchema } from "../../lib/config/schema/slurm.ts";
 import { formatSlurmTime, parseSlurmTime } from "../../lib/config/schema/sbatch_options.ts";
 import type { ConfigMap } from "../../lib/config/tree.ts";
@@ -11,8 +11,8 @@ const origin = (
 const valid: ConfigMap = { project: { name: "p", base_output_dir: "/out" } };
 
 Deno.test("validateConfig accepts a valid config and names a missing required group", () => {
-  assertEquals(validateConfig(valid, origin, ["project"]), []);
-  const [p] = validateConfig({}, origin, ["project"]);
+  assertEquals(validateConfig(valid, origin, ["project"]).problems, []);
+  const [p] = validateConfig({}, origin, ["project"]).problems;
   assertEquals(p.path, "project");
   assertMatch(p.message, /the "project" group is missing/);
 });
@@ -24,7 +24,7 @@ Deno.test("validateConfig reports every problem with path, file and position", (
       sbatch: { partiton: "x", nodes: -1, time: "2 hours", mem: "lots" },
       array: { throttle: 0 },
     },
-  }, origin);
+  }, origin).problems;
   const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
   assertEquals(Object.keys(byPath).sort(), [
     "slurm.array.throttle",
@@ -44,19 +44,21 @@ Deno.test("validateConfig lists allowed keys when nothing is close", () => {
   const [p] = validateConfig(
     { ...valid, project: { ...valid.project as ConfigMap, zzzzzz: 1 } },
     origin,
-  );
+  ).problems;
   assertEquals(p.path, "project.zzzzzz");
   assertMatch(p.hint ?? "", /allowed keys: class_name, name, description, base_output_dir/);
 });
 
 Deno.test("validateConfig explains yes/no booleans under YAML 1.2", () => {
-  const [p] = validateConfig({ ...valid, slurm: { launcher_env_passthrough: "yes" } }, origin);
+  const [p] = validateConfig({ ...valid, slurm: { launcher_env_passthrough: "yes" } }, origin)
+    .problems;
   assertMatch(p.message, /expected a boolean, got "yes"/);
   assertMatch(p.hint ?? "", /write true or false/);
 });
 
 Deno.test("validateConfig rejects unsafe project names", () => {
-  const [p] = validateConfig({ project: { name: "my run/1", base_output_dir: "/o" } }, origin);
+  const [p] = validateConfig({ project: { name: "my run/1", base_output_dir: "/o" } }, origin)
+    .problems;
   assertEquals(p.path, "project.name");
   assertMatch(p.message, /letters, digits/);
 });
@@ -86,10 +88,102 @@ Deno.test("parseSlurmTime and formatSlurmTime agree on SLURM's formats", () => {
 
 Deno.test("SLURM times with minutes or seconds over 59 are refused", () => {
   for (const bad of ["99:99:99", "1:60:00", "2-12:75"]) {
-    const [p] = validateConfig({ ...valid, slurm: { sbatch: { time: bad } } }, origin);
+    const [p] = validateConfig({ ...valid, slurm: { sbatch: { time: bad } } }, origin).problems;
     assertEquals(p?.path, "slurm.sbatch.time", bad);
   }
   for (const good of ["99:59:59", "120", "2-12:30", "1-00:00:00"]) {
-    assertEquals(validateConfig({ ...valid, slurm: { sbatch: { time: good } } }, origin), [], good);
+    assertEquals(
+      validateConfig({ ...valid, slurm: { sbatch: { time: good } } }, origin).problems,
+      [],
+      good,
+    );
+  }
+});
+
+Deno.test("validateConfig names a backend, launcher, arg style or runtime it does not know", () => {
+  const cases: [ConfigMap, string, RegExp][] = [
+    [{ backend: { command: ["ls"] } }, "backend.name", /required key is missing/],
+    [
+      { backend: { name: "deepspeed", command: ["ls"] } },
+      "backend.name",
+      /"deepspeed" is not allowed \(allowed: command, megatron\)/,
+    ],
+    [
+      { backend: { name: "command", command: ["ls"], arg_style: "-k v" } },
+      "backend.arg_style",
+      /"-k v" is not allowed \(allowed: --key value, --key=value, key=value\)/,
+    ],
+    [
+      { backend: { name: "command", command: ["ls"], launcher: { type: "mpirun" } } },
+      "backend.launcher.type",
+      /"mpirun" is not allowed \(allowed: none, python, torchrun, accelerate, srun\)/,
+    ],
+    [
+      { backend: { name: "command", command: ["ls"], launcher: "mpirun" } },
+      "backend.launcher",
+      /mpirun/,
+    ],
+    [
+      { container: { runtime: "docker", image: "x" } },
+      "container.runtime",
+      /"docker" is not allowed \(allowed: apptainer, singularity, none\)/,
+    ],
+  ];
+  for (const [config, path, message] of cases) {
+    const { problems, config: typed } = validateConfig(config, origin);
+    assertEquals(typed, undefined);
+    assertEquals(problems.map((p) => p.path), [path], JSON.stringify(problems));
+    assertMatch(problems[0].message, message);
+  }
+});
+
+Deno.test("validateConfig returns the valid groups typed, as the very objects it was given", () => {
+  const slurm = { sbatch: { nodes: 2, time: "1:00:00" }, launcher_cmd: ["srun", "-l"] };
+  const backend = { name: "command", command: ["ls"], args: { a: [1, { b: 2 }] } };
+  const { problems, config } = validateConfig({ ...valid, slurm, backend, sweep: {} }, origin);
+  assertEquals(problems, []);
+  // Runs that share a group object keep sharing it (the planner's caches are keyed by it).
+  assertEquals(config?.slurm === slurm, true);
+  assertEquals(config?.backend === backend, true);
+  assertEquals(Object.keys(config ?? {}).sort(), ["backend", "project", "slurm"]);
+});
+
+Deno.test("the group schemas only check: parsing returns every value as it was", () => {
+  // The typed config is the input itself; a default or transform in a schema would make the
+  // planner read something other than what was validated.
+  const config: ConfigMap = {
+    project: { name: "p", base_output_dir: "/o", tags: ["a"], resume: true },
+    slurm: {
+      sbatch: { nodes: 2, time: 90, mem: "64G", partition: "gpu", exclusive: true },
+      sbatch_extra_directives: ["#SBATCH --gpu-bind=closest"],
+      env: { A: "1", B: { value: "$(hostname)", shell: true }, C: null },
+      launcher_cmd: "srun",
+      srun: { cpu_bind: "none" },
+      array: { enabled: true, throttle: 4 },
+      max_array_size: 1001,
+      modules: ["cuda"],
+      setup: ["ulimit -c 0"],
+    },
+    backend: {
+      name: "command",
+      command: "python train.py",
+      args: { lr: 0.1, nested: { x: [1, 2] } },
+      arg_style: "key=value",
+      launcher: { type: "torchrun", nproc_per_node: 4, rdzv: true },
+      extra_args: ["--x", 1, true, null],
+      env: { D: "x" },
+    },
+    container: {
+      runtime: "apptainer",
+      image: "/i.sif",
+      binds: ["/a:/a"],
+      gpu: "nv",
+      extra_args: "--writable-tmpfs",
+    },
+  };
+  for (const [group, schema] of Object.entries(GROUP_SCHEMAS)) {
+    const parsed = schema.safeParse(config[group]);
+    assertEquals(parsed.success, true, group);
+    assertEquals(parsed.data as unknown, config[group], group);
   }
 });

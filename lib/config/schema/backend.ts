@@ -4,13 +4,23 @@
  * @module
  */
 import * as z from "zod/mini";
+import type { ConfigValue } from "../tree.ts";
 import { envSchema } from "./slurm.ts";
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const words = z.union([z.string(), z.array(z.union([z.string(), z.number()]))]);
 const count = z.union([z.int().check(z.positive()), z.string()]);
+/** Any config value (the backend checks `args` itself). */
+const anyValue = z.custom<ConfigValue>(() => true);
 
-const launcherType = z.enum(["none", "python", "torchrun", "accelerate", "srun"]);
+/** The backends autoexp knows. */
+export const BACKENDS = ["command", "megatron"] as const;
+/** How the command backend renders `args`. */
+export const ARG_STYLES = ["--key value", "--key=value", "key=value"] as const;
+/** The launchers a backend can use. */
+export const LAUNCHERS = ["none", "python", "torchrun", "accelerate", "srun"] as const;
+
+const launcherType = z.enum(LAUNCHERS);
 
 /** `backend.launcher`: a name, or a mapping with `type` and the launcher's options. */
 export const launcherSchema = z.union([
@@ -42,10 +52,10 @@ export const launcherSchema = z.union([
 /** The `backend` group. */
 export const backendSchema = z.strictObject({
   class_name: z.optional(z.string()),
-  name: z.enum(["command", "megatron"]),
+  name: z.enum(BACKENDS),
   command: z.optional(words),
-  args: z.optional(z.nullable(z.record(z.string(), z.any()))),
-  arg_style: z.optional(z.enum(["--key value", "--key=value", "key=value"])),
+  args: z.optional(z.nullable(z.record(z.string(), anyValue))),
+  arg_style: z.optional(z.enum(ARG_STYLES)),
   dash_keys: z.optional(z.boolean()),
   env: z.optional(z.nullable(envSchema)),
   workdir: z.optional(z.nullable(z.string())),
@@ -62,7 +72,7 @@ export const containerSchema = z.strictObject({
   runtime: z.nullable(z.enum(["apptainer", "singularity", "none"])),
   image: z.optional(z.nullable(z.string())),
   command: z.optional(z.string()),
-  binds: z.optional(z.array(z.string())),
+  binds: z.optional(words),
   gpu: z.optional(z.union([z.boolean(), z.enum(["nv", "rocm"])])),
   env_passthrough: z.optional(z.boolean()),
   cleanenv: z.optional(z.boolean()),

@@ -9,16 +9,56 @@ import type { ConfigProblem } from "../../errors.ts";
 import { closestMatches } from "../suggest.ts";
 import { type ConfigMap, type ConfigValue, formatPath, isMap } from "../tree.ts";
 import { projectSchema } from "./project.ts";
-import { slurmSchema } from "./slurm.ts";
-import { backendSchema, containerSchema } from "./backend.ts";
+import { type envSchema, slurmSchema } from "./slurm.ts";
+import { backendSchema, containerSchema, type launcherSchema } from "./backend.ts";
 
-/** Group name -> schema. Later issues add monitoring, restart, sweep, backend, container. */
-export const GROUP_SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = {
+/** Group name -> schema: the groups the planner reads. */
+export const GROUP_SCHEMAS = {
   project: projectSchema,
   slurm: slurmSchema,
   backend: backendSchema,
   container: containerSchema,
-};
+} as const;
+
+/** A group with a schema. */
+export type SchemaGroup = keyof typeof GROUP_SCHEMAS;
+
+/** The groups with a schema, in the order they are validated. */
+export const SCHEMA_GROUPS = Object.keys(GROUP_SCHEMAS) as SchemaGroup[];
+
+/** `project` as validated. */
+export type ProjectConfig = z.infer<typeof projectSchema>;
+/** `slurm` as validated. */
+export type SlurmConfig = z.infer<typeof slurmSchema>;
+/** `backend` as validated. */
+export type BackendConfig = z.infer<typeof backendSchema>;
+/** `backend.launcher` as validated. */
+export type LauncherConfig = z.infer<typeof launcherSchema>;
+/** `container` as validated. */
+export type ContainerConfig = z.infer<typeof containerSchema>;
+/** An environment mapping (`slurm.env`, `backend.env`, `container.env`) as validated. */
+export type EnvConfig = z.infer<typeof envSchema>;
+
+/**
+ * The groups with a schema, typed as their schemas say, after they passed validation (other
+ * groups, such as `monitoring` and `sweep`, are checked by their own parsers).
+ *
+ * The schemas only check (no defaults, no transforms), so a validated group is its input
+ * object under its schema's type: runs that share a group keep sharing one object, which the
+ * planner's caches rely on (a test holds the schemas to that).
+ */
+export interface ValidConfig {
+  readonly project?: ProjectConfig;
+  readonly slurm?: SlurmConfig;
+  readonly backend?: BackendConfig;
+  readonly container?: ContainerConfig;
+}
+
+/** A validation: every problem, and the typed config when there are none. */
+export interface Validation {
+  readonly problems: ConfigProblem[];
+  readonly config?: ValidConfig;
+}
 
 /** Where a key path's value was written (file, line, column), when known. */
 export type OriginOf = (
@@ -26,15 +66,38 @@ export type OriginOf = (
 ) => { file?: string; line?: number; column?: number } | undefined;
 
 /**
- * Validates every group that has a schema and returns all problems (empty when valid).
- * `required` lists groups that must be present.
+ * Remembers validated groups across the points of a sweep: a group object that passed once
+ * is not checked again, and `backend` groups that differ only in `args` (free-form for the
+ * schema; the backend checks them) share one check.
+ */
+export class ValidationCache {
+  readonly #passed = new WeakSet<object>();
+  readonly #backends = new Map<string, ConfigProblem[]>();
+
+  check(group: SchemaGroup, value: ConfigMap, origin: OriginOf): ConfigProblem[] {
+    if (this.#passed.has(value)) return [];
+    let problems: ConfigProblem[] | undefined;
+    const key = group === "backend" ? JSON.stringify({ ...value, args: null }) : "";
+    if (key) problems = this.#backends.get(key);
+    if (!problems) {
+      problems = checkGroup(group, value, origin);
+      if (key) this.#backends.set(key, problems);
+    }
+    if (!problems.length) this.#passed.add(value);
+    return problems;
+  }
+}
+
+/**
+ * Validates every group that has a schema and returns all problems, and the typed config
+ * when there are none. `required` lists groups that must be present.
  */
 export function validateConfig(
   config: ConfigMap,
   origin: OriginOf,
-  required: readonly string[] = [],
-  schemas: Readonly<Record<string, z.ZodMiniType>> = GROUP_SCHEMAS,
-): ConfigProblem[] {
+  required: readonly SchemaGroup[] = [],
+  cache?: ValidationCache,
+): Validation {
   const problems: ConfigProblem[] = [];
   for (const g of required) {
     if (config[g] === undefined || config[g] === null) {
@@ -45,16 +108,25 @@ export function validateConfig(
       });
     }
   }
-  for (const [group, schema] of Object.entries(schemas)) {
+  const typed: Record<string, ConfigValue> = {};
+  for (const group of SCHEMA_GROUPS) {
     const value = config[group];
     if (value === undefined) continue;
-    const result = schema.safeParse(value, { reportInput: true });
-    if (result.success) continue;
-    for (const issue of result.error.issues) {
-      problems.push(...issueToProblems(group, value, issue as unknown as Issue, origin, schema));
-    }
+    if (isMap(value) && cache) problems.push(...cache.check(group, value, origin));
+    else problems.push(...checkGroup(group, value, origin));
+    typed[group] = value;
   }
-  return problems;
+  // Checked above: each group passed its schema, which does not change values.
+  return problems.length ? { problems } : { problems, config: typed as ValidConfig };
+}
+
+function checkGroup(group: SchemaGroup, value: ConfigValue, origin: OriginOf): ConfigProblem[] {
+  const schema: z.ZodMiniType = GROUP_SCHEMAS[group];
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return [];
+  return result.error.issues.flatMap((issue) =>
+    issueToProblems(group, value, issue as unknown as Issue, origin, schema)
+  );
 }
 
 interface Issue {
@@ -114,6 +186,12 @@ function issueToProblems(
     }
     case "invalid_value": {
       const allowed = (issue.values ?? []).map((v) => String(v));
+      if (issue.input === undefined) {
+        return [{
+          ...at(full),
+          message: `required key is missing (allowed: ${allowed.join(", ")})`,
+        }];
+      }
       const best = closestMatches(String(issue.input), allowed);
       return [{
         ...at(full),
@@ -122,7 +200,14 @@ function issueToProblems(
       }];
     }
     case "invalid_union": {
-      // Prefer the branch whose error is most specific (a format message over a type mismatch).
+      // A branch of the value's own shape whose error lies inside it (a mapping with a bad key)
+      // says what is wrong; else the most specific error (a format over a type mismatch).
+      const inside = (issue.errors ?? []).find((b) => b.some((x) => x.path.length > 0));
+      if (inside) {
+        return inside.flatMap((x) =>
+          issueToProblems(group, root, { ...x, path: [...issue.path, ...x.path] }, origin, schema)
+        );
+      }
       const branches = (issue.errors ?? []).flat();
       const specific = branches.find((b) => b.code !== "invalid_type");
       if (specific) {

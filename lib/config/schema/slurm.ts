@@ -55,7 +55,9 @@ export const slurmSchema = z.strictObject({
   sbatch_extra_directives: z.optional(z.array(z.string())),
   env: z.optional(envSchema),
   environment: z.optional(envSchema),
-  launcher_cmd: z.optional(z.nullable(z.string())),
+  launcher_cmd: z.optional(
+    z.nullable(z.union([z.string(), z.array(z.union([z.string(), z.number()]))])),
+  ),
   launcher_env_passthrough: z.optional(z.boolean()),
   srun: z.optional(z.nullable(z.record(z.string(), scalar))),
   modules: z.optional(z.array(z.string())),
@@ -84,7 +86,8 @@ export const slurmDocs: Record<string, string> = {
   env:
     "environment variables exported in the job; `{value: ..., shell: true}` keeps a shell expression",
   environment: "seed-tool spelling of env",
-  launcher_cmd: "command prefix before the backend command (e.g. `srun`, `apptainer exec ...`)",
+  launcher_cmd:
+    "command prefix before the backend command (e.g. `srun`, `apptainer exec ...`; a string or an argv list)",
   launcher_env_passthrough: "pass every `env` variable into the launcher as `--env VAR=$VAR`",
   srun: "srun options (cpu_bind, gpus_per_node, ...) for the srun launcher",
   modules: "environment modules loaded before the job runs (`module load ...`)",
