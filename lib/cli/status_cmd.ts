@@ -19,7 +19,8 @@ import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./loca
 import { renderJson, renderTable } from "./output.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 import { loadPlan } from "../monitor/load_plan.ts";
-import { attemptLogPath, watchFileOf, type WatchRecord } from "../monitor/monitor.ts";
+import { watchFileOf, type WatchRecord } from "../monitor/log_watch.ts";
+import { attemptLogPath } from "../monitor/step.ts";
 
 /** One row of `autoexp status`. */
 export interface StatusRow {

@@ -14,49 +14,27 @@
  *
  * @module
  */
-import { SchedulerError } from "../errors.ts";
-import { compileEvents, MEGATRON_EVENTS } from "../monitoring/events.ts";
-import { parseMonitorSpec } from "../monitoring/spec.ts";
-import type { LogEventConfig, MonitorSpec } from "../monitoring/spec_types.ts";
-import type { RunPlan } from "../plan/types.ts";
 import type { FileSystem, ProcessProbe, ProcessRunner } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { latestAttempt } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
-import { markerOf, readMarkers } from "../submit/markers.ts";
-import {
-  attemptKey,
-  indexJobs,
-  readScheduler,
-  type SchedulerReading,
-  submitChosen,
-} from "../submit/mod.ts";
-import { type DeriveRequest, runAction } from "./action_runner.ts";
-import type { EndMarker, ObservedJob } from "./lifecycle.ts";
+import type { DeriveRequest } from "./action_runner.ts";
+import { EffectRunner } from "./effects.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import { LogWatcher } from "./log_watch.ts";
+import { observeRound } from "./observe.ts";
 import {
-  type ActionOutcome,
   allDone,
-  followedPlan,
-  liveAttempts,
-  markerWanted,
   type MonitorState,
-  observationOf,
-  outputPathsOf,
-  type RoundObservations,
-  schedulerFinal,
-  silent,
   stepMonitor,
   type StepResult,
   type TrackedRun,
 } from "./step.ts";
 import type { TailSource } from "../runtime/tail_source.ts";
+import { trackRuns } from "./track.ts";
 
 export type { DeriveRequest } from "./action_runner.ts";
 export type { LoadedPlan } from "./load_plan.ts";
-export { watchFileOf, type WatchRecord } from "./log_watch.ts";
-export { attemptLogPath } from "./step.ts";
 
 /** The world the monitor acts on. */
 export interface MonitorDeps {
@@ -110,41 +88,12 @@ export interface MonitorSummary {
   readonly rounds: number;
 }
 
-/** The spec of runs planned without a monitor file: the parser's defaults. */
-export const DEFAULT_SPEC: MonitorSpec = parseMonitorSpec(null, null);
-
-/** Compiled patterns by the event specs they come from (runs of a sweep share them). */
-const compiledCache = new Map<string, ReturnType<typeof compileEvents>>();
-
-/** What the step needs of a run: its plan, spec, placeholder values and compiled events. */
-export function trackRun(run: RunPlan, loaded: LoadedPlan): TrackedRun {
-  const entry = loaded.monitor?.runs[run.name];
-  const spec = (entry && loaded.monitor?.specs[entry.spec]) ?? DEFAULT_SPEC;
-  const key = JSON.stringify([spec.builtinEvents, spec.logEvents.map((e) => e.spec)]);
-  let events = compiledCache.get(key);
-  if (!events) {
-    const own = spec.logEvents.map((e) => e.spec);
-    const names = new Set(own.map((e) => e.name));
-    const builtin = spec.builtinEvents ? MEGATRON_EVENTS.filter((e) => !names.has(e.name)) : [];
-    events = compileEvents([...own, ...builtin]);
-    compiledCache.set(key, events);
-  }
-  // The actions are the spec's own: two specs may share patterns but not actions.
-  const eventConfigs = new Map<string, LogEventConfig>(
-    spec.logEvents.map((e) => [e.spec.name, e]),
-  );
-  return { run, loaded, spec, vars: entry?.vars ?? {}, events, eventConfigs };
-}
-
 /** The monitor of one sweep (see the module documentation). */
 export class Monitor {
   readonly #tracked = new Map<string, TrackedRun>();
   readonly #state: MonitorState;
   readonly #logs: LogWatcher;
-  /** Outcomes of actions that ended, for the next step. */
-  #outcomes: ActionOutcome[] = [];
-  /** Actions being performed, by id. */
-  readonly #inflight = new Map<string, Promise<void>>();
+  readonly #effects: EffectRunner;
   #wake: (() => void) | null = null;
   #schedulerSoon = false;
   #rounds = 0;
@@ -167,33 +116,25 @@ export class Monitor {
       schedulerDown: false,
     };
     this.#logs = new LogWatcher(deps.fs, deps.tails);
+    this.#effects = new EffectRunner(
+      deps,
+      store,
+      this.#state,
+      this.#tracked,
+      main.plan.sweep.dir,
+      () => this.#wake?.(),
+      opts.conditionPollMs,
+    );
   }
 
   /** Loads the runs, derived plans and persisted watches (done by {@link run}). */
   async open(): Promise<void> {
     if (this.#opened) return;
-    for (const run of this.main.plan.runs) {
-      if (this.store.state.runs[run.name]) this.#tracked.set(run.name, trackRun(run, this.main));
-    }
-    for (const rec of Object.values(this.store.state.runs)) {
-      if (rec.planDir && !this.#tracked.has(rec.name)) {
-        await this.#loadDerived(rec.name, rec.planDir);
-      }
-    }
+    const tracked = await trackRuns(this.main, this.store.state, this.deps.loadPlan, this.deps.say);
+    for (const [name, t] of tracked) this.#tracked.set(name, t);
     const logs = await this.#logs.load(this.store.dir, (run) => this.#tracked.has(run));
     for (const [k, v] of logs) this.#state.logs.set(k, v);
     this.#opened = true;
-  }
-
-  async #loadDerived(name: string, planDir: string): Promise<void> {
-    if (!this.deps.loadPlan) return;
-    try {
-      const loaded = await this.deps.loadPlan(planDir);
-      const run = loaded.plan.runs.find((r) => r.name === name);
-      if (run) this.#tracked.set(run.name, trackRun(run, loaded));
-    } catch (e) {
-      this.deps.say(`${name}: cannot read its plan in ${planDir}: ${(e as Error).message}`);
-    }
   }
 
   /**
@@ -258,11 +199,10 @@ export class Monitor {
         if (this.opts.once) {
           // The actions this round started finish (each within its own time limit), and what
           // they lead to (the next action of an inline chain) too.
-          for (;;) {
-            if (this.#inflight.size) await Promise.all([...this.#inflight.values()]);
+          do {
+            await this.#effects.settle();
             await this.#tick(false);
-            if (!this.#inflight.size) break;
-          }
+          } while (this.#effects.busy);
           return this.#summary(allDone(this.#state, this.#tracked));
         }
         if (allDone(this.#state, this.#tracked)) return this.#summary(true);
@@ -275,7 +215,7 @@ export class Monitor {
 
   /** Sleeps up to `ms`, waking early when the file watcher reports a change or an action ends. */
   async #nap(ms: number): Promise<void> {
-    if (this.#outcomes.length) return;
+    if (this.#effects.hasOutcomes) return;
     const woken = new Promise<void>((resolve) => {
       this.#wake = () => setTimeout(resolve, 20); // let the writer finish its line
     });
@@ -292,63 +232,21 @@ export class Monitor {
     return { done, failed, rounds: this.#rounds };
   }
 
-  // ---------------------------------------------------------------- one tick
-
-  /** Gathers observations, steps, journals, performs the effects. */
+  /** Observes, steps, journals (durable before anything it decided is done), performs. */
   async #tick(withScheduler: boolean): Promise<StepResult> {
-    const now = this.deps.now();
-    let scheduler: RoundObservations["scheduler"];
-    if (withScheduler) {
-      try {
-        scheduler = await readScheduler(
-          followedPlan(this.main.plan, this.#tracked),
-          this.store.state,
-          this.deps.scheduler,
-          this.deps.fs,
-        );
-      } catch (e) {
-        if (!(e instanceof SchedulerError)) throw e;
-        scheduler = { error: e.message };
-      }
-    }
-    const reading = silent(scheduler) ? null : scheduler ?? null;
-    const find = reading ? indexJobs(reading.jobs) : null;
-    const live = liveAttempts(this.#state, this.#tracked);
-    // What the scheduler says of each live attempt (before judging: to read an ended job's
-    // log to its end and its marker).
-    const preview = new Map<string, ObservedJob | null>();
-    if (withScheduler && !silent(scheduler)) {
-      for (const { t, a } of live) {
-        const key = attemptKey(t.run.name, a.attempt);
-        const seen = find?.(a.jobId!, a.arrayJobId, a.taskId);
-        preview.set(key, seen ?? (reading?.markers.has(key) ? null : observationOf(a, null, key)));
-      }
-    }
-    const logs = [];
-    for (let i = 0; i < live.length; i += 64) {
-      logs.push(
-        ...await Promise.all(
-          live.slice(i, i + 64).map(({ t, a, log }) => {
-            const key = attemptKey(t.run.name, a.attempt);
-            const flush = preview.has(key) && schedulerFinal(preview.get(key)!);
-            return this.#logs.read(key, log, {
-              flush,
-              outputPaths: outputPathsOf(t, a, log, now),
-            });
-          }),
-        ),
-      );
-    }
-    const markers = await this.#markers(live, preview, reading);
-    const outcomes = this.#outcomes;
-    this.#outcomes = [];
-    const result = stepMonitor(this.#state, {
-      now,
-      logs,
-      ...(withScheduler ? { scheduler } : {}),
-      markers,
-      actions: outcomes,
-    }, {
+    const seen = await observeRound(
+      this.#state,
+      this.#tracked,
+      this.main.plan,
+      {
+        fs: this.deps.fs,
+        scheduler: this.deps.scheduler,
+        logs: this.#logs,
+      },
+      withScheduler,
+      this.deps.now(),
+    );
+    const result = stepMonitor(this.#state, { ...seen, actions: this.#effects.takeOutcomes() }, {
       tracked: this.#tracked,
       main: this.main.plan,
       maxConcurrentActions: this.opts.maxConcurrentActions ?? 8,
@@ -356,96 +254,10 @@ export class Monitor {
       requeueGraceMs: this.opts.requeueGraceMs,
       lostAfterMs: this.opts.lostAfterMs,
     });
-    // Durable before anything it decided is done.
     await this.store.journal(result.events);
     if (result.events.length) this.#logs.touch();
     if (result.schedulerSoon) this.#schedulerSoon = true;
-    await this.#perform(result);
+    await this.#effects.perform(result);
     return result;
-  }
-
-  /** End markers of the live attempts whose verdict needs one. */
-  async #markers(
-    live: ReturnType<typeof liveAttempts>,
-    preview: ReadonlyMap<string, ObservedJob | null>,
-    reading: SchedulerReading | null,
-  ): Promise<Map<string, EndMarker | null>> {
-    const out = new Map<string, EndMarker | null>();
-    for (const { t, a, log } of live) {
-      const key = attemptKey(t.run.name, a.attempt);
-      if (!preview.has(key) || !markerWanted(preview.get(key)!, log.kinds)) continue;
-      if (reading?.markers.has(key)) out.set(key, reading.markers.get(key)!);
-      else out.set(key, markerOf(await readMarkers(this.deps.fs, t.run.runDir), a.jobId!) ?? null);
-    }
-    return out;
-  }
-
-  async #perform(result: StepResult): Promise<void> {
-    for (const e of result.effects) {
-      switch (e.kind) {
-        case "say":
-          this.deps.say(e.line);
-          break;
-        case "cancel":
-          try {
-            await this.deps.scheduler.cancel([e.jobId]);
-          } catch (err) {
-            this.#state.cancelsSent.delete(e.key); // asked again next round
-            this.deps.say(`${e.run}: cancelling job ${e.jobId} failed: ${(err as Error).message}`);
-          }
-          break;
-        case "submit":
-          try {
-            await submitChosen(e.plan.plan, this.store, this.deps.scheduler, e.chosen, {
-              fs: this.deps.fs,
-              say: this.deps.say,
-            });
-          } catch (err) {
-            if (!(err instanceof SchedulerError)) throw err;
-            this.deps.say(`submitting ${e.chosen.length} new attempt(s) failed: ${err.message}`);
-          }
-          break;
-        case "run_action":
-          this.#startAction(e.id, e.resumed);
-          break;
-      }
-    }
-  }
-
-  /** Performs an action's I/O in the background; its outcome goes to the next step. */
-  #startAction(id: string, resumed: boolean): void {
-    const act = this.store.state.actions?.[id];
-    const t = act && this.#tracked.get(act.run);
-    if (!act || !t) {
-      this.#outcomes.push({ id, status: "failed", detail: "its run is not followed" });
-      return;
-    }
-    const p = runAction(
-      act,
-      t,
-      this.main.plan.sweep.dir,
-      (run) => this.store.state.runs[run] !== undefined,
-      {
-        fs: this.deps.fs,
-        proc: this.deps.proc,
-        probe: this.deps.probe,
-        now: this.deps.now,
-        sleep: this.deps.sleep,
-        derive: this.deps.derive,
-        pollMs: this.opts.conditionPollMs,
-      },
-      resumed,
-    ).then((r) => {
-      if (r.derived) {
-        this.#tracked.set(r.derived.run.name, trackRun(r.derived.run, r.derived.loaded));
-      }
-      this.#outcomes.push(r.outcome);
-    }).catch((e) => {
-      this.#outcomes.push({ id, status: "failed", detail: (e as Error).message });
-    }).finally(() => {
-      this.#inflight.delete(id);
-      this.#wake?.();
-    });
-    this.#inflight.set(id, p);
   }
 }

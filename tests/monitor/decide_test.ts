@@ -7,7 +7,7 @@ import {
   stateEventsFor,
   stateEventsRestart,
 } from "../../lib/monitor/decide.ts";
-import { DEFAULT_SPEC } from "../../lib/monitor/monitor.ts";
+import { DEFAULT_SPEC } from "../../lib/monitor/track.ts";
 import type { MonitorSpec } from "../../lib/monitoring/spec_types.ts";
 import type { AttemptRecord, RunRecord } from "../../lib/store/state.ts";
 

@@ -4,7 +4,7 @@
  * processes, no clock: each rule of the README's monitoring section has a test here.
  */
 import { assert_, assertEquals } from "../_assert.ts";
-import { trackRun } from "../../lib/monitor/monitor.ts";
+import { trackRun } from "../../lib/monitor/track.ts";
 import {
   type ActionOutcome,
   type Effect,
