@@ -414,6 +414,52 @@ Deno.test("step: an out-of-memory crash follows its own policy, not the crash po
   assert_(said(r).some((l) => l.includes("lower the batch")), said(r).join("\n"));
 });
 
+Deno.test("step: a mode without a policy is not restarted; budgets are counted per mode", () => {
+  const w = new World({}, [
+    { mode: "crash", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+    { mode: "timeout", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+  ]);
+  const crash = (attempt: number) => ({
+    markers: new Map([[`a#${attempt}`, { state: "failed" as const, exit_code: 1 }]]),
+  });
+  // attempt 1 times out: restarted (the timeout budget), attempt 2 crashes: restarted too (the
+  // crash budget is its own), attempt 3 crashes again: the crash budget is spent.
+  let r = w.schedulerStep({ [w.submit("a")]: "timeout" });
+  assertEquals(ofKind(r, "submit")[0]?.chosen[0].attempt, 2);
+  r = w.schedulerStep({ [w.submit("a", 2)]: "failed" }, crash(2));
+  assertEquals(ofKind(r, "submit")[0]?.chosen[0].attempt, 3);
+  r = w.schedulerStep({ [w.submit("a", 3)]: "failed" }, crash(3));
+  assertEquals(ofKind(r, "submit").length, 0);
+  // A node failure has no policy here: not restarted.
+  const n = new World({}, CRASH);
+  const nr = n.schedulerStep({ [n.submit("a")]: "node_fail" });
+  assertEquals(n.latest("a").verdict, "node_fail");
+  assertEquals(ofKind(nr, "submit").length, 0);
+  w.assertReplays();
+});
+
+Deno.test("step: a CancelAction cancels the running attempt, which is not restarted", () => {
+  const w = new World(
+    onCkpt([{
+      class_name: "EventAction",
+      conditions: [{ class_name: "MetadataCondition", key: "checkpoint_iteration", equals: 20 }],
+      action: { class_name: "CancelAction", reason: "enough" },
+    }]),
+    CRASH,
+  );
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: "running" });
+  const r1 = w.step({ logs: [w.log("a", "ckpt 10")] });
+  assertEquals(ofKind(r1, "cancel").length, 0);
+  const r2 = w.step({ logs: [w.log("a", "ckpt 20")] });
+  assertEquals(ofKind(r2, "cancel").map((e) => e.jobId), [job]);
+  const r3 = w.schedulerStep({ [job]: "cancelled" });
+  assertEquals(w.latest("a").verdict, "cancelled");
+  assertEquals(ofKind(r3, "submit").length, 0);
+  assertEquals(ofKind(r3, "cancel").length, 0);
+  w.assertReplays();
+});
+
 Deno.test("step: a stalled attempt is cancelled and restarted; noise is no progress", () => {
   const w = new World({ inactivity_threshold_seconds: 600 }, [
     { mode: "stall", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
