@@ -50,6 +50,8 @@ export interface EndMarker {
   readonly ended_at?: string;
   /** Signals run-entry forwarded to the command (`SIGUSR1` before the time limit). */
   readonly forwarded_signals?: readonly string[];
+  /** SLURM's restart count of the job when it wrote the marker (requeues keep the job id). */
+  readonly restart_count?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface EndMarker {
  * {@link JobObservation}, or the last state the journal recorded (`source: "journal"`).
  */
 export type ObservedJob =
-  & Pick<JobObservation, "state" | "rawState" | "reason" | "exitCode" | "start">
+  & Pick<JobObservation, "state" | "rawState" | "reason" | "exitCode" | "start" | "restarts">
   & { readonly source: JobObservation["source"] | "journal" };
 
 /** Everything {@link classifyAttempt} looks at. */
@@ -156,9 +158,11 @@ export function classifyAttempt(input: ClassifyInput): RunVerdict {
 /** The verdict from the scheduler, the marker and the log alone (see the module comment). */
 function classifyObserved(input: ClassifyInput): RunVerdict {
   const obs = input.observation;
-  const marker = input.marker;
   const kinds = new Set<EventKind>(input.logKinds);
   const evidence: string[] = [];
+  const earlier = input.marker && markerOfEarlierRun(input.marker, obs);
+  if (earlier) evidence.push(`marker of an earlier run of the job ignored: ${earlier}`);
+  const marker = earlier ? null : input.marker;
   if (obs) {
     const reason = obs.reason && obs.reason !== "None" ? `, reason ${obs.reason}` : "";
     const exit = obs.exitCode !== undefined ? `, exit ${obs.exitCode}` : "";
@@ -287,6 +291,34 @@ const FINAL_LOG_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
 ]);
 
 type Make = (state: AttemptState, final: boolean, reason: string, exitCode?: number) => RunVerdict;
+
+/** How far apart the controller's and the nodes' clocks may be when their times are compared. */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * Why a marker belongs to an earlier run of the same job id (SLURM requeued it: same id, a new
+ * run), or null when it may be this run's. A requeued job runs again before it writes its new
+ * marker; the previous run's end must not decide the new one. Told apart by SLURM's restart
+ * count against the one the job saw, and by the job's start against the marker's end (the
+ * scheduler's start time of a queued job is only a forecast, so not then).
+ */
+export function markerOfEarlierRun(marker: EndMarker, obs: ObservedJob | null): string | null {
+  if (!obs) return null;
+  if (
+    obs.restarts !== undefined && marker.restart_count !== undefined &&
+    marker.restart_count < obs.restarts
+  ) {
+    return `it was written at restart ${marker.restart_count}, SLURM is at restart ${obs.restarts}`;
+  }
+  const queued = obs.state === "pending" || obs.state === "requeued" ||
+    obs.state === "suspended";
+  const start = obs.start ? Date.parse(obs.start) : NaN;
+  const ended = marker.ended_at ? Date.parse(marker.ended_at) : NaN;
+  if (!queued && marker.state !== "running" && start > ended + CLOCK_SKEW_MS) {
+    return `it ended at ${marker.ended_at}, before the job started again at ${obs.start}`;
+  }
+  return null;
+}
 
 /** The verdict of an ended marker, refined by log evidence. */
 function fromMarker(

@@ -11,6 +11,7 @@
  */
 import { assertEquals } from "../_assert.ts";
 import {
+  attemptLog,
   attemptsOf,
   blockedDependency,
   checkpointConversionAndCooldownOnce,
@@ -18,10 +19,13 @@ import {
   crashOnceResumes,
   crashUntilBudget,
   dump,
+  finishWithin,
   hangIsCancelledAndRestarted,
   monitorKilledAtRandom,
+  ofType,
   readJournal,
   RUN,
+  runDirOf,
   sh,
   shown,
   slurmHere,
@@ -114,6 +118,36 @@ if (slurmHere) {
       assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
       const att = attemptsOf(events, RUN).filter((a) => a.jobId !== undefined);
       assertEquals(att.map((a) => a.final), ["failed", "completed"], dump(events));
+    }));
+  Deno.test("monitor slurm: a job requeued while it runs runs again once, not twice", () =>
+    withCtx("slurm", {}, async (ctx) => {
+      const sweep = sweepOf(ctx);
+      // tests/testdata/monitor/requeue.yaml: 40 iterations of 1 s, a checkpoint every 10;
+      // requeued after the first checkpoint.
+      const sub = spawnCli(ctx, submitArgs(ctx, "requeue", []));
+      const jobId = await waitFor(
+        "the job to save its first checkpoint",
+        async () => {
+          const att = attemptsOf(await readJournal(sweep), RUN);
+          const log = await attemptLog(runDirOf(sweep), att[0]?.jobId).catch(() => "");
+          return /successfully saved checkpoint from iteration\s+10\b/.test(log) && att[0].jobId;
+        },
+        120_000,
+        async () => dump(await readJournal(sweep)),
+      );
+      await sh("scontrol", ["requeue", jobId]);
+      const r = await finishWithin(sub, 420_000, "submit of a requeued job");
+      const events = await readJournal(sweep);
+      assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
+      const att = attemptsOf(events, RUN);
+      // One attempt, one job: SLURM ran it again under its id; the monitor submitted nothing.
+      assertEquals(att.map((a) => [a.jobId, a.final]), [[jobId, "completed"]], dump(events));
+      const restarts = ofType(events, "restart_decided").filter((e) => e.restart !== null);
+      assertEquals(restarts.length, 0, dump(events));
+      assertEquals((await showJob(jobId)).Restarts, "1");
+      // Both runs of the job wrote their marker; the second resumed from the checkpoint.
+      const markers = [...Deno.readDirSync(`${runDirOf(sweep)}/attempts`)].map((e) => e.name);
+      assertEquals(markers.sort(), [`${jobId}.0.json`, `${jobId}.1.json`]);
     }));
 } else if (slurmWanted) {
   Deno.test("monitor slurm: the SLURM test cluster is running", () => {

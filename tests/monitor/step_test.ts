@@ -523,6 +523,52 @@ Deno.test("step: a SLURM requeue under the same job id stays one attempt", () =>
   assertEquals(w.latest("a").verdict, "completed");
 });
 
+Deno.test("step: a requeued job running again is not judged by its earlier run's marker", () => {
+  // `scontrol requeue`: the first run saved and exited on the forwarded SIGTERM (its marker says
+  // so); SLURM starts the job again under the same id minutes later, and squeue shows it
+  // running a moment before the new run writes its marker.
+  const saved = (at: number) => ({
+    state: "completed" as const,
+    exit_code: 0,
+    forwarded_signals: ["SIGTERM"],
+    ended_at: new Date(at).toISOString(),
+    restart_count: 0,
+  });
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const variants: [string, Partial<JobObservation>][] = [
+    ["restart count and start time", { restarts: 1 }],
+    ["start time alone (sacct has no restart count)", {}],
+  ];
+  for (const [what, extra] of variants) {
+    const w = new World({}, [
+      { mode: "timeout", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 3 } },
+    ], { requeue: true });
+    const job = w.submit("a");
+    w.schedulerStep({ [job]: { state: "running", start: iso(T0), restarts: 0 } });
+    w.now += 10 * MIN;
+    const marker = saved(w.now);
+    w.schedulerStep({ [job]: { state: "pending", reason: "BeginTime", restarts: 1 } }, {
+      markers: new Map([["a#1", marker]]),
+    });
+    w.now += 3 * MIN; // past the marker grace
+    const r = w.schedulerStep({ [job]: { state: "running", start: iso(w.now), ...extra } }, {
+      logs: [w.log("a", "exiting after saving a checkpoint (signal)")],
+      markers: new Map([["a#1", marker]]),
+    });
+    assertEquals(w.latest("a").verdict, "running", what);
+    assertEquals(ofKind(r, "submit").length, 0, what);
+    assertEquals(w.attempts("a"), 1, what);
+    // The new run's own marker, when it ends, decides.
+    w.now += 5 * MIN;
+    const own = { ...saved(w.now), forwarded_signals: [], restart_count: 1 };
+    const end = w.schedulerStep({ [job]: { state: "completed", start: iso(w.now - 5 * MIN) } }, {
+      markers: new Map([["a#1", own]]),
+    });
+    assertEquals(w.latest("a").verdict, "completed", what);
+    assertEquals(ofKind(end, "submit").length, 0, what);
+  }
+});
+
 Deno.test("step: no answer from the scheduler is no information", () => {
   const w = new World({}, CRASH);
   const job = w.submit("a");
