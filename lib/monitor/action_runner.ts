@@ -133,9 +133,13 @@ export function commandArgv(
 /**
  * Runs an action's command (`$3...`) under coreutils `timeout` (`$2` seconds, then SIGKILL after
  * 10 s: the whole command, not only its first process) after writing the shell's pid to
- * `$1.pid`, and records the command's exit code in `$1.exit` (atomically) when it ends.
+ * `$1.pid`, and records the command's exit code in `$1.exit` (atomically) when it ends. Its
+ * output goes straight to `$1.log`, not through the monitor: a monitor that dies (`kill -9`)
+ * takes no pipe with it, so the command runs on, keeps all its output, and the next monitor
+ * reads its exit code.
  */
-const ACTION_WRAPPER = 'b=$1; t=$2; shift 2; echo $$ > "$b.pid"; timeout -k 10 "$t" "$@"; c=$?; ' +
+const ACTION_WRAPPER = 'b=$1; t=$2; shift 2; exec >> "$b.log" 2>&1 < /dev/null; ' +
+  'echo $$ > "$b.pid"; timeout -k 10 "$t" "$@"; c=$?; ' +
   'echo "$c" > "$b.exit.tmp" && mv "$b.exit.tmp" "$b.exit"; exit "$c"';
 
 /** A short, unique file name for an action's output: event, its values, a hash of the id. */
@@ -183,7 +187,6 @@ async function command(
       cwd: spec.cwd ? formatTemplate(spec.cwd, ctx) : t.loaded.monitor?.cwd,
       timeoutMs: timeoutMs + 30_000, // a backstop: `timeout` in the wrapper ends it first
       env,
-      outputFile: out,
     },
   );
   return verdict(r.code, r.timedOut);

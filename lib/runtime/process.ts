@@ -21,11 +21,6 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly stdin?: string;
   readonly timeoutMs?: number;
-  /**
-   * Append stdout and stderr to this file as they come instead of capturing them (long
-   * commands whose output is kept); the result's stdout and stderr are then empty.
-   */
-  readonly outputFile?: string;
 }
 
 /** Runs a command to completion and captures its output. */
@@ -46,7 +41,6 @@ export class DenoProcessRunner implements ProcessRunner {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      if (opts.outputFile !== undefined) return await this.#toFile(child, opts, opts.outputFile);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         return { code: 127, stdout: "", stderr: `${argv[0]}: command not found`, timedOut: false };
@@ -77,24 +71,6 @@ export class DenoProcessRunner implements ProcessRunner {
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(opts.stdin));
     await w.close();
-  }
-
-  async #toFile(child: Deno.ChildProcess, opts: RunOptions, path: string): Promise<CommandResult> {
-    await this.#feed(child, opts);
-    const open = () => Deno.open(path, { create: true, append: true });
-    const [out, err] = [await open(), await open()];
-    let timedOut = false;
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, opts.timeoutMs);
-    // pipeTo closes each file when its stream ends.
-    await Promise.all([child.stdout.pipeTo(out.writable), child.stderr.pipeTo(err.writable)]);
-    const status = await child.status;
-    if (timer !== undefined) clearTimeout(timer);
-    return { code: status.code, stdout: "", stderr: "", timedOut };
   }
 }
 

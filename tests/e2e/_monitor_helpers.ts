@@ -728,8 +728,9 @@ export async function monitorKilledAtRandom(ctx: Ctx, budgetMs: number): Promise
 }
 
 /**
- * A conversion is running (3 s) when the monitor is SIGKILLed; the monitor started again must
- * not run it a second time (the killed monitor's command finishes on its own).
+ * A conversion is running (3 s) when the monitor is SIGKILLed: it finishes on its own with all
+ * its output (nothing of it went through the dead monitor), and the monitor started again
+ * takes its exit code instead of running it a second time.
  */
 export async function actionRunningAtKillRunsOnce(ctx: Ctx): Promise<void> {
   const sweep = sweepOf(ctx);
@@ -760,4 +761,11 @@ export async function actionRunningAtKillRunsOnce(ctx: Ctx): Promise<void> {
     { "10 begin": 1, "10 end": 1 },
     `conversions.txt:\n${(await linesOf(conversions)).join("\n")}\n${dump(events)}`,
   );
+  const actions = `${runDirOf(sweep)}/actions`;
+  const logs = [...Deno.readDirSync(actions)].filter((e) => e.name.endsWith(".log"));
+  assertEquals(logs.length, 1, logs.map((e) => e.name).join(", "));
+  const output = await Deno.readTextFile(`${actions}/${logs[0].name}`);
+  assertEquals(output.split("\n").filter((l) => l), ["converted 10", "a warning"]);
+  const ended = ofType(events, "action_done");
+  assertEquals(ended.map((e) => e.status), ["ok"], dump(events));
 }

@@ -45,5 +45,5 @@ Deno.test("monitor local: a checkpoint line runs its conversion and one cooldown
 Deno.test("monitor local: a monitor SIGKILLed at random moments duplicates and loses nothing", () =>
   withCtx("local", {}, (ctx) => monitorKilledAtRandom(ctx, 180_000)));
 
-Deno.test("monitor local: an action running when the monitor is SIGKILLed is not run again", () =>
+Deno.test("monitor local: an action running when the monitor is SIGKILLed finishes with all its output, once", () =>
   withCtx("local", {}, actionRunningAtKillRunsOnce));
