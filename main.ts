@@ -8,6 +8,7 @@
 import {
   ConfigError,
   ExitCode,
+  fileSystemProblem,
   HelpShown,
   InterruptedError,
   OutcomeError,
@@ -53,9 +54,18 @@ function reportError(e: unknown, rt: Runtime): number {
     rt.output.err(`\nautoexp: ${e.message}\n`);
     return 130;
   }
+  if (e instanceof SchedulerError && e.details.rejectedKey) {
+    rt.output.err(`autoexp: ${e.message}\n`);
+    return ExitCode.usage;
+  }
   if (e instanceof SchedulerError || e instanceof OutcomeError) {
     rt.output.err(`autoexp: ${e.message}\n`);
     return ExitCode.failure;
+  }
+  const fsProblem = fileSystemProblem(e);
+  if (fsProblem) {
+    rt.output.err(`autoexp: ${fsProblem}\n`);
+    return ExitCode.usage;
   }
   const err = e as Error;
   rt.output.err(

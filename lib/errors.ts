@@ -1,6 +1,7 @@
 /**
  * The error classes autoexp distinguishes. `main.ts` is the only place that turns them into
- * exit codes: user mistakes (`UsageError`, `ConfigError`) exit 2 without a stack trace,
+ * exit codes: user mistakes (`UsageError`, `ConfigError`, a file or disk the user must fix:
+ * {@link fileSystemProblem}) exit 2 without a stack trace,
  * scheduler failures exit 1, anything else is an internal error that asks for a report.
  *
  * @module
@@ -43,7 +44,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** A scheduler command failed. `transient` says whether retrying can help. Exit code 1. */
+/**
+ * A scheduler command failed. `transient` says whether retrying can help. Exit code 1, or 2 when
+ * the scheduler refused a setting of the user's (`rejectedKey`).
+ */
 export class SchedulerError extends Error {
   override name = "SchedulerError";
   constructor(
@@ -55,6 +59,11 @@ export class SchedulerError extends Error {
       readonly transient?: boolean;
       /** The submission may have been made despite the error (a timeout): settle it by tag. */
       readonly maybeSubmitted?: boolean;
+      /**
+       * The scheduler refused a setting of the user's (an unknown partition): a mistake to fix,
+       * exit code 2. The config key it comes from.
+       */
+      readonly rejectedKey?: string;
     } = {},
     options?: ErrorOptions,
   ) {
@@ -104,3 +113,50 @@ export class HelpShown extends Error {
 
 /** Exit codes of the command-line contract. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** What the user can do about an OS error, by errno (errors of the user's files and disks). */
+const OS_ERRORS: Readonly<Record<number, string>> = {
+  1: "operation not permitted: check the owner and permissions, or choose another place",
+  2: "no such file or directory",
+  13: "permission denied: check the owner and permissions, or choose another place",
+  20: "a part of the path is not a directory",
+  21: "it is a directory",
+  28: "no space left on the device: free some space (or choose another place) and run " +
+    "the same command again: it continues where it stopped",
+  30: "the file system is read-only: choose a writable place (project.base_output_dir)",
+  122: "the disk quota is exceeded: free some space (or choose another place) and run " +
+    "the same command again: it continues where it stopped",
+};
+
+/** Deno's words for file operations, as the user would say them. */
+const OS_OPS: Readonly<Record<string, string>> = {
+  mkdir: "create the directory",
+  open: "open",
+  readdir: "read the directory",
+  rename: "rename",
+  remove: "remove",
+  stat: "look at",
+  lstat: "look at",
+  realpath: "find",
+  copy: "copy",
+  chmod: "change the mode of",
+  write: "write",
+  read: "read",
+  symlink: "link",
+};
+
+/**
+ * A file-system error the user must fix (permissions, a read-only or full disk, a missing
+ * directory), as one sentence naming the path and what autoexp was doing; null for anything
+ * else. Deno's errors read `Permission denied (os error 13): mkdir '/path'`.
+ */
+export function fileSystemProblem(e: unknown): string | null {
+  if (!(e instanceof Error)) return null;
+  const m = e.message.match(/\(os error (\d+)\): (\w+) '([^']*)'(?: -> '([^']*)')?/);
+  if (!m) return null;
+  const why = OS_ERRORS[Number(m[1])];
+  if (!why) return null;
+  const op = OS_OPS[m[2]] ?? m[2];
+  const target = m[4] ? `${m[3]} to ${m[4]}` : m[3];
+  return `cannot ${op} ${target}: ${why}`;
+}

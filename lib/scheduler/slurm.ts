@@ -43,6 +43,7 @@ import {
   renderSacctFormat,
   renderSqueueFormat,
   SACCTMGR_ASSOC_FIELDS,
+  sbatchRejection,
   SlurmParseError,
   summarizeSlurmError,
 } from "./slurm_parse.ts";
@@ -132,6 +133,13 @@ export class SlurmScheduler implements Scheduler {
           fix: "Fix the sbatch option or the script named above, then submit again.",
         });
         if (r.timedOut || isAmbiguousSubmitError(r.stderr)) maybeSubmitted = true;
+        const rejected = r.timedOut ? null : sbatchRejection(r.stderr);
+        if (rejected) {
+          throw new SchedulerError(`${err.message}\n${rejected.key}: ${rejected.hint}`, {
+            ...err.details,
+            rejectedKey: rejected.key,
+          });
+        }
         throw err;
       }
       const parsed = parseSbatchParsable(r.stdout);

@@ -569,6 +569,69 @@ const PERMANENT_PATTERNS: readonly RegExp[] = [
   /accounting storage is disabled/i,
 ];
 
+/** An sbatch refusal of one of the user's settings: the config key that holds it, how to fix it. */
+export interface SbatchRejection {
+  /** The config key the refused setting comes from (`slurm.sbatch.partition`). */
+  readonly key: string;
+  /** The sbatch option (`partition`), to look its value up. */
+  readonly option?: string;
+  readonly hint: string;
+}
+
+const REJECTIONS: readonly (SbatchRejection & { readonly pattern: RegExp })[] = [
+  {
+    pattern: /invalid partition/i,
+    key: "slurm.sbatch.partition",
+    option: "partition",
+    hint: "`sinfo -s` lists the partitions of this cluster",
+  },
+  {
+    pattern: /Invalid account/i,
+    key: "slurm.sbatch.account",
+    option: "account",
+    hint: "`sacctmgr -n show assoc user=$USER format=account` lists your accounts",
+  },
+  {
+    pattern: /Invalid qos/i,
+    key: "slurm.sbatch.qos",
+    option: "qos",
+    hint: "`sacctmgr -n show assoc user=$USER format=qos` lists the QOS you may use",
+  },
+  {
+    pattern: /Requested time limit is invalid|time limit .*(exceeds|larger)/i,
+    key: "slurm.sbatch.time",
+    option: "time",
+    hint: "`sinfo -o '%P %l'` shows each partition's longest time limit",
+  },
+  {
+    pattern: /Invalid generic resource|Invalid GRES/i,
+    key: "slurm.sbatch.gres",
+    option: "gres",
+    hint: "the GPUs or generic resources asked for do not exist here; `sinfo -o '%P %G'` " +
+      "lists them",
+  },
+  {
+    pattern: /Node count specification invalid/i,
+    key: "slurm.sbatch.nodes",
+    option: "nodes",
+    hint: "`sinfo -s` shows how many nodes each partition has",
+  },
+  {
+    pattern: /Requested node configuration is not available|memory specification can not be/i,
+    key: "slurm.sbatch",
+    hint: "no node offers the nodes, CPUs, memory, GPUs or constraint asked for together; " +
+      "`sinfo -o '%P %D %c %m %G %f'` shows what the nodes have",
+  },
+];
+
+/** The setting sbatch refused, when its stderr says which (a user's mistake, not a fault). */
+export function sbatchRejection(stderr: string): SbatchRejection | null {
+  const hit = REJECTIONS.find((r) => r.pattern.test(stderr));
+  if (!hit) return null;
+  const { pattern: _, ...rejection } = hit;
+  return rejection;
+}
+
 /**
  * Whether a SLURM client's stderr describes a failure that may go away by itself, so retrying
  * with backoff makes sense: the controller or database not answering (`Socket timed out`,

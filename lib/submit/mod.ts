@@ -306,6 +306,19 @@ export function attemptKey(run: string, attempt: number): string {
 /** How long a job may be missing everywhere before it counts as lost (SLURM MinJobAge is 300 s). */
 export const LOST_AFTER_MS = 20 * 60_000;
 
+/** A refused setting's error, naming the value the run asked for (`partition = "gpu-x"`). */
+function rejectedSetting(e: SchedulerError, run: RunPlan | undefined): SchedulerError {
+  const key = e.details.rejectedKey!;
+  const option = key.startsWith("slurm.sbatch.") ? key.slice("slurm.sbatch.".length) : "";
+  const value = option ? run?.script.resources[option] : undefined;
+  if (value === undefined) return e;
+  return new SchedulerError(
+    `${key} = ${JSON.stringify(value)} was refused by the scheduler.\n${e.message}`,
+    e.details,
+    { cause: e },
+  );
+}
+
 /** The job id (an array's id for array tasks) a run's marker recorded for a comment tag. */
 async function jobOfIntentFromMarkers(
   byName: ReadonlyMap<string, RunPlan>,
@@ -725,6 +738,9 @@ async function submitBatch(
         error: (e as Error).message,
       });
       await store.snapshot();
+      if (e instanceof SchedulerError && e.details.rejectedKey) {
+        throw rejectedSetting(e, byName.get(call.runs[0]?.name)?.run);
+      }
       if (e instanceof SchedulerError) throw e;
       throw new SchedulerError(`submitting ${call.key} failed: ${(e as Error).message}`, {}, {
         cause: e,

@@ -318,3 +318,26 @@ Deno.test("plan: points that choose a group option are composed per point", asyn
     noStackTrace(missing.stderr);
   });
 });
+
+Deno.test("plan: an output directory that cannot be written is a user error naming it (exit 2)", async () => {
+  // /sys refuses new directories even to root; /proc has none to create.
+  const cases: [string, RegExp][] = [
+    [
+      "/sys/autoexp-test",
+      /cannot create the directory \/sys\/autoexp-test\/\S+: operation not permitted/,
+    ],
+    ["/proc/autoexp-test", /cannot create the directory \/proc\/autoexp-test\/\S+: no such file/],
+  ];
+  for (const [dir, message] of cases) {
+    const r = await runAutoexp([
+      "plan",
+      "-C",
+      `${ROOT}/examples/demo`,
+      "-o",
+      `project.base_output_dir=${dir}`,
+    ]);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(r.stderr, message);
+    assertNotMatch(r.stderr, /internal error|This is a bug|\bat async\b/);
+  }
+});

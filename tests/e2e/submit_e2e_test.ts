@@ -4,7 +4,7 @@
  * then the SLURM variants must run (and fail when the cluster is missing); elsewhere they run
  * when `sinfo` answers.
  */
-import { assert_, assertEquals, assertMatch } from "../_assert.ts";
+import { assert_, assertEquals, assertMatch, assertNotMatch } from "../_assert.ts";
 import { makeTree, removeTree, runAutoexp, slurmHere, slurmWanted } from "../_helpers.ts";
 const kinds: ("local" | "slurm")[] = [
   "local",
@@ -222,6 +222,11 @@ for (const kind of kinds) {
           `${out}/e2e/.autoexp/journal.jsonl`,
         )}`,
       );
+      // Cancelling again cancels nothing and does not claim to.
+      const again = await runAutoexp(["cancel", "--all", "--state", `${out}/e2e`], { env });
+      assertEquals(again.code, 0, again.stderr);
+      assertNotMatch(again.stdout, /cancelled \d+ job/);
+      assertMatch(again.stdout, /nothing to cancel|already ended: e2e/);
     } finally {
       await removeTree(out);
       await removeTree(cfg);
@@ -230,17 +235,69 @@ for (const kind of kinds) {
 }
 
 if (kinds.includes("slurm")) {
-  Deno.test("e2e slurm: an sbatch error leaves no half-recorded run", async () => {
+  Deno.test("e2e slurm: a partition sbatch refuses is a user error naming it, half-recorded nothing", async () => {
     const out = await makeTree({});
     const cfg = await makeTree(config(out, "true", "    partition: no_such_partition"));
     try {
       const r = await runAutoexp(["submit", "-C", cfg, "--scheduler", "slurm"]);
-      assertEquals(r.code, 1, r.stdout);
+      assertEquals(r.code, 2, r.stdout + r.stderr);
+      assertMatch(r.stderr, /slurm\.sbatch\.partition = "no_such_partition" was refused/);
       assertMatch(r.stderr, /invalid partition/i);
+      assertMatch(r.stderr, /sinfo -s/);
       const events = await sweepState(out);
       assertEquals(events.filter((e) => e.type === "submitted").length, 0);
       assertEquals(events.filter((e) => e.type === "submit_failed").length, 1);
     } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
+  Deno.test("e2e slurm: cancel --all during a submission waits for its job and cancels it", async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(config(out, "sleep 300"));
+    // An sbatch that waits while the gate file exists: the submission is in flight.
+    const gate = `${out}/sbatch.gate`;
+    const real = (await new Deno.Command("bash", { args: ["-c", "command -v sbatch"] }).output())
+      .stdout;
+    await Deno.mkdir(`${out}/bin`);
+    await Deno.writeTextFile(
+      `${out}/bin/sbatch`,
+      `#!/bin/bash\nwhile [ -e ${gate} ]; do sleep 0.2; done\nexec ${
+        new TextDecoder().decode(real).trim()
+      } "$@"\n`,
+    );
+    await Deno.chmod(`${out}/bin/sbatch`, 0o755);
+    await Deno.writeTextFile(gate, "");
+    const env = { PATH: `${out}/bin:${Deno.env.get("PATH")}` };
+    try {
+      const submit = runAutoexp(["submit", "-C", cfg, "--scheduler", "slurm", "--no-monitor"], {
+        env,
+      });
+      for (let i = 0; i < 100; i++) {
+        const journal = await Deno.readTextFile(`${out}/e2e/.autoexp/journal.jsonl`).catch(() =>
+          ""
+        );
+        if (journal.includes('"submit_intent"')) break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      const cancel = runAutoexp(["cancel", "--all", "--state", `${out}/e2e`], { env });
+      await new Promise((res) => setTimeout(res, 3000));
+      await Deno.remove(gate);
+      const [sub, c] = await Promise.all([submit, cancel]);
+      assertEquals(sub.code, 0, sub.stderr);
+      assertEquals(c.code, 0, c.stdout + c.stderr);
+      assertMatch(c.stderr, /waiting for 1 submission/);
+      const jobId = (await sweepState(out)).find((e) => e.type === "submitted")?.jobId;
+      assertMatch(c.stdout, new RegExp(`cancelled 1 job: ${jobId}(_0)?\n`));
+      let state = "";
+      for (let i = 0; i < 30 && !/CANCELLED/.test(state); i++) {
+        await new Promise((res) => setTimeout(res, 500));
+        const o = await new Deno.Command("scontrol", { args: ["show", "job", jobId] }).output();
+        state = new TextDecoder().decode(o.stdout).match(/JobState=(\S+)/)?.[1] ?? "";
+      }
+      assertEquals(state, "CANCELLED");
+    } finally {
+      await Deno.remove(gate).catch(() => {});
       await removeTree(out);
       await removeTree(cfg);
     }

@@ -19,6 +19,7 @@ import {
   parseSqueue,
   renderSacctFormat,
   renderSqueueFormat,
+  sbatchRejection,
   SlurmParseError,
   summarizeSlurmError,
 } from "../../lib/scheduler/slurm_parse.ts";
@@ -871,4 +872,38 @@ Deno.test("the captures of the adapter's formats were made with exactly these fo
   assert_(squeue.length > 0 && sacct.length > 0);
   for (const e of squeue) assert_(e.command.includes(`--Format='${renderSqueueFormat()}'`), e.name);
   for (const e of sacct) assert_(e.command.includes(`--format=${renderSacctFormat()}`), e.name);
+});
+
+Deno.test("sbatchRejection names the setting sbatch refused, and nothing for faults", () => {
+  const cases: [string, string | null][] = [
+    [
+      "sbatch: error: Batch job submission failed: Invalid partition name specified",
+      "slurm.sbatch.partition",
+    ],
+    [
+      "sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified",
+      "slurm.sbatch.account",
+    ],
+    ["sbatch: error: Batch job submission failed: Invalid qos specification", "slurm.sbatch.qos"],
+    [
+      "sbatch: error: Batch job submission failed: Requested time limit is invalid (missing or exceeds some limit)",
+      "slurm.sbatch.time",
+    ],
+    [
+      "sbatch: error: Batch job submission failed: Invalid generic resource (gres) specification",
+      "slurm.sbatch.gres",
+    ],
+    [
+      "sbatch: error: Batch job submission failed: Requested node configuration is not available",
+      "slurm.sbatch",
+    ],
+    ["sbatch: error: Batch job submission failed: Socket timed out on send/recv operation", null],
+    [
+      "sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)",
+      null,
+    ],
+  ];
+  for (const [stderr, key] of cases) {
+    assertEquals(sbatchRejection(stderr)?.key ?? null, key, stderr);
+  }
 });
