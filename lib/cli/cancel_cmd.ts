@@ -7,9 +7,11 @@
 import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
-import { ACTIVE_ATTEMPT_STATES, latestAttempt } from "../store/state.ts";
+import type { Scheduler } from "../scheduler/types.ts";
+import { ACTIVE_ATTEMPT_STATES, latestAttempt, type StoreState } from "../store/state.ts";
 import { LockedError, SweepStore } from "../store/store.ts";
-import { reconcile } from "../submit/mod.ts";
+import { type CancelPlan, planCancel } from "../submit/cancel.ts";
+import { reconcile, sweepTag } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 import { didYouMean } from "../config/suggest.ts";
@@ -27,7 +29,6 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
     const r = rt();
     if (!runs.length && !opts.all) throw new UsageError("name the runs to cancel, or use --all");
     const loc = await locateSweep(opts as SweepLocation, r);
-    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
     const known = new Set(loc.plan.runs.map((x) => x.name));
     for (const name of runs) {
       if (!known.has(name)) {
@@ -37,36 +38,66 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
         );
       }
     }
-    const targets = Object.values(store.state.runs).filter((run) =>
-      (opts.all || runs.includes(run.name)) &&
-      ACTIVE_ATTEMPT_STATES.has(latestAttempt(run)?.state ?? "")
-    );
-    const ids = targets.map((run) => latestAttempt(run)!.jobId).filter((x): x is string => !!x);
-    if (!ids.length) {
+    const chosen = (name: string) => opts.all === true || runs.includes(name);
+    const kind = loc.kind ?? "slurm";
+    let store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+    let scheduler: Scheduler | undefined;
+    const cancelled = new Set<string>();
+    const ended = new Set<string>();
+    let decided: CancelPlan | undefined;
+    const deadline = r.host.now().getTime() + IN_FLIGHT_WAIT_MS;
+    for (let round = 0;; round++) {
+      const query = queryIds(store.state, chosen);
+      if (!query.length && !hasOpenIntent(store.state, chosen)) break;
+      scheduler ??= await makeScheduler(kind, r);
+      const seen = await scheduler.query({ ids: query, commentPrefix: sweepTag(loc.plan) });
+      decided = planCancel(store.state, chosen, seen.jobs);
+      const now = decided.cancel.filter((id) => !cancelled.has(id));
+      if (now.length) await scheduler.cancel(now);
+      for (const id of now) cancelled.add(id);
+      for (const run of decided.ended) ended.add(run);
+      if (!decided.inFlight.length || r.host.now().getTime() > deadline) break;
+      if (round === 0) {
+        r.output.err(
+          `waiting for ${decided.inFlight.length} submission(s) in progress to get their job ids\n`,
+        );
+      }
+      await new Promise((res) => setTimeout(res, 1000));
+      store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
+    }
+    if (cancelled.size) {
+      const ids = [...cancelled];
+      r.output.out(
+        `cancelled ${ids.length} job${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}\n`,
+      );
+    }
+    if (ended.size) r.output.out(`already ended: ${[...ended].join(", ")}\n`);
+    if (!cancelled.size && !ended.size && !decided?.inFlight.length) {
       r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
       return;
     }
-    const kind = loc.kind ?? "slurm";
-    const scheduler = await makeScheduler(kind, r);
-    await scheduler.cancel(ids);
-    r.output.out(
-      `cancelled ${ids.length} job${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}\n`,
-    );
+    if (decided?.inFlight.length) {
+      r.output.err(
+        `${decided.inFlight.length} submission(s) still had no job id after ` +
+          `${IN_FLIGHT_WAIT_MS / 1000} s; their runs are marked cancelled, so the monitor ` +
+          `cancels their jobs when it sees them (or run this command again)\n`,
+      );
+    }
     try {
       const release = await store.lock("autoexp cancel");
       try {
         // Recorded, so a monitor started later neither restarts these runs nor starts derived
-        // runs from log lines it reads only now.
-        await store.appendMany(targets.flatMap((run) => {
-          const a = latestAttempt(run)!;
-          return a.cancelRequested ? [] : [{
+        // runs from log lines it reads only now (and cancels a job submitted meanwhile).
+        await store.appendMany((decided?.attempts ?? []).flatMap(({ run, attempt }) => {
+          const a = store.state.runs[run]?.attempts.find((x) => x.attempt === attempt);
+          return !a || a.cancelRequested ? [] : [{
             type: "cancel_requested" as const,
-            run: run.name,
-            attempt: a.attempt,
+            run,
+            attempt,
             why: USER_CANCEL,
           }];
         }));
-        await reconcile(loc.plan, store, scheduler, r.fs);
+        if (scheduler) await reconcile(loc.plan, store, scheduler, r.fs);
         await store.snapshot();
       } finally {
         await release();
@@ -76,4 +107,25 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
       // A monitor drives the sweep; it will see the cancellation itself.
     }
   });
+}
+
+/** How long `cancel` waits for submissions in progress to get their job ids. */
+const IN_FLIGHT_WAIT_MS = 60_000;
+
+/** The ids to ask the scheduler about: the chosen runs' active attempts' jobs. */
+function queryIds(state: StoreState, chosen: (run: string) => boolean): string[] {
+  const ids = new Set<string>();
+  for (const rec of Object.values(state.runs)) {
+    const a = latestAttempt(rec);
+    if (!chosen(rec.name) || !a?.jobId || !ACTIVE_ATTEMPT_STATES.has(a.state)) continue;
+    ids.add(a.arrayJobId ?? a.jobId);
+  }
+  return [...ids];
+}
+
+/** Whether a chosen run waits on a submission whose sbatch has not answered. */
+function hasOpenIntent(state: StoreState, chosen: (run: string) => boolean): boolean {
+  return Object.values(state.runs).some((rec) =>
+    chosen(rec.name) && latestAttempt(rec)?.state === "submitting"
+  );
 }
