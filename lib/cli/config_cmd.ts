@@ -11,6 +11,8 @@ import { loadConfig } from "../plan/load_config.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { standardResolvers } from "../config/resolvers.ts";
 import { renderYaml } from "../config/yaml.ts";
+import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
+import type { ConfigValue } from "../config/tree.ts";
 import { detectHostPlatform } from "../platform/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { renderJson, renderTable } from "./output.ts";
@@ -93,5 +95,7 @@ async function runConfig(opts: Options, rt: Runtime): Promise<void> {
     ));
     return;
   }
-  rt.output.out(opts.json ? renderJson(config) : renderYaml(config));
+  // Values whose names look secret are shown masked (lib/config/secrets.ts).
+  const shown = maskSecrets(config as ConfigValue, extraSecretNames(rt.host.env));
+  rt.output.out(opts.json ? renderJson(shown) : renderYaml(shown));
 }

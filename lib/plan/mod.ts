@@ -31,6 +31,7 @@ import { assignRunNames } from "../sweep/naming.ts";
 import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
+import { envRefsOf, passEnvByName } from "./env_refs.ts";
 import { buildRunPlan } from "./run_plan.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
@@ -308,7 +309,8 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     if (checked) found.push(...checked.problems);
     if (checked?.config) {
       sweepSlurm ??= checked.config.slurm;
-      const r = buildRunPlan(checked.config, {
+      const runConfig = passEnvByName(checked.config, envRefsOf(pointConfig, deps.host.env));
+      const r = buildRunPlan(runConfig, {
         index: point.index,
         name,
         values: point.values,

@@ -6,6 +6,8 @@
  * @module
  */
 import { resolveTree } from "../config/resolve.ts";
+import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
+import { withEnvRefsUnresolved } from "../plan/env_refs.ts";
 import { renderYaml } from "../config/yaml.ts";
 import { ConfigError } from "../errors.ts";
 import { MONITOR_FILE } from "../monitoring/monitor_file.ts";
@@ -75,8 +77,18 @@ export async function writePlanTree(
   const prep = outcome.prepared;
   const resolvedBase =
     resolveTree(prep.base.config, { resolvers: prep.resolvers, allowMissing: true }).value;
-  await fs.writeTextFile(`${dir}/provenance/config.yaml`, renderYaml(prep.base.config));
-  await fs.writeTextFile(`${dir}/provenance/config.resolved.yaml`, renderYaml(resolvedBase));
+  // People read provenance: values whose names look secret are masked (lib/config/secrets.ts).
+  const extra = extraSecretNames(deps.host.env);
+  await fs.writeTextFile(
+    `${dir}/provenance/config.yaml`,
+    renderYaml(maskSecrets(prep.base.config, extra)),
+  );
+  await fs.writeTextFile(
+    `${dir}/provenance/config.resolved.yaml`,
+    renderYaml(
+      maskSecrets(withEnvRefsUnresolved(resolvedBase, prep.base.config, deps.host.env), extra),
+    ),
+  );
   await fs.writeTextFile(
     `${dir}/provenance/autoexp.json`,
     JSON.stringify(

@@ -45,7 +45,8 @@ export interface FileSystem {
   remove(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
   isDirectory(path: string): Promise<boolean>;
-  mkdirp(path: string): Promise<void>;
+  /** Creates a directory and its parents; `mode` (before the umask) for those it creates. */
+  mkdirp(path: string, mode?: number): Promise<void>;
   /** Every regular file under `dir`, sorted by relative path. */
   listFiles(dir: string): Promise<FileEntry[]>;
   realPath(path: string): Promise<string>;
@@ -227,8 +228,8 @@ export class DenoFileSystem implements FileSystem {
     }
   }
 
-  async mkdirp(path: string): Promise<void> {
-    await Deno.mkdir(path, { recursive: true });
+  async mkdirp(path: string, mode?: number): Promise<void> {
+    await Deno.mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) });
   }
 
   async listFiles(dir: string): Promise<FileEntry[]> {

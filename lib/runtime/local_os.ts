@@ -77,8 +77,8 @@ export function denoLocalSystem(): LocalSystem {
     writeAtomic(path, text) {
       return files.writeTextFile(path, text);
     },
-    async mkdirp(path) {
-      await Deno.mkdir(path, { recursive: true });
+    async mkdirp(path, mode) {
+      await Deno.mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) });
     },
     async listDir(path) {
       const out: string[] = [];

@@ -29,7 +29,8 @@ export interface LocalSystem {
   readText(path: string): Promise<string | null>;
   /** Writes a file atomically (temporary file in the same folder, then rename). */
   writeAtomic(path: string, text: string): Promise<void>;
-  mkdirp(path: string): Promise<void>;
+  /** Creates a directory and its parents; `mode` (before the umask) for those it creates. */
+  mkdirp(path: string, mode?: number): Promise<void>;
   /** Entry names of a directory; empty when it does not exist. */
   listDir(path: string): Promise<string[]>;
   /** Removes a file; no error when it does not exist. */

@@ -217,7 +217,9 @@ export class LocalStore {
 
   /** Reserves `count` consecutive job ids under the root lock; returns the first. */
   async allocateIds(count: number): Promise<number> {
-    await this.sys.mkdirp(`${this.root}/jobs`);
+    // Private: a job's spec holds the environment it was submitted with (as slurmctld's
+    // state, which only root reads).
+    await this.sys.mkdirp(`${this.root}/jobs`, 0o700);
     return await this.sys.withLock(`${this.root}/lock`, async () => {
       const text = await this.sys.readText(`${this.root}/next_id`);
       const next = Math.max(1, Number(text?.trim() ?? "1") || 1);

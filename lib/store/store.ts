@@ -70,7 +70,8 @@ export class SweepStore {
     opts: { readOnly?: boolean } = {},
   ): Promise<SweepStore> {
     const dir = SweepStore.dirOf(sweepDir);
-    if (!opts.readOnly) await fs.mkdirp(dir);
+    // Readable by the project (status), writable by the owner only, whatever the umask.
+    if (!opts.readOnly) await fs.mkdirp(dir, 0o755);
     const id = opts.readOnly
       ? (await readStoreId(fs, dir)) ?? ""
       : await ensureStoreId(fs, host, dir);

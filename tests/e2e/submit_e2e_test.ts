@@ -309,3 +309,66 @@ if (kinds.includes("slurm")) {
     );
   });
 }
+
+Deno.test("e2e local: tokens from the environment reach the job and are written to no file", async () => {
+  const out = await makeTree({});
+  const token = `hf_${crypto.randomUUID().replaceAll("-", "")}`;
+  const wandb = `wb_${crypto.randomUUID().replaceAll("-", "")}`;
+  const plain = `plain_${crypto.randomUUID().replaceAll("-", "")}`;
+  const cfg = await makeTree(config(
+    out,
+    'for v in "$HF_TOKEN" "$WANDB_API_KEY" "$SETTING"; do printf %s "$v" | sha256sum; done',
+    [
+      "  env:",
+      "    HF_TOKEN: ${oc.env:HF_TOKEN}",
+      "    WANDB_API_KEY: ${oc.env:WANDB_API_KEY}",
+      "    SETTING: ${oc.env:AUTOEXP_TEST_SETTING}",
+    ].join("\n"),
+  ));
+  const env = {
+    AUTOEXP_LOCAL_DIR: `${out}/local-scheduler`,
+    HF_TOKEN: token,
+    WANDB_API_KEY: wandb,
+    AUTOEXP_TEST_SETTING: plain,
+  };
+  const sha = async (s: string) =>
+    [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+  try {
+    const shown = await runAutoexp(["config", "-C", cfg, "--resolve"], { env });
+    assertEquals(shown.code, 0, shown.stderr);
+    assertMatch(shown.stdout, /HF_TOKEN: "?\*\*\*"?/);
+    assertMatch(shown.stdout, /WANDB_API_KEY: "?\*\*\*"?/);
+    const plan = await runAutoexp(["plan", "-C", cfg], { env });
+    const sub = await runAutoexp(["submit", "-C", cfg, "--scheduler", "local"], { env });
+    assertEquals(sub.code, 0, sub.stdout + sub.stderr);
+    const status = await runAutoexp(["status", "--state", `${out}/e2e`], { env });
+    // The job got every value (its log shows their hashes)...
+    const logs = [...Deno.readDirSync(`${out}/e2e/runs/e2e/logs`)];
+    const log = await Deno.readTextFile(`${out}/e2e/runs/e2e/logs/${logs[0].name}`);
+    for (const v of [token, wandb, plain]) assertMatch(log, new RegExp(await sha(v)));
+    // ...and no file of the sweep, nor anything autoexp printed, holds a value.
+    const leaks: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of Deno.readDirSync(dir)) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory) walk(path);
+        else if (e.isFile) {
+          const text = Deno.readTextFileSync(path);
+          for (const v of [token, wandb, plain]) if (text.includes(v)) leaks.push(`${path}: ${v}`);
+        }
+      }
+    };
+    walk(`${out}/e2e`);
+    const printed = [shown, plan, sub, status].map((r) => r.stdout + r.stderr).join("\n");
+    for (const v of [token, wandb]) if (printed.includes(v)) leaks.push(`printed: ${v}`);
+    assertEquals(leaks, []);
+    // The state directory is not writable by others; the local scheduler's job specs (which
+    // hold the submitting environment, as slurmctld's state does) are private.
+    assertEquals(Deno.statSync(`${out}/e2e/.autoexp`).mode! & 0o022, 0);
+    assertEquals(Deno.statSync(`${out}/local-scheduler/jobs`).mode! & 0o077, 0);
+  } finally {
+    await removeTree(out);
+    await removeTree(cfg);
+  }
+});
