@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
+import type { ConfigValue } from "../config/tree.ts";
 import type { Command } from "@commander-js/extra-typings";
 import { pythonStr } from "../config/python_str.ts";
 import { formatSlurmTime } from "../config/schema/sbatch_options.ts";
@@ -54,7 +56,14 @@ Examples:
       },
       { fs: r.fs, host: r.host, proc: r.proc },
     );
-    r.output.out(o.json ? renderJson(outcome.plan) : renderPlanTable(outcome, o.all === true));
+    r.output.out(
+      o.json
+        // Values whose names look secret are shown masked (lib/config/secrets.ts).
+        ? renderJson(
+          maskSecrets(outcome.plan as unknown as ConfigValue, extraSecretNames(r.host.env)),
+        )
+        : renderPlanTable(outcome, o.all === true),
+    );
     for (const w of outcome.warnings) r.output.err(`autoexp: warning: ${w}\n`);
   });
 }

@@ -37,6 +37,7 @@ export function extraSecretNames(env: Readonly<Record<string, string>>): RegExp 
  * name where the value comes from, not the value.
  */
 export function maskSecrets(value: ConfigValue, extra?: RegExp): ConfigValue {
+  if (typeof value === "string") return maskOverride(value, extra);
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v, extra));
   if (!isMap(value)) return value;
   const out: Record<string, ConfigValue> = {};
@@ -44,6 +45,13 @@ export function maskSecrets(value: ConfigValue, extra?: RegExp): ConfigValue {
     out[k] = secretName(k, extra) ? maskValue(v) : maskSecrets(v, extra);
   }
   return out;
+}
+
+/** `-o slurm.env.HF_TOKEN=hf_x` as `slurm.env.HF_TOKEN=***` (any other text as it is). */
+function maskOverride(text: string, extra?: RegExp): string {
+  const m = text.match(/^([+~]{0,2}[A-Za-z_][\w.\-/@]*)=(.+)$/s);
+  if (!m || !secretName(m[1].split(".").at(-1)!, extra)) return text;
+  return `${m[1]}=${maskValue(m[2])}`;
 }
 
 function maskValue(v: ConfigValue): ConfigValue {

@@ -44,6 +44,7 @@ Deno.test("maskSecrets masks values under secret names, keeps interpolations and
     },
     backend: { args: { tokenizer_type: "GPT2BPETokenizer", hub_token: 1234 } },
     list: [{ secret: "s" }],
+    overrides: ["+slurm.env.HF_TOKEN=hf_abc", "backend.args.lr=0.1", "x.token=${oc.env:T}"],
   });
   assertEquals(masked, {
     slurm: {
@@ -57,5 +58,6 @@ Deno.test("maskSecrets masks values under secret names, keeps interpolations and
     },
     backend: { args: { tokenizer_type: "GPT2BPETokenizer", hub_token: "***" } },
     list: [{ secret: "***" }],
+    overrides: ["+slurm.env.HF_TOKEN=***", "backend.args.lr=0.1", "x.token=${oc.env:T}"],
   });
 });
