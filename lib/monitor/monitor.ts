@@ -22,7 +22,7 @@ import type { DeriveRequest } from "./action_runner.ts";
 import { EffectRunner } from "./effects.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import { LogWatcher } from "./log_watch.ts";
-import { observeRound } from "./observe.ts";
+import { askScheduler, observeRound, type SchedulerAnswer } from "./observe.ts";
 import {
   allDone,
   type MonitorState,
@@ -95,6 +95,10 @@ export class Monitor {
   readonly #logs: LogWatcher;
   readonly #effects: EffectRunner;
   #wake: (() => void) | null = null;
+  /** The scheduler query in flight (it runs beside the log rounds, never blocking them). */
+  #query: Promise<void> | null = null;
+  /** Its answer, once it came, for the next round. */
+  #answer: { readonly value?: SchedulerAnswer; readonly error?: unknown } | null = null;
   #schedulerSoon = false;
   #rounds = 0;
   #opened = false;
@@ -143,7 +147,7 @@ export class Monitor {
    */
   async round(): Promise<boolean> {
     await this.open();
-    const r = await this.#tick(true);
+    const r = await this.#tick(true, true);
     this.#rounds++;
     await this.#persist(false);
     return r.changed;
@@ -192,7 +196,7 @@ export class Monitor {
         interval = min;
       }
       const due = this.deps.now() >= nextSched;
-      const r = await this.#tick(due);
+      const r = await this.#tick(due, this.opts.once === true);
       if (due) {
         this.#rounds++;
         await this.#persist(false);
@@ -232,18 +236,37 @@ export class Monitor {
     return { done, failed, rounds: this.#rounds };
   }
 
-  /** Observes, steps, journals (durable before anything it decided is done), performs. */
-  async #tick(withScheduler: boolean): Promise<StepResult> {
+  /**
+   * Observes, steps, journals (durable before anything it decided is done), performs. A
+   * scheduler tick asks the scheduler in the background: its answer is used now when it comes
+   * within {@link QUERY_WAIT_MS} (or always with `wait`), else by the round after it came, so a
+   * controller that does not answer (each squeue blocking, retried for a minute) never holds up
+   * log events and actions.
+   */
+  async #tick(withScheduler: boolean, wait = false): Promise<StepResult> {
+    if (withScheduler && !this.#query) {
+      const deps = { fs: this.deps.fs, scheduler: this.deps.scheduler };
+      this.#query = askScheduler(this.#state, this.#tracked, this.main.plan, deps).then(
+        (value) => void (this.#answer = { value }),
+        (error) => void (this.#answer = { error }),
+      ).finally(() => {
+        this.#query = null;
+        this.#wake?.();
+      });
+    }
+    if (this.#query) await (wait ? this.#query : settleWithin(this.#query, QUERY_WAIT_MS));
+    const answer = this.#answer;
+    this.#answer = null;
+    if (answer && "error" in answer) throw answer.error;
     const seen = await observeRound(
       this.#state,
       this.#tracked,
-      this.main.plan,
       {
         fs: this.deps.fs,
         scheduler: this.deps.scheduler,
         logs: this.#logs,
       },
-      withScheduler,
+      answer?.value,
       this.deps.now(),
     );
     const result = stepMonitor(this.#state, { ...seen, actions: this.#effects.takeOutcomes() }, {
@@ -260,4 +283,14 @@ export class Monitor {
     await this.#effects.perform(result);
     return result;
   }
+}
+
+/** How long a round waits for the scheduler before it goes on with the logs alone. */
+const QUERY_WAIT_MS = 2000;
+
+/** Waits for `p`, at most `ms` (a real timer: the query is real I/O). */
+async function settleWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise<void>((res) => timer = setTimeout(res, ms))]);
+  clearTimeout(timer);
 }

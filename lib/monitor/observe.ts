@@ -36,29 +36,37 @@ export interface ObserveDeps {
 /** Logs read at once (each a stat, a read when it grew). */
 const LOG_BATCH = 64;
 
-/** Everything one round saw except the actions that ended (the loop keeps those). */
-export async function observeRound(
+/** The scheduler's answer for one round: a reading, null (nothing to ask), or `{ error }`. */
+export type SchedulerAnswer = NonNullable<RoundObservations["scheduler"]> | null;
+
+/** Asks the scheduler about every followed attempt; no answer is `{ error }`. */
+export async function askScheduler(
   state: MonitorState,
   tracked: ReadonlyMap<string, TrackedRun>,
   main: SweepPlan,
+  deps: Pick<ObserveDeps, "fs" | "scheduler">,
+): Promise<SchedulerAnswer> {
+  try {
+    return await readScheduler(followedPlan(main, tracked), state.store, deps.scheduler, deps.fs);
+  } catch (e) {
+    if (!(e instanceof SchedulerError)) throw e;
+    return { error: e.message };
+  }
+}
+
+/**
+ * Everything one round saw except the actions that ended (the loop keeps those): the
+ * scheduler's answer when this round has one (`undefined`: a log-only round), the logs of the
+ * live attempts, and the end markers the step needs.
+ */
+export async function observeRound(
+  state: MonitorState,
+  tracked: ReadonlyMap<string, TrackedRun>,
   deps: ObserveDeps,
-  withScheduler: boolean,
+  scheduler: SchedulerAnswer | undefined,
   now: number,
 ): Promise<Omit<RoundObservations, "actions">> {
-  let scheduler: RoundObservations["scheduler"];
-  if (withScheduler) {
-    try {
-      scheduler = await readScheduler(
-        followedPlan(main, tracked),
-        state.store,
-        deps.scheduler,
-        deps.fs,
-      );
-    } catch (e) {
-      if (!(e instanceof SchedulerError)) throw e;
-      scheduler = { error: e.message };
-    }
-  }
+  const withScheduler = scheduler !== undefined;
   const reading = silent(scheduler) ? null : scheduler ?? null;
   const live = liveAttempts(state, tracked);
   const seen = withScheduler && !silent(scheduler) ? schedulerView(live, reading) : null;

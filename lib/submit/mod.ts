@@ -82,6 +82,11 @@ export interface SchedulerReading {
   readonly intentJobs: ReadonlyMap<number, string>;
   /** Attempt key -> its end marker (null: none), for attempts missing from `jobs`. */
   readonly markers: ReadonlyMap<string, Marker | null>;
+  /**
+   * The journal position (`seq`) the query was made at. Intents and attempts journaled after
+   * it were not asked about: their absence from `jobs` says nothing (a slow query, read later).
+   */
+  readonly asOf: number;
 }
 
 /** The attempts the scheduler is asked about, with their runs. */
@@ -104,6 +109,7 @@ export async function readScheduler(
   scheduler: Scheduler,
   fs: FileSystem,
 ): Promise<SchedulerReading | null> {
+  const asOf = state.seq;
   const open = Object.values(state.intents).filter((i) => i.status === "open");
   const active = activeAttempts(state);
   if (!open.length && !active.length) return null;
@@ -154,7 +160,7 @@ export async function readScheduler(
       markerOf(await markersIn(planRun.runDir), a.jobId!) ?? null,
     );
   }
-  return { jobs: result.jobs, intentJobs, markers };
+  return { jobs: result.jobs, intentJobs, markers, asOf };
 }
 
 /**
@@ -176,6 +182,8 @@ export function reconcileEvents(
   const seen = new Map<string, JobObservation | null>();
   const said: string[] = [];
   for (const intent of Object.values(state.intents).filter((i) => i.status === "open")) {
+    // Journaled after the query was made: not asked about, judged by the next reading.
+    if (intent.seq > reading.asOf) continue;
     const job = reading.jobs.find((j) => j.comment === intent.comment);
     if (job) {
       sink.emit({
@@ -207,6 +215,7 @@ export function reconcileEvents(
   const planned = new Set(plan.runs.map((r) => r.name));
   const find = indexJobs(reading.jobs);
   for (const { run, a } of activeAttempts(state)) {
+    if (a.intent > reading.asOf) continue;
     const key = attemptKey(run.name, a.attempt);
     const obs = find(a.jobId!, a.arrayJobId, a.taskId);
     seen.set(key, obs ?? null);

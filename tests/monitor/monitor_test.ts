@@ -191,6 +191,61 @@ Deno.test("monitor: an unreachable scheduler changes no state", async () => {
   }
 });
 
+Deno.test("monitor: a scheduler that does not answer holds up no log event or action", async () => {
+  const w = await world();
+  try {
+    const ckpt = `${w.plan.runs[0].runDir}/checkpoints`;
+    await fs.mkdirp(ckpt);
+    await Deno.writeTextFile(`${ckpt}/latest_checkpointed_iteration.txt`, "10");
+    w.fake.set("100", "running");
+    // squeue hangs (slurmctld down: each call blocks, retried for a minute) until released.
+    let release = () => {};
+    const gate = new Promise<void>((res) => release = res);
+    const query = w.fake.query.bind(w.fake);
+    let answered = 0;
+    w.fake.query = async (req) => {
+      await gate;
+      answered++;
+      return query(req);
+    };
+    const store = await w.store();
+    const monitor = new Monitor(
+      {
+        fs,
+        scheduler: w.fake,
+        proc: w.proc,
+        tails: denoTailSource(),
+        now: () => w.clock.t,
+        sleep: (ms) => {
+          w.clock.t += ms;
+          return new Promise((res) => setTimeout(res, 5));
+        },
+        say: (l) => w.said.push(l),
+      },
+      store,
+      { plan: w.plan, monitor: w.monitorFile },
+      { conditionPollMs: 10 },
+    );
+    const done = monitor.run();
+    await Deno.writeTextFile(w.log, CKPT(10, ckpt));
+    for (let i = 0; i < 400 && w.proc.ran.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    // The checkpoint's log action and conversion ran while the query still hung.
+    assert(w.said.some((l) => l.includes("checkpoint 10 saved")), w.said.join("\n"));
+    assertEquals(w.proc.ran.length, 1);
+    assertEquals(answered, 0);
+    // The controller answers again: the job has completed meanwhile; the monitor ends.
+    w.fake.set("100", "completed", 0);
+    release();
+    const summary = await done;
+    assertEquals(summary.done, true);
+    assertEquals(store.state.runs[w.plan.runs[0].name].attempts[0].verdict, "completed");
+  } finally {
+    await Deno.remove(w.out, { recursive: true });
+  }
+});
+
 Deno.test("monitor: a stalled attempt is cancelled and restarted; noise lines are no progress", async () => {
   const w = await world([
     "monitoring.inactivity_threshold_seconds=60",

@@ -195,7 +195,12 @@ class World {
         ...m,
       });
     }
-    const reading: SchedulerReading = { jobs: list, intentJobs: new Map(), markers: missing };
+    const reading: SchedulerReading = {
+      jobs: list,
+      intentJobs: new Map(),
+      markers: missing,
+      asOf: this.state.store.seq,
+    };
     for (const [k, m] of missing) markers.set(k, m);
     return this.step({ ...extra, scheduler: reading, markers });
   }
@@ -569,6 +574,37 @@ Deno.test("step: a requeued job running again is not judged by its earlier run's
   }
 });
 
+Deno.test("step: a slow answer says nothing of submissions made after it was asked", () => {
+  const w = new World({}, CRASH, { runs: ["a", "b"] });
+  const job = w.submit("a");
+  const asked = w.state.store.seq; // the query goes out here; b's sbatch runs meanwhile
+  w.record({
+    type: "submit_intent",
+    key: "b",
+    comment: "tag-b",
+    runs: [{ name: "b", index: 1, attempt: 1, fingerprint: "fp-b", why: "test" }],
+  });
+  const reading: SchedulerReading = {
+    jobs: [{
+      id: job,
+      jobId: job,
+      name: "a",
+      state: "running",
+      rawState: "RUNNING",
+      reason: "None",
+      source: "squeue",
+    }],
+    intentJobs: new Map(),
+    markers: new Map(),
+    asOf: asked,
+  };
+  const r = w.step({ scheduler: reading });
+  // b's intent is neither abandoned (and b submitted twice) nor its attempt judged missing.
+  assertEquals(types(r).filter((t) => t === "abandoned" || t === "submit_intent"), []);
+  assertEquals(w.latest("b").state, "submitting");
+  assertEquals(w.latest("a").state, "running");
+});
+
 Deno.test("step: no answer from the scheduler is no information", () => {
   const w = new World({}, CRASH);
   const job = w.submit("a");
@@ -792,7 +828,12 @@ Deno.test("step: an attempt whose job is found by its tag is judged a round late
     comment: "tag-x",
     source: "sacct",
   };
-  const reading: SchedulerReading = { jobs: [job], intentJobs: new Map(), markers: new Map() };
+  const reading: SchedulerReading = {
+    jobs: [job],
+    intentJobs: new Map(),
+    markers: new Map(),
+    asOf: w.state.store.seq,
+  };
   const r = w.step({ scheduler: reading });
   assertEquals(w.latest("a").jobId, "555");
   assertEquals(w.latest("a").verdict, undefined, "not judged before its log and marker are read");

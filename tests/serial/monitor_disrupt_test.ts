@@ -10,6 +10,7 @@ import {
   attemptsOf,
   dump,
   finishWithin,
+  ofType,
   readJournal,
   RUN,
   sh,
@@ -91,12 +92,16 @@ if (slurmHere) {
         submitArgs(ctx, "autoexp", ["backend.args.train_iters=35", "backend.args.iter_seconds=2"]),
       );
       await waitForVerdict(sweep, RUN, 1, "running", 90_000);
+      let down = 0;
+      let back = 0;
       try {
+        down = Date.now();
         const out = await sh(
           "bash",
           [`${ROOT}/tools/slurm_cluster.sh`, "restart-controller", "--down-seconds", "30"],
           180_000,
         );
+        back = Date.now();
         assertMatch(out, /slurmctld: back/);
       } finally {
         // Whatever happened, leave a cluster that answers.
@@ -108,6 +113,13 @@ if (slurmHere) {
       assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
       const att = attemptsOf(events, RUN);
       assertEquals(att.map((a) => [a.attempt, a.final]), [[1, "completed"]], dump(events));
+      // The log side went on while squeue could not answer: a checkpoint (one every 20 s) had
+      // its actions done during the outage.
+      const during = ofType(events, "action_done").filter((e) => {
+        const at = Date.parse(e.at);
+        return at > down + 3000 && at < back - 3000;
+      });
+      assert_(during.length > 0, `no action done while slurmctld was down\n${dump(events)}`);
       const bad = ["unknown", "lost", "failed", "node_fail", "cancelled", "timeout"];
       for (const s of [...att[0].verdicts, ...att[0].observed]) {
         assert_(!bad.includes(s), `a false transition to ${s}\n${dump(events)}`);
