@@ -9,7 +9,9 @@ import type { Command } from "@commander-js/extra-typings";
 import { computePlan, sweepDirFor } from "../plan/mod.ts";
 import { writePlanTree } from "../render/tree.ts";
 import { parseSweepJson } from "../plan/sweep_file.ts";
-import type { SweepPlan } from "../plan/types.ts";
+import type { RunPlan, SweepPlan } from "../plan/types.ts";
+import { type ConfirmAbove, overLimits, submissionSize } from "../plan/guard.ts";
+import { UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { SweepStore } from "../store/store.ts";
@@ -24,6 +26,7 @@ interface Options extends ConfigOptions {
   dryRun?: boolean;
   monitor: boolean;
   newAttempt?: boolean;
+  yes?: boolean;
 }
 
 /** Registers the command. */
@@ -42,6 +45,7 @@ export function registerSubmit(program: Command, rt: () => Runtime): void {
       "--new-attempt",
       "start new attempts for runs whose config changed since their last one",
     )
+    .option("-y, --yes", "submit without asking, also above slurm.confirm_above")
     .addHelpText(
       "after",
       `
@@ -111,8 +115,9 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       JSON.stringify({ kind: choice.kind }) + "\n",
     );
     await reconcile(plan, store, scheduler, r.fs, say);
-    // Refuses (changed config) before anything is written.
-    decideRuns(plan, store, { newAttempt: o.newAttempt, previous });
+    // Refuses (changed config, or a size nobody confirmed) before anything is written.
+    const decided = decideRuns(plan, store, { newAttempt: o.newAttempt, previous });
+    await confirmSize(plan, decided.submit.map((s) => s.run), planned.confirmAbove, o, r);
     await writePlanTree({ ...planned, plan }, request, deps);
     const report = await submitSweep(plan, store, scheduler, {
       newAttempt: o.newAttempt,
@@ -153,4 +158,36 @@ function configuredScheduler(config: Record<string, unknown>): string | undefine
   const slurm = config.slurm as Record<string, unknown> | undefined;
   const v = slurm?.scheduler;
   return typeof v === "string" && !v.includes("${") ? v : undefined;
+}
+
+/**
+ * Asks before a submission above `slurm.confirm_above` (on a terminal), or refuses it (exit 2)
+ * where nobody can answer, unless `--yes`.
+ */
+async function confirmSize(
+  plan: SweepPlan,
+  runs: readonly RunPlan[],
+  limits: ConfirmAbove,
+  o: Options,
+  r: Runtime,
+): Promise<void> {
+  const size = submissionSize(plan, runs);
+  const over = overLimits(size, limits);
+  if (!over.length || o.yes) return;
+  const what =
+    `${size.runs} runs in ${size.jobs} sbatch call${size.jobs === 1 ? "" : "s"}, up to ` +
+    `${Math.round(size.node_hours)} node-hours and ${Math.round(size.gpu_hours)} GPU-hours ` +
+    `at their time limits`;
+  const answer = await r.output.ask?.(
+    `autoexp: this submits ${what}; above slurm.confirm_above: ${over.join(", ")}.\n` +
+      `Submit? [y/N] `,
+  );
+  if (answer !== null && answer !== undefined && /^y(es)?$/i.test(answer.trim())) return;
+  throw new UsageError(
+    `not submitted: ${what}, above slurm.confirm_above (${over.join(", ")}). ` +
+      (answer === null || answer === undefined
+        ? "Nobody can confirm here (no terminal): check the sweep with `autoexp plan`, then " +
+          "submit again with --yes, or raise slurm.confirm_above."
+        : "Check the sweep with `autoexp plan`; --yes submits without asking."),
+  );
 }

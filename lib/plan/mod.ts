@@ -6,6 +6,7 @@
  * @module
  */
 import { DEFAULT_MAX_ARRAY_SIZE } from "../scheduler/types.ts";
+import { type ConfirmAbove, DEFAULT_CONFIRM_ABOVE } from "./guard.ts";
 import type { MonitorFile } from "../monitoring/monitor_file.ts";
 import { MonitorPlanner } from "./monitor_plan.ts";
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
@@ -70,6 +71,8 @@ export interface PlanOutcome {
   readonly prepared: Prepared;
   /** Every run's monitoring spec (`monitor.json`). */
   readonly monitor: MonitorFile;
+  /** `slurm.confirm_above`: when `submit` asks first (defaults filled in). */
+  readonly confirmAbove: ConfirmAbove;
 }
 
 /** The world planning needs. */
@@ -397,6 +400,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     derived,
     prepared: p,
     monitor: monitors.file(deps.host.cwd()),
+    confirmAbove: { ...DEFAULT_CONFIRM_ABOVE, ...sweepSlurm?.confirm_above },
   };
 }
 

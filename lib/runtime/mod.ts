@@ -16,6 +16,11 @@ export type { CommandResult, ProcessProbe, ProcessRunner, RunOptions } from "./p
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /**
+   * Asks a question on the terminal and returns the line typed; null when standard input is
+   * not a terminal (a script, a batch job): nobody can answer.
+   */
+  ask?(question: string): Promise<string | null>;
 }
 
 /** Everything that touches the world. */
@@ -37,6 +42,8 @@ export function denoRuntime(): Runtime {
     output: {
       out: (t) => writeAll(Deno.stdout, t),
       err: (t) => writeAll(Deno.stderr, t),
+      ask: (question) =>
+        Promise.resolve(Deno.stdin.isTerminal() ? prompt(question.trimEnd()) ?? "" : null),
     },
   };
 }

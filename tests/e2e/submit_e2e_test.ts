@@ -5,7 +5,7 @@
  * when `sinfo` answers.
  */
 import { assert_, assertEquals, assertMatch, assertNotMatch } from "../_assert.ts";
-import { makeTree, removeTree, runAutoexp, slurmHere, slurmWanted } from "../_helpers.ts";
+import { makeTree, removeTree, ROOT, runAutoexp, slurmHere, slurmWanted } from "../_helpers.ts";
 const kinds: ("local" | "slurm")[] = [
   "local",
   ...(slurmWanted || slurmHere ? ["slurm" as const] : []),
@@ -370,5 +370,64 @@ Deno.test("e2e local: tokens from the environment reach the job and are written 
   } finally {
     await removeTree(out);
     await removeTree(cfg);
+  }
+});
+
+Deno.test("e2e local: a submission above slurm.confirm_above is asked about, refused unasked", async () => {
+  const out = await makeTree({});
+  const env = { AUTOEXP_OUTPUT_DIR: out, AUTOEXP_LOCAL_DIR: `${out}/local-scheduler` };
+  const args = [
+    "submit",
+    "-C",
+    `${ROOT}/examples/demo`,
+    "--scheduler",
+    "local",
+    "--no-monitor",
+    "-o",
+    "+slurm.confirm_above={runs: 1}",
+  ];
+  const intents = async () =>
+    (await Deno.readTextFile(`${out}/demo/.autoexp/journal.jsonl`).catch(() => ""))
+      .split("\n").filter((l) => l.includes('"submit_intent"')).length;
+  try {
+    // No terminal: nobody can confirm; nothing is submitted.
+    const refused = await runAutoexp(args, { env });
+    assertEquals(refused.code, 2, refused.stdout + refused.stderr);
+    assertMatch(
+      refused.stderr,
+      /not submitted: 3 runs .* above slurm\.confirm_above \(3 runs \(limit 1\)\)/,
+    );
+    assertMatch(refused.stderr, /--yes/);
+    assertEquals(await intents(), 0);
+    // On a terminal (a pty from util-linux `script`): "n" refuses, "y" submits.
+    const onTty = async (answer: string) => {
+      const cmd = [Deno.execPath(), "run", "-A", "--quiet", `${ROOT}/main.ts`, ...args]
+        .map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+      const child = new Deno.Command("script", {
+        args: ["-qec", cmd, "/dev/null"],
+        cwd: ROOT,
+        env: { ...env, NO_COLOR: "1" },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = child.stdin.getWriter();
+      // Typed once the question is up.
+      setTimeout(
+        () => w.write(new TextEncoder().encode(`${answer}\n`)).then(() => w.close()),
+        6000,
+      );
+      const o = await child.output();
+      return { code: o.code, text: new TextDecoder().decode(o.stdout) };
+    };
+    const no = await onTty("n");
+    assertMatch(no.text, /Submit\? \[y\/N\]/);
+    assertEquals(no.code, 2, no.text);
+    assertEquals(await intents(), 0);
+    const yes = await onTty("y");
+    assertEquals(yes.code, 0, yes.text);
+    assertEquals(await intents(), 1);
+  } finally {
+    await removeTree(out);
   }
 });

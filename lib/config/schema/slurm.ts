@@ -70,6 +70,12 @@ export const slurmSchema = z.strictObject({
     }),
   ])),
   max_array_size: z.optional(z.nullable(z.int().check(z.positive()))),
+  confirm_above: z.optional(z.strictObject({
+    runs: z.optional(z.nullable(z.number().check(z.nonnegative()))),
+    jobs: z.optional(z.nullable(z.number().check(z.nonnegative()))),
+    node_hours: z.optional(z.nullable(z.number().check(z.nonnegative()))),
+    gpu_hours: z.optional(z.nullable(z.number().check(z.nonnegative()))),
+  })),
   autoexp_command: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
   script_dir: z.optional(z.nullable(z.string())),
   log_dir: z.optional(z.nullable(z.string())),
@@ -94,6 +100,8 @@ export const slurmDocs: Record<string, string> = {
   setup: "shell lines run before the job command (trusted, not quoted)",
   array: "true to run the sweep as job arrays; `{throttle: N}` limits concurrent tasks",
   max_array_size: "the cluster's MaxArraySize (larger arrays are split); detected when unset",
+  confirm_above:
+    "`submit` asks before submitting more than this (`runs` 1000, `jobs` (sbatch calls) 200, `node_hours` 1000, `gpu_hours` 8000 at the time limits; null: no limit); `--yes` answers",
   autoexp_command:
     "how jobs start autoexp for `run-entry` (default: this binary, or `deno run -A main.ts` in a checkout)",
   script_dir:
