@@ -51,6 +51,14 @@ export interface PlannedCall {
   readonly offset?: number;
   /** The script's own `--export` setting, which the call's `--export` must keep. */
   readonly export?: string;
+  /**
+   * For a part of a split array with a `%N` throttle: the array it is part of. Each part then
+   * waits for the part before it (`afterany`), so the throttle holds for the whole sweep, not
+   * per part.
+   */
+  readonly chainedIn?: string;
+  /** The script's own `--dependency`, which a chained part's dependency must keep. */
+  readonly dependency?: string;
 }
 
 /** What submit did. */
@@ -569,12 +577,16 @@ export function planCalls(
           : undefined,
       };
       const exp = g.script.resources.export;
+      const dep = g.script.resources.dependency;
+      const chained = g.kind === "array" && g.chunks.length > 1 && plan.sweep.throttle !== null;
       calls.push({
         key,
         request,
         runs,
         offset: g.kind === "array" ? chunk.offset : undefined,
         export: exp === undefined ? undefined : String(exp),
+        ...(chained ? { chainedIn: g.id } : {}),
+        ...(dep === undefined ? {} : { dependency: String(dep) }),
       });
     }
   }
@@ -665,11 +677,19 @@ async function submitBatch(
   const submitted: { key: string; jobId: string; runs: number }[] = [];
   if (opts.dryRun) {
     // As submitted, but for the intent number each call gets when it is journaled.
+    const chains = new Set<string>();
     for (const c of calls) {
       const tag = commentTag(plan.sweep.id, c.key, `${store.id || "<store>"}.<n>`);
+      const chained = c.chainedIn !== undefined && chains.has(c.chainedIn);
+      if (c.chainedIn !== undefined) chains.add(c.chainedIn);
       say(
         renderSbatchArgv({
           ...c.request,
+          ...(chained
+            ? {
+              dependency: [c.dependency, "afterany:<the part before>"].filter(Boolean).join(","),
+            }
+            : {}),
           jobName: attemptJobName(c, byName, "<n>"),
           comment: tag,
           extraArgs: [
@@ -692,11 +712,17 @@ async function submitBatch(
     await opts.fs.writeFile(`${snap}/sweep.entries.idx`, frozen.idx());
     if (!snap.includes(",")) entries = `${snap}/sweep.entries.jsonl`;
   }
+  /** The last part submitted of each chained array (see PlannedCall.chainedIn). */
+  const lastPart = new Map<string, string>();
   for (const call of calls) {
     // Each intent gets its own sequence number, and so its own comment tag.
     next = store.state.seq + 1;
+    const after = call.chainedIn === undefined ? undefined : lastPart.get(call.chainedIn);
     const request = {
       ...call.request,
+      ...(after === undefined ? {} : {
+        dependency: [call.dependency, `afterany:${after}`].filter(Boolean).join(","),
+      }),
       jobName: attemptJobName(call, byName, String(next)),
       comment: tagOf(plan, call.key, store.id, next),
       extraArgs: entries
@@ -755,6 +781,7 @@ async function submitBatch(
         cause: e,
       });
     }
+    if (call.chainedIn !== undefined) lastPart.set(call.chainedIn, res.jobId);
     await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
     submitted.push({ key: call.key, jobId: res.jobId, runs: call.runs.length });
     say(

@@ -302,6 +302,44 @@ if (kinds.includes("slurm")) {
       await removeTree(cfg);
     }
   });
+  Deno.test("e2e slurm: a %N throttle holds for the sweep when its array is split in parts", async () => {
+    const out = await makeTree({});
+    const cfg = await makeTree(config(out, "sleep 20", "  max_array_size: 3"));
+    try {
+      const r = await runAutoexp([
+        "submit",
+        "-C",
+        cfg,
+        "--scheduler",
+        "slurm",
+        "--no-monitor",
+        "-m",
+        "-o",
+        "+n=1,2,3,4,5,6",
+      ]);
+      assertEquals(r.code, 0, r.stdout + r.stderr);
+      const ids = (await sweepState(out)).filter((e) => e.type === "submitted").map((e) => e.jobId);
+      assertEquals(ids.length, 2, "two parts of three tasks");
+      const show = async (id: string) => {
+        const o = await new Deno.Command("scontrol", { args: ["show", "job", id] }).output();
+        return new TextDecoder().decode(o.stdout);
+      };
+      // The second part waits for the whole first part (at most 2 tasks at once in all).
+      // (The controller gives the reason on its next scheduling pass.)
+      let shown = "";
+      for (let i = 0; i < 20 && !/Reason=Dependency/.test(shown); i++) {
+        shown = await show(ids[1]);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      assertMatch(shown, new RegExp(`Dependency=afterany:${ids[0]}`));
+      assertMatch(shown, /JobState=PENDING Reason=Dependency/);
+      const c = await runAutoexp(["cancel", "--all", "--state", `${out}/e2e`]);
+      assertEquals(c.code, 0, c.stderr);
+    } finally {
+      await removeTree(out);
+      await removeTree(cfg);
+    }
+  });
 } else if (slurmWanted) {
   Deno.test("e2e slurm: the SLURM test cluster is running", () => {
     throw new Error(

@@ -106,6 +106,11 @@ Deno.test("submitSweep: one sbatch per array chunk, and a second submit submits 
     const r1 = await submitSweep(plan, store, sched);
     assertEquals(r1.submitted.map((s) => [s.key, s.runs]), [["array0", 2], ["array0", 2]]);
     assertEquals([...sched.jobs.values()].map((j) => j.request.array), ["0-1%2", "0-1%2"]);
+    // The %2 holds for the sweep: the second part waits for the first to end.
+    assertEquals([...sched.jobs.values()].map((j) => j.request.dependency), [
+      undefined,
+      "afterany:100",
+    ]);
     assertEquals(store.state.runs.r3.attempts[0].jobId, "101_1");
     const again = await SweepStore.open(fs, host, dir);
     await reconcile(plan, again, sched, fs);
