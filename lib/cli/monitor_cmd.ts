@@ -7,7 +7,7 @@
  * @module
  */
 import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
-import { InterruptedError, OutcomeError } from "../errors.ts";
+import { InterruptedError, OutcomeError, SchedulerError } from "../errors.ts";
 import { type ConfigValue, splitKey } from "../config/tree.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { loadPlan, readMonitorFile } from "../monitor/load_plan.ts";
@@ -26,6 +26,7 @@ import { denoProcessProbe } from "../runtime/process.ts";
 import { watchPaths } from "../runtime/watch.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { SweepStore } from "../store/store.ts";
+import { recoverFromMarkers } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderStatus, statusRows } from "./status_cmd.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
@@ -63,6 +64,13 @@ Examples:
     const release = await store.lock("autoexp monitor");
     try {
       const scheduler = await makeScheduler(kind, r);
+      // A journal that lost attempts (a cut line, a lost file): their markers prove them, so
+      // the monitor does not restart a run that completed.
+      await recoverFromMarkers(loc.plan, store, scheduler, r.fs, (l) => r.output.out(`${l}\n`))
+        .catch((e) => {
+          if (!(e instanceof SchedulerError)) throw e;
+          r.output.err(`autoexp: warning: cannot check running jobs now: ${e.message}\n`);
+        });
       await followSweep(loc.plan, store, scheduler, r, {
         once: (opts as { once?: boolean }).once === true,
         local: kind === "local",

@@ -181,6 +181,23 @@ export type StoreEvent =
   }
   | { type: "action_started"; seq: number; at: string; id: string }
   | {
+    /** An attempt the journal had lost, proven by its job's marker (lib/submit/recover.ts). */
+    type: "recovered";
+    seq: number;
+    at: string;
+    run: string;
+    index: number;
+    attempt: number;
+    fingerprint: string;
+    jobId: string;
+    arrayJobId?: string;
+    taskId?: number;
+    state: "completed" | "running";
+    exitCode?: number;
+    startedAt: string;
+    why: string;
+  }
+  | {
     type: "action_done";
     seq: number;
     at: string;
@@ -303,6 +320,25 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
         const a = state.runs[name]?.attempts.find((x) => x.intent === ev.intent);
         if (a) a.state = "submit_failed";
       }
+      break;
+    }
+    case "recovered": {
+      const run = state.runs[ev.run] ??= { name: ev.run, index: ev.index, attempts: [] };
+      run.attempts.push({
+        attempt: ev.attempt,
+        intent: 0,
+        fingerprint: ev.fingerprint,
+        submittedAt: ev.startedAt,
+        jobId: ev.jobId,
+        ...(ev.arrayJobId !== undefined ? { arrayJobId: ev.arrayJobId, taskId: ev.taskId } : {}),
+        state: ev.state,
+        stateSince: ev.at,
+        why: ev.why,
+        ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}),
+        ...(ev.state === "completed"
+          ? { verdict: "completed", verdictFinal: true, verdictReason: ev.why, endedAt: ev.at }
+          : {}),
+      });
       break;
     }
     case "observed": {

@@ -24,6 +24,7 @@ import {
 } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import { type Marker, markerOf, readMarkers } from "./markers.ts";
+import { markerJobId, recoverEvents, runsToCheck } from "./recover.ts";
 
 /** Options of {@link submitSweep}. */
 export interface SubmitOptions {
@@ -299,12 +300,54 @@ export async function reconcile(
   lostAfterMs = LOST_AFTER_MS,
 ): Promise<Map<string, JobObservation | null>> {
   const reading = await readScheduler(plan, store.state, scheduler, fs);
-  if (!reading) return new Map();
+  let seen = new Map<string, JobObservation | null>();
+  if (reading) {
+    const sink = new EventSink(store.state, new Date(now()).toISOString());
+    const r = reconcileEvents(plan, sink, store.state, reading, now(), { lostAfterMs });
+    await store.journal(sink.take());
+    for (const line of r.said) say(line);
+    seen = r.seen;
+  }
+  await recoverFromMarkers(plan, store, scheduler, fs, say, now);
+  return seen;
+}
+
+/**
+ * Journals the attempts a damaged journal lost that the runs' markers prove (see
+ * lib/submit/recover.ts): a completed run is not submitted again, a running job not twice.
+ */
+export async function recoverFromMarkers(
+  plan: SweepPlan,
+  store: SweepStore,
+  scheduler: Scheduler,
+  fs: FileSystem,
+  say: (line: string) => void = () => {},
+  now: () => number = Date.now,
+): Promise<void> {
+  const check = runsToCheck(plan, store.state);
+  const markers = new Map<string, Marker[]>();
+  for (let i = 0; i < check.length; i += 64) {
+    const batch = check.slice(i, i + 64);
+    const read = await Promise.all(batch.map((r) => readMarkers(fs, r.runDir)));
+    batch.forEach((r, k) => read[k].length && markers.set(r.name, read[k]));
+  }
+  if (!markers.size) return;
+  const tag = sweepTag(plan);
+  const running = [...markers.values()].flat()
+    .filter((m) => m.state === "running" && m.tag?.startsWith(tag)).map(markerJobId);
+  const live = new Set<string>();
+  if (running.length) {
+    const q = await scheduler.query({ ids: running, history: false });
+    for (const j of q.jobs) {
+      if (["pending", "running", "requeued", "suspended"].includes(j.state)) live.add(j.id);
+    }
+  }
+  const r = recoverEvents(check, store.state, markers, tag, live);
+  if (!r.events.length) return;
   const sink = new EventSink(store.state, new Date(now()).toISOString());
-  const r = reconcileEvents(plan, sink, store.state, reading, now(), { lostAfterMs });
+  for (const e of r.events) sink.emit(e);
   await store.journal(sink.take());
   for (const line of r.said) say(line);
-  return r.seen;
 }
 
 /**

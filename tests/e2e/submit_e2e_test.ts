@@ -469,3 +469,47 @@ Deno.test("e2e local: a submission above slurm.confirm_above is asked about, ref
     await removeTree(out);
   }
 });
+
+Deno.test("e2e local: a damaged journal is rebuilt from the runs' markers; completed runs are not run again", async () => {
+  const out = await makeTree({});
+  const cfg = await makeTree(config(out, "echo run $AUTOEXP_RUN; exit 0"));
+  const env = { AUTOEXP_LOCAL_DIR: `${out}/local-scheduler` };
+  const journalPath = `${out}/e2e/.autoexp/journal.jsonl`;
+  const intents = async () =>
+    (await Deno.readTextFile(journalPath)).split("\n").filter((l) => l.includes('"submit_intent"'))
+      .length;
+  const args = ["-C", cfg, "--scheduler", "local", "-m", "-o", "+n=1,2,3,4,5"];
+  try {
+    const first = await runAutoexp(["submit", ...args], { env });
+    assertEquals(first.code, 0, first.stdout + first.stderr);
+    const full = await Deno.readTextFile(journalPath);
+    const submitted = await intents();
+    // Cut mid-line at 60%, snapshot gone: monitor and submit again submit nothing.
+    await Deno.writeTextFile(journalPath, full.slice(0, Math.floor(full.length * 0.6)));
+    await Deno.remove(`${out}/e2e/.autoexp/snapshot.json`).catch(() => {});
+    const monitor = await runAutoexp(["monitor", "--once", "--state", `${out}/e2e`], { env });
+    assertEquals(monitor.code, 0, monitor.stdout + monitor.stderr);
+    const again = await runAutoexp(["submit", ...args, "--no-monitor"], { env });
+    assertEquals(again.code, 0, again.stdout + again.stderr);
+    assertMatch(again.stdout, /nothing to submit/);
+    assert_(await intents() <= submitted, "no new submission");
+    // Emptied: every run is recovered from its marker, said so, and nothing is submitted.
+    await Deno.writeTextFile(journalPath, "");
+    await Deno.remove(`${out}/e2e/.autoexp/snapshot.json`).catch(() => {});
+    const rebuilt = await runAutoexp(["submit", ...args, "--no-monitor"], { env });
+    assertEquals(rebuilt.code, 0, rebuilt.stdout + rebuilt.stderr);
+    assertEquals(
+      rebuilt.stdout.match(/recovered job \S+ from its marker \(completed\)/g)?.length,
+      5,
+    );
+    assertMatch(rebuilt.stdout, /nothing to submit: 5 run\(s\)/);
+    assertEquals(await intents(), 0);
+    const status = await runAutoexp(["status", "--state", `${out}/e2e`, "--json"], { env });
+    const rows = JSON.parse(status.stdout) as { state: string }[] | { runs: { state: string }[] };
+    const list = Array.isArray(rows) ? rows : rows.runs;
+    assertEquals(list.map((r) => r.state), Array(5).fill("completed"));
+  } finally {
+    await removeTree(out);
+    await removeTree(cfg);
+  }
+});
