@@ -76,14 +76,14 @@ export class DenoFileSystem implements FileSystem {
     } catch (e) {
       file.close();
       await Deno.remove(tmp).catch(() => {});
-      throw e;
+      throw naming(e, "write", path);
     }
     file.close();
     try {
       await Deno.rename(tmp, path);
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});
-      throw e;
+      throw naming(e, "write", path);
     }
   }
 
@@ -122,6 +122,9 @@ export class DenoFileSystem implements FileSystem {
       const data = new TextEncoder().encode(line.endsWith("\n") ? line : `${line}\n`);
       for (let w = 0; w < data.length;) w += await file.write(data.subarray(w));
       if (sync) await file.sync();
+    } catch (e) {
+      // A line cut short by a full disk is repaired by the next reader (a torn last line).
+      throw naming(e, "write", path);
     } finally {
       file.close();
     }
@@ -186,7 +189,7 @@ export class DenoFileSystem implements FileSystem {
     } catch (e) {
       file.close();
       await Deno.remove(tmp).catch(() => {});
-      throw e;
+      throw naming(e, "write", path);
     }
     file.close();
     await Deno.rename(tmp, path);
@@ -259,4 +262,15 @@ export class DenoFileSystem implements FileSystem {
       return null;
     }
   }
+}
+
+/**
+ * Deno's read and write errors do not name their file (`No space left on device (os error
+ * 28)`): the same error, naming it as Deno's path errors do (`...: write '/path'`), so the
+ * user is told which file (lib/errors.ts fileSystemProblem).
+ */
+function naming(e: unknown, op: string, path: string): unknown {
+  if (!(e instanceof Error) || /: \w+ '[^']*'$/.test(e.message)) return e;
+  const Kind = e.constructor as new (message: string, options?: ErrorOptions) => Error;
+  return new Kind(`${e.message}: ${op} '${path}'`, { cause: e });
 }

@@ -341,3 +341,49 @@ Deno.test("plan: an output directory that cannot be written is a user error nami
     assertNotMatch(r.stderr, /internal error|This is a bug|\bat async\b/);
   }
 });
+
+Deno.test({
+  name:
+    "plan: a full disk is a user error naming the file; nothing half written; the next run works",
+  // Mounting a small file system needs root (CI runs as root).
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const mnt = await Deno.makeTempDir({ prefix: "autoexp-full-" });
+    const mount = (size: string) =>
+      new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt] })
+        .output();
+    const umount = () => new Deno.Command("umount", { args: [mnt] }).output();
+    const plan = () =>
+      runAutoexp([
+        "plan",
+        "-C",
+        `${ROOT}/examples/scaling`,
+        "-o",
+        `project.base_output_dir=${mnt}`,
+      ]);
+    try {
+      assertEquals((await mount("64k")).code, 0, "mount a 64 KB tmpfs");
+      const full = await plan();
+      assertEquals(full.code, 2, full.stderr);
+      assertMatch(full.stderr, /cannot write \/\S+: no space left on the device/);
+      assertNotMatch(full.stderr, /internal error|This is a bug/);
+      const left = [...walk(mnt)].filter((p) => p.endsWith(".tmp"));
+      assertEquals(left, [], "no temporary file left behind");
+      await umount();
+      assertEquals((await mount("16m")).code, 0);
+      const ok = await plan();
+      assertEquals(ok.code, 0, ok.stderr);
+    } finally {
+      await umount();
+      await Deno.remove(mnt, { recursive: true });
+    }
+  },
+});
+
+function* walk(dir: string): Generator<string> {
+  for (const e of Deno.readDirSync(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory) yield* walk(p);
+    else yield p;
+  }
+}

@@ -907,3 +907,13 @@ Deno.test("sbatchRejection names the setting sbatch refused, and nothing for fau
     assertEquals(sbatchRejection(stderr)?.key ?? null, key, stderr);
   }
 });
+
+Deno.test("parseSqueue: a reply cut mid-line is unreadable as a whole, never read as fewer jobs", () => {
+  const lines = cap("squeue_O_mixed.txt").split("\n").filter(Boolean);
+  const last = lines.at(-1)!;
+  for (const frac of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+    const cut = [...lines.slice(0, -1), last.slice(0, Math.floor(last.length * frac))].join("\n");
+    const e = assertThrows(() => parseSqueue(cut));
+    assert_(e instanceof SlurmParseError, String(e));
+  }
+});
