@@ -10,7 +10,13 @@ import type { SweepPlan } from "../plan/types.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
-import { attemptKey, indexJobs, readScheduler, type SchedulerReading } from "../submit/mod.ts";
+import {
+  attemptKey,
+  indexJobs,
+  ownJob,
+  readScheduler,
+  type SchedulerReading,
+} from "../submit/mod.ts";
 import type { EndMarker, ObservedJob } from "./lifecycle.ts";
 import type { LogWatcher } from "./log_watch.ts";
 import {
@@ -69,7 +75,7 @@ export async function observeRound(
   const withScheduler = scheduler !== undefined;
   const reading = silent(scheduler) ? null : scheduler ?? null;
   const live = liveAttempts(state, tracked);
-  const seen = withScheduler && !silent(scheduler) ? schedulerView(live, reading) : null;
+  const seen = withScheduler && !silent(scheduler) ? schedulerView(state, live, reading) : null;
   const logs = [];
   for (let i = 0; i < live.length; i += LOG_BATCH) {
     logs.push(
@@ -98,6 +104,7 @@ export async function observeRound(
  * nothing when an end marker of its own says it ended, else what the journal last recorded.
  */
 function schedulerView(
+  state: MonitorState,
   live: ReturnType<typeof liveAttempts>,
   reading: SchedulerReading | null,
 ): Map<string, ObservedJob | null> {
@@ -105,7 +112,7 @@ function schedulerView(
   const out = new Map<string, ObservedJob | null>();
   for (const { t, a } of live) {
     const key = attemptKey(t.run.name, a.attempt);
-    const row = find?.(a.jobId!, a.arrayJobId, a.taskId);
+    const row = ownJob(state.store, a, find?.(a.jobId!, a.arrayJobId, a.taskId));
     out.set(key, row ?? (reading?.markers.has(key) ? null : observationOf(a, null, key)));
   }
   return out;

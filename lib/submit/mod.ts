@@ -17,6 +17,7 @@ import type { FileSystem } from "../runtime/mod.ts";
 import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
 import {
   ACTIVE_ATTEMPT_STATES,
+  type AttemptRecord,
   EventSink,
   isFinalAttemptState,
   latestAttempt,
@@ -226,7 +227,7 @@ export function reconcileEvents(
   for (const { run, a } of activeAttempts(state)) {
     if (a.intent > reading.asOf) continue;
     const key = attemptKey(run.name, a.attempt);
-    const obs = find(a.jobId!, a.arrayJobId, a.taskId);
+    const obs = ownJob(state, a, find(a.jobId!, a.arrayJobId, a.taskId));
     seen.set(key, obs ?? null);
     if (obs) {
       if (obs.state !== a.state || obs.rawState !== a.rawState) {
@@ -356,6 +357,20 @@ export async function recoverFromMarkers(
  */
 function watched(a: { state: string; verdict?: string; verdictFinal?: boolean }): boolean {
   return ACTIVE_ATTEMPT_STATES.has(a.state) || (a.verdict !== undefined && !a.verdictFinal);
+}
+
+/**
+ * `job` if it is the attempt's own: a job id SLURM reused (after its state was reset) belongs
+ * to another job, told by its comment, which is not the tag the attempt was submitted with.
+ * (Without a comment, as from an accounting that does not store them, the id decides.)
+ */
+export function ownJob(
+  state: StoreState,
+  a: AttemptRecord,
+  job: JobObservation | undefined,
+): JobObservation | undefined {
+  const tag = state.intents[String(a.intent)]?.comment;
+  return job && job.comment && tag && job.comment !== tag ? undefined : job;
 }
 
 /** The key of an attempt in the map {@link reconcile} returns. */

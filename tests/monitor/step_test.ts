@@ -605,6 +605,18 @@ Deno.test("step: a slow answer says nothing of submissions made after it was ask
   assertEquals(w.latest("a").state, "running");
 });
 
+Deno.test("step: a job id SLURM reused for another job is not taken for ours (the tag decides)", () => {
+  const w = new World({}, CRASH);
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: { state: "running", comment: `tag-${job}` } });
+  assertEquals(w.latest("a").state, "running");
+  // After a state reset the id belongs to someone else's job, which fails.
+  const r = w.schedulerStep({ [job]: { state: "failed", exitCode: 1, comment: "other:job" } });
+  assertEquals(w.latest("a").state, "unknown");
+  assertEquals(w.latest("a").verdictFinal ?? false, false);
+  assertEquals(ofKind(r, "submit").length, 0);
+});
+
 Deno.test("step: no answer from the scheduler is no information", () => {
   const w = new World({}, CRASH);
   const job = w.submit("a");
