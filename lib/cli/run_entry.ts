@@ -10,6 +10,7 @@
  */
 import { entrySpan, type RunEntry } from "../plan/sweep_file.ts";
 import { DenoFileSystem } from "../runtime/fs.ts";
+import { fileSystemProblem } from "../errors.ts";
 
 const FORWARDED: Deno.Signal[] = ["SIGUSR1", "SIGUSR2", "SIGTERM", "SIGINT", "SIGHUP", "SIGCONT"];
 const SIGNAL_NUMBERS: Record<string, number> = {
@@ -222,7 +223,17 @@ export async function runEntry(args: string[]): Promise<number> {
     forwarded_signals: [],
   };
   const markerPath = `${attempts}/${jobId}.${restart}.json`;
-  await writeJsonAtomic(markerPath, marker);
+  try {
+    await writeJsonAtomic(markerPath, marker);
+  } catch (e) {
+    // Nothing runs unrecorded: without its marker the monitor could not tell this run's end.
+    console.error(
+      `autoexp run-entry: ${
+        fileSystemProblem(e) ?? `cannot write ${markerPath}: ${(e as Error).message}`
+      }; the command was not started`,
+    );
+    return 1;
+  }
   console.error(
     `autoexp run-entry: run "${entry.name}" (index ${entry.index}), job ${jobId}, on ${marker.host}`,
   );
@@ -268,12 +279,21 @@ export async function runEntry(args: string[]): Promise<number> {
   const status = await child.status;
   for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
   const code = status.signal ? 128 + (SIGNAL_NUMBERS[status.signal] ?? 0) : status.code;
-  await writeJsonAtomic(markerPath, {
-    ...marker,
-    state: code === 0 ? "completed" : "failed",
-    exit_code: code,
-    signal: status.signal ?? null,
-    ended_at: new Date().toISOString(),
-  });
+  try {
+    await writeJsonAtomic(markerPath, {
+      ...marker,
+      state: code === 0 ? "completed" : "failed",
+      exit_code: code,
+      signal: status.signal ?? null,
+      ended_at: new Date().toISOString(),
+    });
+  } catch (e) {
+    // The command's own exit code still ends the job: the scheduler records it.
+    console.error(
+      `autoexp run-entry: ${
+        fileSystemProblem(e) ?? `cannot write ${markerPath}: ${(e as Error).message}`
+      }; the command ended with exit code ${code}`,
+    );
+  }
   return code;
 }

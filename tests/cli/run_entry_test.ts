@@ -225,3 +225,31 @@ Deno.test("run-entry links an array task's log into the run directory", async ()
     await removeTree(dir);
   }
 });
+
+Deno.test({
+  name: "run-entry on a full disk: says so, and starts nothing it could not record",
+  // Mounting a small file system needs root (CI runs as root).
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const { dir, plan } = await planned(["ok"]);
+    const attempts = `${plan.runs[0].runDir}/attempts`;
+    await Deno.mkdir(attempts, { recursive: true });
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=8k", "tmpfs", attempts],
+    }).output();
+    try {
+      assertEquals(mount.code, 0, "mount a tiny tmpfs");
+      // Fill it.
+      await Deno.writeFile(`${attempts}/filler`, new Uint8Array(64 * 1024)).catch(() => {});
+      const r = await runEntry(`${plan.sweep.dir}/sweep.json`, 0).output();
+      const err = new TextDecoder().decode(r.stderr);
+      assertEquals(r.code, 1, err);
+      assertMatch(err, /cannot write \S+\/attempts\/4242\.0\.json: no space left/);
+      assertMatch(err, /the command was not started/);
+      assertEquals(new TextDecoder().decode(r.stdout).includes("argv:"), false);
+    } finally {
+      await new Deno.Command("umount", { args: [attempts] }).output();
+      await removeTree(dir);
+    }
+  },
+});
