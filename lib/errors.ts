@@ -64,6 +64,8 @@ export class SchedulerError extends Error {
        * exit code 2. The config key it comes from.
        */
       readonly rejectedKey?: string;
+      /** The sbatch option of `rejectedKey` (`partition`), to show the value asked for. */
+      readonly rejectedOption?: string;
     } = {},
     options?: ErrorOptions,
   ) {

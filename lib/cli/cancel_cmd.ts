@@ -76,13 +76,7 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
       r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
       return;
     }
-    if (decided?.inFlight.length) {
-      r.output.err(
-        `${decided.inFlight.length} submission(s) still had no job id after ` +
-          `${IN_FLIGHT_WAIT_MS / 1000} s; their runs are marked cancelled, so the monitor ` +
-          `cancels their jobs when it sees them (or run this command again)\n`,
-      );
-    }
+    let recorded = false;
     try {
       const release = await store.lock("autoexp cancel");
       try {
@@ -97,6 +91,7 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
             why: USER_CANCEL,
           }];
         }));
+        recorded = true;
         if (scheduler) await reconcile(loc.plan, store, scheduler, r.fs);
         await store.snapshot();
       } finally {
@@ -104,7 +99,19 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
       }
     } catch (e) {
       if (!(e instanceof LockedError)) throw e;
-      // A monitor drives the sweep; it will see the cancellation itself.
+      // A monitor drives the sweep: it sees the cancelled jobs end (as cancelled, which no
+      // default policy restarts); what it submits later is not known here.
+    }
+    if (decided?.inFlight.length) {
+      r.output.err(
+        `${decided.inFlight.length} submission(s) still had no job id after ` +
+          `${IN_FLIGHT_WAIT_MS / 1000} s; ` +
+          (recorded
+            ? "their runs are marked cancelled, so a monitor cancels their jobs when it sees them " +
+              "(or run this command again)\n"
+            : "another autoexp process holds this sweep, so nothing could be recorded: run this " +
+              "command again once the submission has ended\n"),
+      );
     }
   });
 }

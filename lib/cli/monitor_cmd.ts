@@ -64,6 +64,7 @@ Examples:
     const release = await store.lock("autoexp monitor");
     try {
       const scheduler = await makeScheduler(kind, r);
+      warnUnsetEnvRefs(loc.plan, r);
       // A journal that lost attempts (a cut line, a lost file): their markers prove them, so
       // the monitor does not restart a run that completed.
       await recoverFromMarkers(loc.plan, store, scheduler, r.fs, (l) => r.output.out(`${l}\n`))
@@ -208,4 +209,25 @@ export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedP
   const outcome = await computePlan(request, deps);
   await writePlanTree(outcome, request, deps);
   return { plan: outcome.plan, monitor: outcome.monitor };
+}
+
+/**
+ * Restarts are submitted from the monitor's environment: a variable the jobs read by name
+ * (`HF_TOKEN: ${oc.env:HF_TOKEN}`, see lib/plan/env_refs.ts) that is not set here would reach
+ * them empty. Says which.
+ */
+function warnUnsetEnvRefs(plan: SweepPlan, r: Runtime): void {
+  const names = new Set<string>();
+  for (const run of plan.runs) {
+    for (const v of Object.values(run.script.shellEnv)) {
+      const m = v.match(/^"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"$/);
+      if (m && r.host.env[m[1]] === undefined) names.add(m[1]);
+    }
+  }
+  if (names.size) {
+    r.output.err(
+      `autoexp: warning: ${[...names].join(", ")} not set here: jobs this monitor submits ` +
+        `(restarts, derived runs) would get them empty; export them and start the monitor again\n`,
+    );
+  }
 }

@@ -68,6 +68,7 @@ export class EffectRunner {
     await Promise.all([...this.#inflight.values()]);
   }
 
+  /** Performs a step's effects in order (the step's events are already journaled). */
   async perform(result: StepResult): Promise<void> {
     for (const e of result.effects) {
       switch (e.kind) {

@@ -244,7 +244,8 @@ export class Monitor {
    * log events and actions.
    */
   async #tick(withScheduler: boolean, wait = false): Promise<StepResult> {
-    if (withScheduler && !this.#query) {
+    const asking = withScheduler && !this.#query;
+    if (asking) {
       const deps = { fs: this.deps.fs, scheduler: this.deps.scheduler };
       this.#query = askScheduler(this.#state, this.#tracked, this.main.plan, deps).then(
         (value) => void (this.#answer = { value }),
@@ -254,7 +255,10 @@ export class Monitor {
         this.#wake?.();
       });
     }
-    if (this.#query) await (wait ? this.#query : settleWithin(this.#query, QUERY_WAIT_MS));
+    // Only the tick that asked waits for the answer (briefly); log ticks never do.
+    if (this.#query && (wait || asking)) {
+      await (wait ? this.#query : settleWithin(this.#query, QUERY_WAIT_MS));
+    }
     const answer = this.#answer;
     this.#answer = null;
     if (answer && "error" in answer) throw answer.error;

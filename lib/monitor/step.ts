@@ -17,6 +17,7 @@
  */
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { sbatchFlags } from "../render/script.ts";
+import { LIVE_STATES } from "../scheduler/types.ts";
 import type {
   ActionRecord,
   AttemptRecord,
@@ -252,7 +253,7 @@ export function markerWanted(
 /** True when the scheduler no longer runs the job, or does not know it. */
 export function schedulerFinal(o: ObservedJob | null): boolean {
   return o === null || o.state === "unknown" ||
-    !["pending", "running", "requeued", "suspended"].includes(o.state);
+    !LIVE_STATES.has(o.state);
 }
 
 /**

@@ -312,7 +312,16 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     if (checked) found.push(...checked.problems);
     if (checked?.config) {
       sweepSlurm ??= checked.config.slurm;
-      const runConfig = passEnvByName(checked.config, envRefsOf(pointConfig, deps.host.env));
+      const refs = envRefsOf(pointConfig, deps.host.env);
+      const runConfig = passEnvByName(checked.config, refs);
+      const exported = String(runConfig.slurm?.sbatch?.export ?? "ALL");
+      if (refs.size && !/^ALL\b/i.test(exported)) {
+        const names = [...refs.values()].flatMap((m) => [...m.values()]);
+        warnings.add(
+          `slurm.sbatch.export=${exported}: ${names.join(", ")} reach the job by name from its ` +
+            `exported environment; add them to export, or the job gets them empty`,
+        );
+      }
       const r = buildRunPlan(runConfig, {
         index: point.index,
         name,

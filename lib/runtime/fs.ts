@@ -192,7 +192,12 @@ export class DenoFileSystem implements FileSystem {
       throw naming(e, "write", path);
     }
     file.close();
-    await Deno.rename(tmp, path);
+    try {
+      await Deno.rename(tmp, path);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw naming(e, "rename", path);
+    }
   }
 
   async rename(from: string, to: string): Promise<boolean> {

@@ -138,6 +138,7 @@ export class SlurmScheduler implements Scheduler {
           throw new SchedulerError(`${err.message}\n${rejected.key}: ${rejected.hint}`, {
             ...err.details,
             rejectedKey: rejected.key,
+            ...(rejected.option ? { rejectedOption: rejected.option } : {}),
           });
         }
         throw err;

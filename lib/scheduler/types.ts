@@ -23,6 +23,14 @@ export type JobState =
   /** Gone from the queue and accounting without an end marker for longer than a grace period. */
   | "lost";
 
+/** States in which the scheduler still has the job queued or running. */
+export const LIVE_STATES: ReadonlySet<JobState> = new Set([
+  "pending",
+  "running",
+  "requeued",
+  "suspended",
+]);
+
 /** States after which the job will not run again by itself. */
 export const FINAL_STATES: ReadonlySet<JobState> = new Set([
   "completed",

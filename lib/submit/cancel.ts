@@ -8,9 +8,9 @@
  *
  * @module
  */
-import type { JobObservation } from "../scheduler/types.ts";
+import { type JobObservation, LIVE_STATES } from "../scheduler/types.ts";
 import { ACTIVE_ATTEMPT_STATES, latestAttempt, type StoreState } from "../store/state.ts";
-import { indexJobs } from "./mod.ts";
+import { indexJobs, ownJob } from "./mod.ts";
 
 /** The decision of one cancel round. */
 export interface CancelPlan {
@@ -23,8 +23,6 @@ export interface CancelPlan {
   /** The chosen runs' active attempts, to record as cancelled by the user. */
   readonly attempts: readonly { readonly run: string; readonly attempt: number }[];
 }
-
-const LIVE = new Set(["pending", "running", "requeued", "suspended"]);
 
 /**
  * The jobs to cancel among the runs `chosen` accepts: each one's latest attempt while it is
@@ -45,7 +43,9 @@ export function planCancel(
     if (!chosen(rec.name) || !a || !ACTIVE_ATTEMPT_STATES.has(a.state)) continue;
     attempts.push({ run: rec.name, attempt: a.attempt });
     let id = a.jobId;
-    let seen = id ? find(id, a.arrayJobId, a.taskId) : undefined;
+    // A job id SLURM reused for someone else's job is never cancelled as ours.
+    let seen = id ? ownJob(state, a, find(id, a.arrayJobId, a.taskId)) : undefined;
+    if (id && !seen && find(id, a.arrayJobId, a.taskId)) continue;
     if (!id) {
       // Submitting: its job is found by the intent's comment tag, or it is still in flight.
       const intent = state.intents[String(a.intent)];
@@ -60,7 +60,7 @@ export function planCancel(
       seen = find(id, task === undefined ? undefined : base, task);
     }
     // Not seen at all (squeue forgot it, accounting off): asking costs nothing.
-    if (seen && !LIVE.has(seen.state)) ended.push(rec.name);
+    if (seen && !LIVE_STATES.has(seen.state)) ended.push(rec.name);
     else cancel.add(id);
   }
   return { cancel: [...cancel], ended, inFlight: [...inFlight], attempts };

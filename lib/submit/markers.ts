@@ -22,6 +22,8 @@ export interface Marker {
   readonly forwarded_signals?: readonly string[];
   /** The comment tag of the submission that started the job (from AUTOEXP_TAG). */
   readonly tag?: string | null;
+  /** The fingerprint of the entry the job ran (what its config planned). */
+  readonly fingerprint?: string;
 }
 
 /** Every marker of a run directory, oldest first (unreadable files are skipped). */

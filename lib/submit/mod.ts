@@ -162,7 +162,7 @@ export async function readScheduler(
   const find = indexJobs(result.jobs);
   // Attempts of intents found now count too: their job ids come with the `submitted` event.
   for (const { run, a } of active) {
-    if (find(a.jobId!, a.arrayJobId, a.taskId)) continue;
+    if (ownJob(state, a, find(a.jobId!, a.arrayJobId, a.taskId))) continue;
     const planRun = byRun.get(run.name);
     if (!planRun) continue;
     markers.set(
@@ -361,8 +361,10 @@ function watched(a: { state: string; verdict?: string; verdictFinal?: boolean })
 
 /**
  * `job` if it is the attempt's own: a job id SLURM reused (after its state was reset) belongs
- * to another job, told by its comment, which is not the tag the attempt was submitted with.
- * (Without a comment, as from an accounting that does not store them, the id decides.)
+ * to another job when its comment is another autoexp tag than the one the attempt was
+ * submitted with. Any other comment leaves the id to decide: none (an accounting that does
+ * not store comments), or one a site's submit plugin rewrote (which must not make every job
+ * look foreign, lost and submitted twice).
  */
 export function ownJob(
   state: StoreState,
@@ -370,7 +372,8 @@ export function ownJob(
   job: JobObservation | undefined,
 ): JobObservation | undefined {
   const tag = state.intents[String(a.intent)]?.comment;
-  return job && job.comment && tag && job.comment !== tag ? undefined : job;
+  if (!job || !job.comment || !tag || job.comment === tag) return job;
+  return job.comment.startsWith("autoexp:") ? undefined : job;
 }
 
 /** The key of an attempt in the map {@link reconcile} returns. */
@@ -384,7 +387,7 @@ export const LOST_AFTER_MS = 20 * 60_000;
 /** A refused setting's error, naming the value the run asked for (`partition = "gpu-x"`). */
 function rejectedSetting(e: SchedulerError, run: RunPlan | undefined): SchedulerError {
   const key = e.details.rejectedKey!;
-  const option = key.startsWith("slurm.sbatch.") ? key.slice("slurm.sbatch.".length) : "";
+  const option = e.details.rejectedOption;
   const value = option ? run?.script.resources[option] : undefined;
   if (value === undefined) return e;
   return new SchedulerError(
@@ -636,7 +639,9 @@ export function planCalls(
       };
       const exp = g.script.resources.export;
       const dep = g.script.resources.dependency;
-      const chained = g.kind === "array" && g.chunks.length > 1 && plan.sweep.throttle !== null;
+      // A dependency of the user's with `?` (any of) cannot be combined with ours (all of).
+      const chained = g.kind === "array" && g.chunks.length > 1 && plan.sweep.throttle !== null &&
+        !String(dep ?? "").includes("?");
       calls.push({
         key,
         request,

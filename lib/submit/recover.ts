@@ -62,7 +62,8 @@ export function recoverEvents(
       run: run.name,
       index: run.index,
       attempt,
-      fingerprint: run.fingerprint,
+      // What the job ran: a config changed since is still told apart (submit refuses it).
+      fingerprint: m.fingerprint ?? run.fingerprint,
       jobId,
       ...(m.array_job_id !== null && m.array_task_id !== null
         ? { arrayJobId: m.array_job_id, taskId: Number(m.array_task_id) }

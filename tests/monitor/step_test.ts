@@ -611,10 +611,17 @@ Deno.test("step: a job id SLURM reused for another job is not taken for ours (th
   w.schedulerStep({ [job]: { state: "running", comment: `tag-${job}` } });
   assertEquals(w.latest("a").state, "running");
   // After a state reset the id belongs to someone else's job, which fails.
-  const r = w.schedulerStep({ [job]: { state: "failed", exitCode: 1, comment: "other:job" } });
+  const r = w.schedulerStep({
+    [job]: { state: "failed", exitCode: 1, comment: "autoexp:other:x:s.3" },
+  });
   assertEquals(w.latest("a").state, "unknown");
   assertEquals(w.latest("a").verdictFinal ?? false, false);
   assertEquals(ofKind(r, "submit").length, 0);
+  // A comment a site's submit plugin rewrote (no autoexp tag at all) leaves the id to decide.
+  const v = new World({}, CRASH);
+  const own = v.submit("a");
+  v.schedulerStep({ [own]: { state: "running", comment: "project=abc123" } });
+  assertEquals(v.latest("a").state, "running");
 });
 
 Deno.test("step: no answer from the scheduler is no information", () => {

@@ -35,6 +35,16 @@ Deno.test("recoverEvents: a completed run the journal lost is recovered once, fr
   assertEquals(r.events.map((e) => e.type === "recovered" && [e.jobId, e.state, e.attempt]), [
     ["100", "completed", 1],
   ]);
+  // Without a fingerprint in the marker, the run's; with one, what the job ran.
+  assertEquals(r.events[0].type === "recovered" && r.events[0].fingerprint, "fp-a");
+  const ran = recoverEvents(
+    [run("a", 0)],
+    emptyState(),
+    new Map([["a", [marker({ fingerprint: "fp-old" })]]]),
+    "autoexp:sid:",
+    new Set(),
+  );
+  assertEquals(ran.events[0].type === "recovered" && ran.events[0].fingerprint, "fp-old");
   const sink = new EventSink(state, "2026-12-02T00:00:00Z");
   for (const e of r.events) sink.emit(e);
   assertEquals(state.runs.a.attempts[0].verdict, "completed");

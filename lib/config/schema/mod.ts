@@ -74,6 +74,7 @@ export class ValidationCache {
   readonly #passed = new WeakSet<object>();
   readonly #backends = new Map<string, ConfigProblem[]>();
 
+  /** The problems of `value` as group `group` (none when it, or its equal, passed before). */
   check(group: SchemaGroup, value: ConfigMap, origin: OriginOf): ConfigProblem[] {
     if (this.#passed.has(value)) return [];
     let problems: ConfigProblem[] | undefined;
