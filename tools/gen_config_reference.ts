@@ -88,7 +88,8 @@ function presets(group: string): string {
       comment.push(l.replace(/^#\s*/, ""));
     }
     const joined = comment.join(" ");
-    const sentence = /^.*?[.:](?=\s|$)/.exec(joined)?.[0] ?? joined;
+    // To its full stop: a colon introduces the rest of the sentence ("(any cluster): 1 GPU").
+    const sentence = /^.*?\.(?=\s|$)/.exec(joined)?.[0] ?? joined;
     rows.push(`| \`${m[1]}\` | ${cell(sentence)} |`);
   }
   return ["| option | what |", "| --- | --- |", ...rows].join("\n");

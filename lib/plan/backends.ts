@@ -108,7 +108,12 @@ export function buildBackendProgram(backend: BackendConfig): BackendProgram {
   }
   const style = backend.arg_style ?? "--key value";
   return {
-    program: [...command, ...renderCommandArgs(args, style, backend.dash_keys === true)],
+    program: [
+      ...command,
+      ...renderCommandArgs(args, style, backend.dash_keys === true),
+      // Appended verbatim, as the reference says (and as the megatron backend does).
+      ...(backend.extra_args ?? []).map((x) => pythonStr(x)),
+    ],
     derived: {},
     problems,
     warnings,

@@ -175,3 +175,19 @@ Deno.test("buildBackendProgram: an unknown Megatron argument names backend.args.
   assertMatch(r.problems[0].message, /unknown Megatron argument "num_layer"/);
   assertMatch(r.problems[0].hint ?? "", /did you mean "num_layers"/);
 });
+
+Deno.test("buildBackendProgram: the command backend appends extra_args verbatim", () => {
+  const r = buildBackendProgram({
+    name: "command",
+    command: ["sleep"],
+    extra_args: ["60"],
+  });
+  assertEquals(r.program, ["sleep", "60"]);
+  const both = buildBackendProgram({
+    name: "command",
+    command: ["python", "t.py"],
+    args: { lr: 0.1 },
+    extra_args: ["--flag", 3, true],
+  });
+  assertEquals(both.program, ["python", "t.py", "--lr", "0.1", "--flag", "3", "True"]);
+});
