@@ -20,6 +20,7 @@ import {
 import { computePlan } from "../plan/mod.ts";
 import { writePlanTree } from "../render/tree.ts";
 import type { SweepPlan } from "../plan/types.ts";
+import { refVariable } from "../plan/env_refs.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { denoTailSource } from "../runtime/tail_source.ts";
 import { denoProcessProbe } from "../runtime/process.ts";
@@ -220,8 +221,8 @@ function warnUnsetEnvRefs(plan: SweepPlan, r: Runtime): void {
   const names = new Set<string>();
   for (const run of plan.runs) {
     for (const v of Object.values(run.script.shellEnv)) {
-      const m = v.match(/^"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"$/);
-      if (m && r.host.env[m[1]] === undefined) names.add(m[1]);
+      const variable = refVariable(v);
+      if (variable && r.host.env[variable] === undefined) names.add(variable);
     }
   }
   if (names.size) {

@@ -73,7 +73,7 @@ export function passEnvByName(config: ValidConfig, refs: EnvRefs): ValidConfig {
         if (owner !== group || !section) continue;
         const env: EnvConfig = { ...section };
         for (const [name, variable] of entries) {
-          if (name in env) env[name] = { value: `"\${${variable}}"`, shell: true };
+          if (name in env) env[name] = { value: shellRef(variable), shell: true };
         }
         copy[key] = env;
       }
@@ -103,4 +103,14 @@ export function withEnvRefsUnresolved(
     for (const name of entries.keys()) section[name] = written[name];
   }
   return out;
+}
+
+/** The shell expression a job reads a variable passed by name with: `"${HF_TOKEN}"`. */
+export function shellRef(variable: string): string {
+  return `"\${${variable}}"`;
+}
+
+/** The variable a shell environment value passes by name ({@link shellRef}), if it is one. */
+export function refVariable(value: string): string | undefined {
+  return value.match(/^"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"$/)?.[1];
 }

@@ -5,15 +5,13 @@
  *
  * @module
  */
+import type { SlurmConfig } from "../config/schema/mod.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
-/** The limits above which `submit` asks for confirmation (null: no limit). */
-export interface ConfirmAbove {
-  readonly runs: number | null;
-  readonly jobs: number | null;
-  readonly node_hours: number | null;
-  readonly gpu_hours: number | null;
-}
+/** The limits above which `submit` asks for confirmation (null: no limit), as the schema has them. */
+export type ConfirmAbove = {
+  readonly [K in keyof NonNullable<SlurmConfig["confirm_above"]>]-?: number | null;
+};
 
 /** The defaults: a large sweep for one person, well below what the guard was made for. */
 export const DEFAULT_CONFIRM_ABOVE: ConfirmAbove = {

@@ -14,7 +14,12 @@ import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { commentTag } from "../render/script.ts";
 import { renderSbatchArgv } from "../scheduler/slurm.ts";
 import type { FileSystem } from "../runtime/mod.ts";
-import type { JobObservation, Scheduler, SubmitRequest } from "../scheduler/types.ts";
+import {
+  type JobObservation,
+  LIVE_STATES,
+  type Scheduler,
+  type SubmitRequest,
+} from "../scheduler/types.ts";
 import {
   ACTIVE_ATTEMPT_STATES,
   type AttemptRecord,
@@ -340,7 +345,7 @@ export async function recoverFromMarkers(
   if (running.length) {
     const q = await scheduler.query({ ids: running, history: false });
     for (const j of q.jobs) {
-      if (["pending", "running", "requeued", "suspended"].includes(j.state)) live.add(j.id);
+      if (LIVE_STATES.has(j.state)) live.add(j.id);
     }
   }
   const r = recoverEvents(check, store.state, markers, tag, live);

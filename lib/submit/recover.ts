@@ -8,7 +8,12 @@
  * @module
  */
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
-import { latestAttempt, type NewEvent, type StoreState } from "../store/state.ts";
+import {
+  ACTIVE_ATTEMPT_STATES,
+  latestAttempt,
+  type NewEvent,
+  type StoreState,
+} from "../store/state.ts";
 import type { Marker } from "./markers.ts";
 
 /** The job id a marker was written by (`123`, an array task `123_4`). */
@@ -22,8 +27,9 @@ export function markerJobId(m: Marker): string {
 export function runsToCheck(plan: SweepPlan, state: StoreState): RunPlan[] {
   return plan.runs.filter((r) => {
     const last = latestAttempt(state.runs[r.name]);
+    // Live attempts are the scheduler's to judge (reconcile); completed ones need no proof.
     return !last || (last.state !== "completed" && last.verdict !== "completed" &&
-      !["pending", "running", "submitting"].includes(last.state));
+      !ACTIVE_ATTEMPT_STATES.has(last.state));
   });
 }
 
