@@ -41,9 +41,20 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$load" ] || load=$save
 
-now() { date '+%Y-%m-%d %H:%M:%S.%6N'; }
+# No command substitution runs while a signal can arrive: bash 5.2 parses "$(...)" when it runs
+# it, and a trap firing in the middle of that parse breaks the loop out (it then printed
+# "after training is done" for a SIGUSR1). Values are made with printf -v and $EPOCHREALTIME.
+now() { # sets ts: local time with microseconds
+  local t=$EPOCHREALTIME
+  printf -v ts '%(%Y-%m-%d %H:%M:%S)T.%s' "${t%[.,]*}" "${t#*[.,]}"
+}
+loss_at() { # iteration -> sets loss: 10 / (1 + i / 10), as Megatron prints it
+  local q=$((100 * 1000000000000000 / (10 + $1))) frac
+  printf -v frac '%015d' $((q % 1000000000000000))
+  printf -v loss '%.6E' "$((q / 1000000000000000)).$frac"
+}
 
-stop=0
+stop=0 ts="" loss=""
 trap 'stop=1' USR1 TERM
 
 # How often a fault fired is remembered next to the checkpoints.
@@ -52,7 +63,7 @@ fault_once() { # name at iteration
   [ -n "$at" ] && [ "$it" -eq "$at" ] || return 1
   [ -n "$save" ] || return 0
   mkdir -p "$save"
-  [ -f "$save/.fault_$knob" ] && count=$(cat "$save/.fault_$knob")
+  [ -f "$save/.fault_$knob" ] && read -r count <"$save/.fault_$knob"
   [ "$count" -lt "${FAULT_TIMES:-1}" ] || return 1
   echo $((count + 1)) >"$save/.fault_$knob"
   return 0
@@ -61,15 +72,17 @@ fault_once() { # name at iteration
 save_checkpoint() { # iteration
   local it=$1 dir
   [ -n "$save" ] || return 0
-  dir=$(printf '%s/iter_%07d' "$save" "$it")
-  printf '[%s] saving checkpoint at iteration %7d to %s in torch_dist format\n' "$(now)" "$it" "$save"
+  printf -v dir '%s/iter_%07d' "$save" "$it"
+  now
+  printf '[%s] saving checkpoint at iteration %7d to %s in torch_dist format\n' "$ts" "$it" "$save"
   mkdir -p "$dir"
   printf '{"iteration": %d, "lr": "%s"}\n' "$it" "$lr" >"$dir/metadata.json"
   printf 'weights of iteration %d\n' "$it" >"$dir/common.pt"
   # The tracker file is written last, atomically: a checkpoint without it is incomplete.
   printf '%d' "$it" >"$save/.latest.tmp" && mv "$save/.latest.tmp" "$save/latest_checkpointed_iteration.txt"
+  now
   printf '  [%s] successfully saved checkpoint from iteration %7d to %s [ t 1/1, gtp_remat 1/1, p 1/1 ]\n' \
-    "$(now)" "$it" "$save"
+    "$ts" "$it" "$save"
 }
 
 # Whether iteration $1 was saved by the regular save interval.
@@ -98,6 +111,8 @@ if [ "$skip_train" -eq 1 ]; then
   exit 0
 fi
 
+iter_ms=$(awk -v s="$iter_seconds" 'BEGIN { print s * 1000 }')
+lr_e=$(awk -v l="$lr" 'BEGIN { printf "%.6E", l }')
 it=$start
 while [ "$it" -lt "$train_iters" ]; do
   it=$((it + 1))
@@ -116,18 +131,20 @@ while [ "$it" -lt "$train_iters" ]; do
     while :; do sleep 1; done
   fi
   if [ $((it % log_interval)) -eq 0 ] || [ "$it" -eq $((start + 1)) ]; then
-    loss=$(awk -v i="$it" 'BEGIN { printf "%.6E", 10 / (1 + i / 10) }')
+    loss_at "$it"
+    now
     printf ' [%s] iteration %8d/%8d | consumed samples: %12d | elapsed time per iteration (ms): %.1f | learning rate: %s | global batch size: %5d | lm loss: %s | loss scale: 1.0 | grad norm: 1.234 | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
-      "$(now)" "$it" "$train_iters" $((it * gbs)) "$(awk -v s="$iter_seconds" 'BEGIN { print s * 1000 }')" \
-      "$(awk -v l="$lr" 'BEGIN { printf "%.6E", l }')" "$gbs" "$loss"
+      "$ts" "$it" "$train_iters" $((it * gbs)) "$iter_ms" "$lr_e" "$gbs" "$loss"
   fi
   if saved_at "$it"; then save_checkpoint "$it"; fi
   if [ "$stop" -eq 1 ]; then
     saved_at "$it" || save_checkpoint "$it"
-    printf '[exiting program after receiving SIGTERM.] datetime: %s \n' "$(date '+%Y-%m-%d %H:%M:%S')"
+    now
+    printf '[exiting program after receiving SIGTERM.] datetime: %s \n' "${ts%.*}"
     exit 0
   fi
 done
-printf '[after training is done] datetime: %s \n' "$(date '+%Y-%m-%d %H:%M:%S')"
+now
+printf '[after training is done] datetime: %s \n' "${ts%.*}"
 saved_at "$it" || save_checkpoint "$it"
 exit 0

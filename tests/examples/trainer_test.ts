@@ -55,24 +55,30 @@ Deno.test("trainer: resumes from the newest complete checkpoint, or --ckpt-step"
   }
 });
 
-Deno.test("trainer: SIGUSR1 saves and exits 0 with Megatron's exit line", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const child = new Deno.Command("bash", {
-      args: [TRAINER, "--iter-seconds", "0.05", "--train-iters", "1000", "--save", dir],
-      stdout: "piped",
-    }).spawn();
-    await new Promise((r) => setTimeout(r, 600));
-    child.kill("SIGUSR1");
-    const out = await child.output();
-    const text = new TextDecoder().decode(out.stdout);
-    assertEquals(out.code, 0, text);
-    assert_(text.includes("[exiting program after receiving SIGTERM.]"), text);
-    const it = Number(await Deno.readTextFile(`${dir}/latest_checkpointed_iteration.txt`));
-    assert_(it > 0 && it < 1000, `saved at ${it}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+Deno.test("trainer: SIGUSR1 saves and exits 0 with Megatron's exit line, whenever it arrives", async () => {
+  // Several runs, signalled at different moments of an iteration: a signal that arrived while
+  // bash parsed a command substitution once ended the loop as if training were done.
+  const signalled = async (afterMs: number) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const child = new Deno.Command("bash", {
+        args: [TRAINER, "--iter-seconds", "0.05", "--train-iters", "1000", "--save", dir],
+        stdout: "piped",
+      }).spawn();
+      await new Promise((r) => setTimeout(r, afterMs));
+      child.kill("SIGUSR1");
+      const out = await child.output();
+      const text = new TextDecoder().decode(out.stdout);
+      assertEquals(out.code, 0, text);
+      assert_(text.includes("[exiting program after receiving SIGTERM.]"), text);
+      assert_(!text.includes("[after training is done]"), text);
+      const it = Number(await Deno.readTextFile(`${dir}/latest_checkpointed_iteration.txt`));
+      assert_(it > 0 && it < 1000, `saved at ${it}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+  await Promise.all([400, 437, 473, 511, 549, 600, 631, 668].map(signalled));
 });
 
 Deno.test("trainer: fault knobs fire on the first attempt only (FAULT_TIMES more)", async () => {
