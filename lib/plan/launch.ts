@@ -142,6 +142,27 @@ export function slurmLauncherPrefix(slurm: SlurmConfig, problems: ConfigProblem[
   return words;
 }
 
+/** A container runtime's run subcommand in a launcher (`apptainer exec`, `singularity run`). */
+const CONTAINER_RUN = /^(?:.*\/)?(?:apptainer|singularity)$/;
+
+/**
+ * `slurm.launcher_env_passthrough` for a container runtime named in `slurm.launcher_cmd`
+ * (`apptainer exec img.sif`, `srun singularity exec ...`): `--env NAME=${env:NAME}` for each job
+ * variable right after its `exec`/`run`/`shell` word, where the runtime reads its options.
+ * `found` is false when the launcher starts no container runtime.
+ */
+export function passEnvIntoLauncher(
+  words: readonly string[],
+  envNames: readonly string[],
+): { words: string[]; found: boolean } {
+  const at = words.findIndex((w, i) =>
+    CONTAINER_RUN.test(w) && ["exec", "run", "shell"].includes(words[i + 1] ?? "")
+  );
+  if (at < 0) return { words: [...words], found: false };
+  const pairs = envNames.flatMap((name) => ["--env", `${name}=${envRef(name)}`]);
+  return { words: [...words.slice(0, at + 2), ...pairs, ...words.slice(at + 2)], found: true };
+}
+
 /** The container prefix (`apptainer exec --nv --bind a:b --env K=${env:K} image`), or []. */
 export function containerPrefix(
   container: ContainerConfig | undefined,

@@ -17,6 +17,7 @@ import {
   containerPrefix,
   envRef,
   launcherSettings,
+  passEnvIntoLauncher,
   slurmLauncherPrefix,
 } from "./launch.ts";
 import type { Resources, RunPlan, ScriptSettings } from "./types.ts";
@@ -330,9 +331,23 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
   // Per-node values (`${env:SLURM_NODEID}` for accelerate's machine rank) must be read on each
   // node: under srun the command goes through `bash -c` there instead of run-entry's expansion.
   const perNode = prefix[0] === "srun" && launched.some((t) => PER_NODE_REF.test(t));
+  const passthrough = slurm.launcher_env_passthrough === true;
+  const inContainer = containerPrefix(container, envNames, problems, passthrough);
+  let launcher = prefix;
+  if (passthrough) {
+    const passed = passEnvIntoLauncher(prefix, envNames);
+    launcher = passed.words;
+    if (!passed.found && inContainer.length === 0) {
+      warnings.push(
+        `slurm.launcher_env_passthrough: no container runs the job (slurm.launcher_cmd starts ` +
+          `no apptainer/singularity exec and the container group is none), so there is ` +
+          `nothing to pass --env to; the job's variables reach its command directly`,
+      );
+    }
+  }
   const argv = [
-    ...prefix,
-    ...containerPrefix(container, envNames, problems, slurm.launcher_env_passthrough === true),
+    ...launcher,
+    ...inContainer,
     ...(perNode ? ["bash", "-c", `exec ${launched.map(shellWordWithEnv).join(" ")}`] : launched),
   ];
   const runDir = `${input.sweepDir}/runs/${input.name}`;

@@ -88,3 +88,22 @@ for (const group of ["slurm", "compute", "monitoring", "restart", "backend", "co
     }
   });
 }
+
+Deno.test("presets: a root config of one's own adds a group it does not list with +group=option (README)", async () => {
+  const out = await Deno.makeTempDir({ prefix: "autoexp-presets-" });
+  try {
+    const plan = (overrides: string[]) =>
+      writePlan(
+        { configDir: `${ROOT}/examples/scaling`, overrides: ["slurm=base", ...overrides] },
+        { fs, host: host(out) },
+      );
+    const hint = await plan(["monitoring=megatron_auto_resume"]).then(() => "", (e) => String(e));
+    assert_(/not in the defaults list/.test(hint) && /\+monitoring=/.test(hint), hint);
+    const outcome = await plan(["+monitoring=megatron_auto_resume", "+restart=resilient"]);
+    const spec = Object.values(outcome.monitor.specs)[0];
+    assert_(spec.logEvents.some((e) => e.spec.name === "checkpoint_saved"), "monitoring added");
+    assert_(spec.restartPolicies.some((p) => p.mode === "timeout"), "restart policies added");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

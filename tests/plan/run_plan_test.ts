@@ -72,3 +72,40 @@ Deno.test("buildRunPlan refuses extra directives that set what autoexp owns", ()
     assertEquals(r.problems[0].path, "slurm.sbatch_extra_directives[0]");
   }
 });
+
+Deno.test("buildRunPlan: launcher_env_passthrough passes the job's variables into a launcher_cmd container", () => {
+  // Seed 000: `slurm.launcher_cmd` is a prefix (e.g. `apptainer exec ...`), and
+  // `launcher_env_passthrough: true` forwards `slurm.environment` keys via `--env VAR=$VAR`.
+  const plan = (launcher_cmd: string, passthrough: boolean) =>
+    buildRunPlan({
+      slurm: {
+        launcher_cmd,
+        launcher_env_passthrough: passthrough,
+        environment: { HF_HOME: "/scratch/hf", NCCL_DEBUG: "WARN" },
+      },
+      backend: { name: "command", command: ["python", "train.py"] },
+    }, { index: 0, name: "r", values: {}, sweepDir: "/s" });
+  const r = plan("srun apptainer exec --nv /img.sif", true);
+  assertEquals(r.problems, []);
+  assertEquals(r.plan!.argv, [
+    "srun",
+    "apptainer",
+    "exec",
+    "--env",
+    "HF_HOME=${env:HF_HOME}",
+    "--env",
+    "NCCL_DEBUG=${env:NCCL_DEBUG}",
+    "--nv",
+    "/img.sif",
+    "python",
+    "train.py",
+  ]);
+  assertEquals(
+    plan("srun apptainer exec --nv /img.sif", false).plan!.argv.includes("--env"),
+    false,
+  );
+  // Nothing to pass into: said, not silently ignored.
+  const bare = plan("srun", true);
+  assertEquals(bare.plan!.argv, ["srun", "python", "train.py"]);
+  assertEquals(bare.warnings.some((w) => /launcher_env_passthrough: no container/.test(w)), true);
+});

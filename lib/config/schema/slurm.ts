@@ -94,7 +94,8 @@ export const slurmDocs: Record<string, string> = {
   environment: "seed-tool spelling of env",
   launcher_cmd:
     "command prefix before the backend command (e.g. `srun`, `apptainer exec ...`; a string or an argv list)",
-  launcher_env_passthrough: "pass every `env` variable into the launcher as `--env VAR=$VAR`",
+  launcher_env_passthrough:
+    "pass every `env` variable as `--env VAR=$VAR` into the container the job starts: an `apptainer`/`singularity exec` in `launcher_cmd`, or the container group",
   srun: "srun options (cpu_bind, gpus_per_node, ...) for the srun launcher",
   modules: "environment modules loaded before the job runs (`module load ...`)",
   setup: "shell lines run before the job command (trusted, not quoted)",
