@@ -148,6 +148,68 @@ export function gpuCounts(r: Resources): { perNode: number; total: number } {
   return { perNode, total: perNode * nodes };
 }
 
+/** Resource flags of `#SBATCH` lines autoexp counts with (nodes, GPUs, time), by sbatch key. */
+const COUNTED_FLAGS = new Map([
+  ["nodes", "nodes"],
+  ["N", "nodes"],
+  ["gpus-per-node", "gpus_per_node"],
+  ["gpus", "gpus"],
+  ["G", "gpus"],
+  ["gres", "gres"],
+  ["time", "time"],
+  ["t", "time"],
+]);
+
+/**
+ * The resources the plan counts with: `slurm.sbatch` plus what `sbatch_extra_directives` request
+ * (seed 001's LUMI preset asks for its GPUs as `#SBATCH --gpus-per-node=8`), and, when the job
+ * names no GPUs at all, `slurm.srun.gpus_per_node`. A value given twice differently is a problem
+ * naming both places: which one SLURM uses depends on the order of lines, not on the config.
+ */
+function countedResources(
+  resources: Resources,
+  slurm: SlurmConfig,
+  problems: ConfigProblem[],
+): Resources {
+  const out: Record<string, unknown> = { ...resources };
+  const from = new Map<string, string>();
+  for (const [k, v] of Object.entries(resources)) {
+    if (v !== undefined && v !== null) from.set(k, `slurm.sbatch.${k}`);
+  }
+  (slurm.sbatch_extra_directives ?? []).forEach((d, i) => {
+    const m = d.match(/^#SBATCH\s+(?:--([A-Za-z][\w-]*)(?:[=\s]\s*(\S+))?|-([A-Za-z])\s*(\S+)?)/);
+    const key = m && COUNTED_FLAGS.get(m[1] ?? m[3]);
+    const value = m?.[2] ?? m?.[4];
+    if (!key || value === undefined) return;
+    const path = `slurm.sbatch_extra_directives[${i}]`;
+    const before = from.get(key);
+    if (before && String(out[key]) !== value) {
+      problems.push({
+        path,
+        message: `"${d}" requests ${key} = ${value}, but ${before} = ${
+          JSON.stringify(out[key])
+        }: set it in one place`,
+      });
+      return;
+    }
+    out[key] = value;
+    from.set(key, path);
+  });
+  const srunGpus = slurm.srun?.gpus_per_node;
+  if (srunGpus !== undefined && srunGpus !== null && srunGpus !== false) {
+    if (gpuCounts(out as Resources).perNode === 0) out.gpus_per_node = srunGpus;
+    else if (out.gpus_per_node !== undefined && String(out.gpus_per_node) !== String(srunGpus)) {
+      problems.push({
+        path: "slurm.srun.gpus_per_node",
+        message: `srun asks for ${srunGpus} GPUs per node, but ${from.get("gpus_per_node")} = ${
+          JSON.stringify(out.gpus_per_node)
+        }: set it in one place`,
+      });
+    }
+  }
+  return out as Resources;
+}
+
 const NONE = {};
 const NO_SLURM: SlurmConfig = {};
 
@@ -201,10 +263,21 @@ function slurmPart(slurm: SlurmConfig): SlurmPart {
       });
     }
   });
+  const counted = countedResources(resources, slurm, problems);
+  if (counted.time !== resources.time) {
+    try {
+      minutes = parseSlurmTime(counted.time as string | number);
+    } catch {
+      problems.push({
+        path: "slurm.sbatch_extra_directives",
+        message: `invalid time limit ${JSON.stringify(counted.time)}`,
+      });
+    }
+  }
   const part: SlurmPart = {
     resources,
-    nodes: Number(resources.nodes ?? 1) || 1,
-    gpus: gpuCounts(resources),
+    nodes: Number(counted.nodes ?? 1) || 1,
+    gpus: gpuCounts(counted),
     minutes,
     prefix: slurmLauncherPrefix(slurm, problems),
     extraDirectives,

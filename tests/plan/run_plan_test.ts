@@ -109,3 +109,45 @@ Deno.test("buildRunPlan: launcher_env_passthrough passes the job's variables int
   assertEquals(bare.plan!.argv, ["srun", "python", "train.py"]);
   assertEquals(bare.warnings.some((w) => /launcher_env_passthrough: no container/.test(w)), true);
 });
+
+Deno.test("buildRunPlan: GPUs requested in sbatch_extra_directives or srun count (seed 001's LUMI preset)", () => {
+  const plan = (slurm: Record<string, unknown>) =>
+    buildRunPlan({
+      slurm,
+      backend: { name: "command", command: ["python", "train.py"], launcher: "torchrun" },
+    }, { index: 0, name: "r", values: {}, sweepDir: "/s" });
+  // The seed's config/slurm/lumi.yaml, as written there.
+  const lumi = {
+    sbatch: { partition: "standard-g", time: "2:00:00", nodes: 2 },
+    sbatch_extra_directives: [
+      "#SBATCH --gpus-per-node=8",
+      "#SBATCH --exclusive",
+      "#SBATCH --hint=nomultithread",
+    ],
+    srun: { cpu_bind: "mask_cpu:fe000000000000,fe00000000000000", gpus_per_node: 8 },
+  };
+  const r = plan(lumi);
+  assertEquals(r.problems, []);
+  assertEquals(r.plan!.gpus, 16);
+  assertEquals(r.plan!.argv.slice(0, 3), ["torchrun", "--nnodes=2", "--nproc-per-node=8"]);
+  // The directive line itself is still written as given.
+  assertEquals(r.plan!.script.extraDirectives.includes("#SBATCH --gpus-per-node=8"), true);
+  // srun's alone, and the short forms -N / -t.
+  const short = plan({
+    sbatch_extra_directives: ["#SBATCH -N 3", "#SBATCH -t 1:00:00"],
+    srun: { gpus_per_node: 4 },
+  });
+  assertEquals(short.problems, []);
+  assertEquals([short.plan!.gpus, short.plan!.minutes], [12, 60]);
+  // Two different answers are refused, naming both places.
+  const both = plan({ ...lumi, sbatch: { ...lumi.sbatch, gpus_per_node: 4 } });
+  assertEquals(both.problems.map((p) => p.path).sort(), [
+    "slurm.sbatch_extra_directives[0]",
+    "slurm.srun.gpus_per_node",
+  ]);
+  const message = both.problems.find((p) => p.path.startsWith("slurm.sbatch_extra"))!.message;
+  assertEquals(
+    /requests gpus_per_node = 8, but slurm\.sbatch\.gpus_per_node = 4/.test(message),
+    true,
+  );
+});
