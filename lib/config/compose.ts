@@ -83,6 +83,11 @@ export interface ComposeInput {
   readonly overrides?: readonly Override[];
   /** Resolvers available to interpolated defaults such as `slurm: ${platform:}`. */
   readonly resolvers?: Readonly<Record<string, Resolver>>;
+  /**
+   * Keys a schema declares (as a Hydra structured config's fields): `key=value` sets such a key
+   * even when no config file wrote it, as Hydra does for a dataclass field.
+   */
+  readonly declared?: (path: readonly string[]) => boolean;
 }
 
 type Entry =
@@ -251,6 +256,7 @@ export function composeConfig(input: ComposeInput): Composition {
       origins,
       [...files.groups().keys()],
       problems.length === 0,
+      input.declared,
     ),
   );
   if (problems.length) throw new ConfigError(problems);
@@ -639,6 +645,7 @@ function applyValueOverrides(
   origins: Map<string, Origin>,
   groups: readonly string[],
   composed: boolean,
+  declared: (path: readonly string[]) => boolean = () => false,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const missing = (path: string[], o: Override) => {
@@ -690,7 +697,7 @@ function applyValueOverrides(
       deletePath(config, path);
       continue;
     }
-    if (o.kind === "set" && !exists) {
+    if (o.kind === "set" && !exists && !declared(path)) {
       missing(path, o);
       continue;
     }

@@ -72,11 +72,15 @@ export async function loadConfig(
     now: deps.host.now(),
     platform: platform.platform,
   });
+  const declared = req.schema === false
+    ? undefined
+    : (await import("../config/schema/mod.ts")).schemaDeclares;
   const composition = composeConfig({
     files,
     configName: req.configName ?? "autoexp",
     overrides,
     resolvers,
+    declared,
   });
   const origin = (p: string) => composition.origins.get(p);
   addRunContext(

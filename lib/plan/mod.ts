@@ -8,7 +8,8 @@
 import { DEFAULT_MAX_ARRAY_SIZE } from "../scheduler/types.ts";
 import { type ConfirmAbove, DEFAULT_CONFIRM_ABOVE } from "./guard.ts";
 import type { MonitorFile } from "../monitoring/monitor_file.ts";
-import { MonitorPlanner } from "./monitor_plan.ts";
+import type { MonitorSpec } from "../monitoring/spec_types.ts";
+import { derivedRunActions, MonitorPlanner, nearestOrigin } from "./monitor_plan.ts";
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
 import { composeConfig, type Composition } from "../config/compose.ts";
 import type { ConfigFiles } from "../config/files.ts";
@@ -90,6 +91,8 @@ export interface Prepared {
   overrides: Override[];
   axes: MultirunAxis[];
   base: Composition;
+  /** Keys the schemas declare (settable with `key=value` although no file wrote them). */
+  declared: (path: readonly string[]) => boolean;
 }
 
 async function prepare(req: PlanRequest, deps: PlanDeps): Promise<Prepared> {
@@ -114,13 +117,15 @@ async function prepare(req: PlanRequest, deps: PlanDeps): Promise<Prepared> {
       axes.push({ key: o.key, values: o.sweep });
     } else overrides.push(o);
   }
+  const { schemaDeclares: declared } = await import("../config/schema/mod.ts");
   const base = composeConfig({
     files,
     configName: req.configName ?? "autoexp",
     overrides,
     resolvers,
+    declared,
   });
-  return { files, platform, resolvers, overrides, axes, base };
+  return { files, platform, resolvers, overrides, axes, base, declared };
 }
 
 /** Applies a point's values to a config: scalars and lists replace, mappings merge. */
@@ -286,6 +291,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
           configName: req.configName ?? "autoexp",
           overrides: [...extra, ...p.overrides],
           resolvers: p.resolvers,
+          declared: p.declared,
         }).config;
         if (baseValues && isMap(baseValues)) mergeInto(composed, structuredClone(baseValues));
         compositions.set(key, composed);
@@ -357,6 +363,9 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     );
   }
 
+  const monitor = monitors.file(deps.host.cwd());
+  checkDerivedRuns(p, req, Object.values(monitor.specs));
+
   const arrayCfg = sweepSlurm?.array;
   const array = arrayCfg === true || (typeof arrayCfg === "object" && arrayCfg.enabled !== false);
   const throttle = typeof arrayCfg === "object" ? arrayCfg.throttle ?? null : null;
@@ -408,9 +417,64 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     warnings: [...warnings],
     derived,
     prepared: p,
-    monitor: monitors.file(deps.host.cwd()),
+    monitor,
     confirmAbove: { ...DEFAULT_CONFIRM_ABOVE, ...sweepSlurm?.confirm_above },
   };
+}
+
+/**
+ * A derived run (cooldown, evaluation) is planned when its action fires, weeks into training:
+ * what can be checked now is checked now. Its overrides are composed as the monitor will compose
+ * them (the sweep's own overrides, except those the action replaces, then the action's), with
+ * `{placeholders}` left as text: an unknown group option, a key that does not exist, or a group
+ * the defaults list lacks is an error at plan time, naming the action.
+ */
+function checkDerivedRuns(p: Prepared, req: PlanRequest, specs: readonly MonitorSpec[]): void {
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    for (const { path, overrides } of derivedRunActions(spec)) {
+      const key = JSON.stringify([path, overrides]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let parsed: Override[];
+      try {
+        // Placeholders are filled when the action fires; a word stands in for each here.
+        parsed = overrides.filter((o) => !/^[^=]*\{/.test(o)).map((o) =>
+          parseOverride(o.replace(/\{([A-Za-z_][\w.]*)\}/g, (_, n: string) => `placeholder_${n}`))
+        );
+      } catch (e) {
+        problems.push({ path, message: (e as Error).message });
+        continue;
+      }
+      const touched = parsed.map((o) => o.key);
+      const own = p.overrides.filter((o) =>
+        !touched.some((t) => o.key === t || o.key.startsWith(`${t}.`))
+      );
+      try {
+        composeConfig({
+          files: p.files,
+          configName: req.configName ?? "autoexp",
+          overrides: [...own, ...parsed],
+          resolvers: p.resolvers,
+          declared: p.declared,
+        });
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const pr of e.problems) {
+          const why = `${pr.path ? `${pr.path}: ` : ""}${pr.message}`
+            .replace(/placeholder_([A-Za-z_][\w.]*)/g, "{$1}");
+          problems.push({
+            ...nearestOrigin(path, (q) => p.base.origins.get(q)),
+            path,
+            message: `the derived run this action plans (${overrides.join(" ")}) cannot be ` +
+              `composed: ${why}`,
+          });
+        }
+      }
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
 }
 
 /** Containers known to hold no `???` (shared across sweep points, so checked once). */

@@ -202,6 +202,25 @@ function ownNames(e: {
   return out;
 }
 
+/** The derived runs a spec's actions can start (`AutoexpAction`), with their key paths. */
+export function derivedRunActions(
+  spec: MonitorSpec,
+): { path: string; overrides: readonly string[] }[] {
+  const out: { path: string; overrides: readonly string[] }[] = [];
+  const add = (ea: EventActionSpec, at: string) => {
+    if (ea.action.kind === "autoexp") {
+      out.push({ path: `${at}.action.overrides`, overrides: ea.action.overrides });
+    }
+  };
+  spec.logEvents.forEach((e, i) =>
+    e.actions.forEach((a, j) => add(a, `monitoring.log_events[${i}].actions[${j}]`))
+  );
+  spec.stateEvents.forEach((e, i) =>
+    e.actions.forEach((a, j) => add(a, `monitoring.state_events[${i}].actions[${j}]`))
+  );
+  return out;
+}
+
 /** Every template of a spec with its key path. */
 function templatesOf(spec: MonitorSpec): Located[] {
   const out: Located[] = [];
@@ -277,7 +296,7 @@ function commandTemplates(c: CommandSpec, at: string, add: (t: string, path: str
 }
 
 /** The origin of a key path or of its closest written parent (`.action` wrappers skipped). */
-function nearestOrigin(
+export function nearestOrigin(
   path: string,
   origin: (path: string) => { file?: string; line?: number; column?: number } | undefined,
 ): { file?: string; line?: number; column?: number } {

@@ -107,3 +107,21 @@ Deno.test("presets: a root config of one's own adds a group it does not list wit
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("presets: seed 001's spelling megatron_multi_cooldown is megatron_cooldown_multi", async () => {
+  const out = await Deno.makeTempDir({ prefix: "autoexp-presets-" });
+  try {
+    const specs = async (option: string) => {
+      const outcome = await writePlan(
+        { configDir: `${ROOT}/examples/demo`, overrides: [`monitoring=${option}`] },
+        { fs, host: host(out) },
+      );
+      return Object.values(outcome.monitor.specs);
+    };
+    const seed = await specs("megatron_multi_cooldown");
+    assert_(seed[0].logEvents.some((e) => e.actions.some((a) => a.action.kind === "autoexp")));
+    assertEquals(seed, await specs("megatron_cooldown_multi"));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -309,3 +309,44 @@ Deno.test("writePlan: the sweep tree, sweep.json and the run-entry index", async
     await removeTree(out);
   }
 });
+
+Deno.test("computePlan: a derived run's overrides are composed at plan time, placeholders left open", async () => {
+  const dir = `${PLAN_DATA}/derived`;
+  const ok = await plan({ configDir: dir });
+  assertEquals(ok.plan.runs.length, 1);
+  await assertRejects(
+    () =>
+      plan({ configDir: dir, overrides: ["eval_backend=evaluaton", "eval_key=backend.argz.step"] }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertEquals(e.problems.map((p) => p.path), [
+        "monitoring.log_events[0].actions[0].action.overrides",
+        "monitoring.log_events[0].actions[1].action.overrides",
+      ]);
+      assertMatch(e.problems[0].message, /no option "evaluaton" in group "backend"/);
+      assertMatch(
+        e.problems[1].message,
+        /backend\.argz\.step=\{it\}: key "backend\.argz\.step" does not exist/,
+      );
+      assertMatch(e.problems[0].file ?? "", /derived\/autoexp\.yaml$/);
+    },
+  );
+});
+
+Deno.test("computePlan: a key the schema declares is set with key=value although no file wrote it", async () => {
+  // As Hydra sets a structured config's field: no ++ needed for sweep.name_template.
+  const out = await plan({
+    configDir: `${PLAN_DATA}/single`,
+    overrides: ['sweep.name_template="trial_{index}"', "slurm.sbatch.qos=high"],
+  });
+  assertEquals(out.plan.runs.map((r) => r.name), ["trial_0"]);
+  assertEquals(out.plan.runs[0].script.resources.qos, "high");
+  // A free-form mapping's entries are not declared: a typo there is still an error.
+  await assertRejects(
+    () => plan({ configDir: `${PLAN_DATA}/single`, overrides: ["slurm.sbatch.qoss=high"] }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertMatch(e.message, /key "slurm\.sbatch\.qoss" does not exist/);
+    },
+  );
+});

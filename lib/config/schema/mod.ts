@@ -11,6 +11,7 @@ import { type ConfigMap, type ConfigValue, formatPath, isMap } from "../tree.ts"
 import { projectSchema } from "./project.ts";
 import { type envSchema, slurmSchema } from "./slurm.ts";
 import { backendSchema, containerSchema, type launcherSchema } from "./backend.ts";
+import { sweepSchema } from "./sweep.ts";
 
 /** Group name -> schema: the groups the planner reads. */
 export const GROUP_SCHEMAS = {
@@ -242,6 +243,21 @@ interface SchemaDef {
   valueType?: { _zod: { def: SchemaDef } };
   element?: { _zod: { def: SchemaDef } };
   options?: { _zod: { def: SchemaDef } }[];
+}
+
+/**
+ * Whether the schemas declare a key path by name (`sweep.name_template`, `slurm.sbatch.qos`):
+ * every segment a named field of an object schema, not an entry of a free-form mapping
+ * (`backend.args.x` is not declared). Composition lets `-o key=value` set such a key although no
+ * config file wrote it, as Hydra does for a structured config's field.
+ */
+export function schemaDeclares(path: readonly string[]): boolean {
+  const [group, ...rest] = path;
+  const schema = group === "sweep"
+    ? sweepSchema
+    : (GROUP_SCHEMAS as Record<string, z.ZodMiniType>)[group];
+  if (!schema || !rest.length) return false;
+  return rest.every((_, i) => objectKeysAt(schema, rest.slice(0, i)).includes(rest[i]));
 }
 
 /** The keys an object schema allows at a path (for "allowed keys" hints). */
