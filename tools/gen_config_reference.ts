@@ -18,6 +18,7 @@ import {
   containerSchema,
 } from "../lib/config/schema/backend.ts";
 import { sweepDocs, sweepSchema } from "../lib/config/schema/sweep.ts";
+import { computeDocs, computeSchema } from "../lib/config/schema/compute.ts";
 import { SBATCH_OPTIONS } from "../lib/config/schema/sbatch_options.ts";
 import {
   actionDocs,
@@ -133,6 +134,14 @@ export function renderReference(): string {
   out.push(schemaTable(backendSchema, backendDocs));
   h("## `container`");
   out.push(schemaTable(containerSchema, containerDocs));
+  h("## `compute`");
+  out.push(
+    "A resource preset in the words of Hydra's submitit launcher (seed 003): `-o compute=a100_1x`, " +
+      "then `-o compute.mem_gb=32`. Its values become sbatch options and win over the slurm " +
+      "preset's `sbatch` values.",
+    "",
+  );
+  out.push(schemaTable(computeSchema, computeDocs));
   h("## `sweep`");
   out.push(schemaTable(sweepSchema, sweepDocs));
   h("## `monitoring`");

@@ -18,6 +18,7 @@ import { type Override, parseOverride } from "../config/overrides.ts";
 import { MISSING_VALUE, type Resolver, resolveTree } from "../config/resolve.ts";
 import { standardResolvers } from "../config/resolvers.ts";
 import type { SlurmConfig } from "../config/schema/mod.ts";
+import { computeToSbatch } from "../config/schema/compute.ts";
 import {
   type ConfigMap,
   type ConfigValue,
@@ -327,6 +328,17 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
           `slurm.sbatch.export=${exported}: ${names.join(", ")} reach the job by name from its ` +
             `exported environment; add them to export, or the job gets them empty`,
         );
+      }
+      for (const c of computeToSbatch(checked.config.compute ?? {})) {
+        for (const table of ["sbatch", "sbatch_overrides"]) {
+          const set = origin(`slurm.${table}.${c.key}`)?.file;
+          if (set?.startsWith("-o ")) {
+            warnings.add(
+              `${set} is replaced by compute.${c.from} (the compute preset's resources win ` +
+                `over slurm.${table}): set -o compute.${c.from}=... instead`,
+            );
+          }
+        }
       }
       const r = buildRunPlan(runConfig, {
         index: point.index,

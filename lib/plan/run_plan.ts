@@ -9,6 +9,8 @@ import { pythonStr } from "../config/python_str.ts";
 import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
 import type { ConfigValue } from "../config/tree.ts";
 import type { EnvConfig, SlurmConfig, ValidConfig } from "../config/schema/mod.ts";
+import { type ComputeConfig, computeToSbatch } from "../config/schema/compute.ts";
+import { closestMatches } from "../config/suggest.ts";
 import { buildBackendProgram } from "./backends.ts";
 import { stableHash } from "./hash.ts";
 import { shellQuote } from "../shell.ts";
@@ -96,9 +98,28 @@ function envSource(config: ValidConfig, name: string): string {
 }
 
 /** `slurm.sbatch` + `slurm.sbatch_overrides` without nulls, in table order. */
-export function collectResources(slurm: SlurmConfig, problems: ConfigProblem[]): Resources {
+export function collectResources(
+  slurm: SlurmConfig,
+  problems: ConfigProblem[],
+  compute?: ComputeConfig,
+): Resources {
   const merged: Record<string, string | number | boolean> = {};
-  for (const src of [slurm.sbatch, slurm.sbatch_overrides]) {
+  const fromCompute = compute ? computeToSbatch(compute) : [];
+  for (const { key, from } of fromCompute) {
+    if (!(key in SBATCH_OPTIONS)) {
+      const best = closestMatches(key, Object.keys(SBATCH_OPTIONS));
+      problems.push({
+        path: `compute.${from}`,
+        message: `"${key}" is not an sbatch option${
+          best.length ? `; did you mean "${best[0]}"?` : ""
+        }`,
+      });
+    }
+  }
+  const computed = fromCompute.filter((c) => c.key in SBATCH_OPTIONS).map((c) => ({
+    [c.key]: c.value,
+  }));
+  for (const src of [slurm.sbatch, slurm.sbatch_overrides, ...computed]) {
     for (const [k, v] of Object.entries(src ?? {})) {
       if (OWNED_OPTIONS.includes(k)) {
         problems.push({
@@ -225,13 +246,15 @@ interface SlurmPart {
   readonly setup: string[];
   readonly problems: ConfigProblem[];
 }
-const slurmParts = new WeakMap<SlurmConfig, SlurmPart>();
+const slurmParts = new WeakMap<SlurmConfig, WeakMap<object, SlurmPart>>();
 
-function slurmPart(slurm: SlurmConfig): SlurmPart {
-  const hit = slurmParts.get(slurm);
+function slurmPart(slurm: SlurmConfig, compute: ComputeConfig | undefined): SlurmPart {
+  let byCompute = slurmParts.get(slurm);
+  if (!byCompute) slurmParts.set(slurm, byCompute = new WeakMap());
+  const hit = byCompute.get(compute ?? NONE);
   if (hit) return hit;
   const problems: ConfigProblem[] = [];
-  const resources = collectResources(slurm, problems);
+  const resources = collectResources(slurm, problems, compute);
   let minutes = 0;
   try {
     minutes = resources.time === undefined ? 0 : parseSlurmTime(resources.time as string | number);
@@ -285,7 +308,7 @@ function slurmPart(slurm: SlurmConfig): SlurmPart {
     setup: slurm.setup ?? [],
     problems,
   };
-  slurmParts.set(slurm, part);
+  byCompute.set(compute ?? NONE, part);
   return part;
 }
 
@@ -369,7 +392,7 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
   const slurm = config.slurm ?? NO_SLURM;
   const backend = config.backend ?? { name: "command" };
   const container = config.container;
-  const sp = slurmPart(slurm);
+  const sp = slurmPart(slurm, config.compute);
   const problems: ConfigProblem[] = [...sp.problems];
   const { resources, nodes, gpus, minutes } = sp;
   const cached = envPart(config, slurm, backend.env ?? NONE, container ?? NONE);

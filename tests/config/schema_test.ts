@@ -180,6 +180,12 @@ Deno.test("the group schemas only check: parsing returns every value as it was",
       gpu: "nv",
       extra_args: "--writable-tmpfs",
     },
+    compute: {
+      gpus_per_node: "l40s:1",
+      mem_gb: 32,
+      timeout_min: 90,
+      additional_parameters: { exclusive: true },
+    },
   };
   for (const [group, schema] of Object.entries(GROUP_SCHEMAS)) {
     const parsed = schema.safeParse(config[group]);

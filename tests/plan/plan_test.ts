@@ -350,3 +350,25 @@ Deno.test("computePlan: a key the schema declares is set with key=value although
     },
   );
 });
+
+Deno.test("computePlan: -o compute.mem_gb changes a compute preset; -o slurm.sbatch.mem under one is said to lose", async () => {
+  const out = await plan({
+    configDir: `${PLAN_DATA}/single`,
+    overrides: ["+compute=killarney/l40s_1x", "compute.mem_gb=32", "slurm.sbatch.cpus_per_task=2"],
+  });
+  const res = out.plan.runs[0].script.resources;
+  assertEquals([res.partition, res.mem, res.cpus_per_task], ["gpubase_l40s_b2", "32G", 8]);
+  assertEquals(
+    out.warnings.filter((w) => /compute\.cpus_per_task/.test(w)).length,
+    1,
+    out.warnings.join("\n"),
+  );
+  await assertRejects(
+    () =>
+      plan({ configDir: `${PLAN_DATA}/single`, overrides: ["+compute=a100_1x", "compute.mem=8"] }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertMatch(e.message, /compute\.mem\b.*does not exist/);
+    },
+  );
+});

@@ -151,3 +151,34 @@ Deno.test("buildRunPlan: GPUs requested in sbatch_extra_directives or srun count
     true,
   );
 });
+
+Deno.test("buildRunPlan: compute keys in submitit's words become sbatch options and win over slurm.sbatch", () => {
+  const plan = (compute: Record<string, unknown>) =>
+    buildRunPlan({
+      slurm: { sbatch: { partition: "batch", gpus_per_node: 4, mem: "200G", time: "01:00:00" } },
+      compute,
+      backend: { name: "command", command: ["python", "train.py"] },
+    } as never, { index: 0, name: "r", values: {}, sweepDir: "/s" });
+  // Seed 003: compute=killarney/l40s_1x, then compute.mem_gb=32.
+  const r = plan({
+    partition: "gpubase_l40s_b2",
+    gpus_per_node: "l40s:1",
+    tasks_per_node: 1,
+    cpus_per_task: 8,
+    mem_gb: 32,
+    timeout_min: 90,
+    additional_parameters: { exclusive: true },
+  });
+  assertEquals(r.problems, []);
+  const res = r.plan!.script.resources;
+  assertEquals(
+    [res.partition, res.gpus_per_node, res.ntasks_per_node, res.cpus_per_task, res.mem, res.time],
+    ["gpubase_l40s_b2", "l40s:1", 1, 8, "32G", 90],
+  );
+  assertEquals(res.exclusive, true);
+  assertEquals([r.plan!.gpus, r.plan!.minutes], [1, 90]);
+  // A name sbatch does not know is refused, not dropped.
+  const bad = plan({ additional_parameters: { exlusive: true } });
+  assertEquals(bad.problems.map((p) => p.path), ["compute.additional_parameters.exlusive"]);
+  assertEquals(/did you mean "exclusive"/.test(bad.problems[0].message), true);
+});

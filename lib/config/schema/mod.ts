@@ -12,6 +12,7 @@ import { projectSchema } from "./project.ts";
 import { type envSchema, slurmSchema } from "./slurm.ts";
 import { backendSchema, containerSchema, type launcherSchema } from "./backend.ts";
 import { sweepSchema } from "./sweep.ts";
+import { type ComputeConfig, computeSchema } from "./compute.ts";
 
 /** Group name -> schema: the groups the planner reads. */
 export const GROUP_SCHEMAS = {
@@ -19,6 +20,7 @@ export const GROUP_SCHEMAS = {
   slurm: slurmSchema,
   backend: backendSchema,
   container: containerSchema,
+  compute: computeSchema,
 } as const;
 
 /** A group with a schema. */
@@ -53,6 +55,7 @@ export interface ValidConfig {
   readonly slurm?: SlurmConfig;
   readonly backend?: BackendConfig;
   readonly container?: ContainerConfig;
+  readonly compute?: ComputeConfig;
 }
 
 /** A validation: every problem, and the typed config when there are none. */
