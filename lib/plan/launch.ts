@@ -91,9 +91,7 @@ export function applyLauncher(
       return [...out, ...extra, ...script];
     }
     case "accelerate": {
-      const machines = str(opts.num_machines) ?? String(ctx.nodes);
-      const gpus = Math.max(1, ctx.gpusPerNode);
-      const processes = str(opts.num_processes) ?? String(gpus * Number(machines));
+      const { machines, processes } = accelerateCounts(opts, ctx);
       const out = [str(opts.command) ?? "accelerate", "launch"];
       if (opts.config_file) out.push("--config_file", str(opts.config_file)!);
       out.push("--num_processes", processes, "--num_machines", machines);
@@ -119,6 +117,33 @@ export function applyLauncher(
     case "srun":
       return ["srun", ...extra, ...program];
   }
+}
+
+function accelerateCounts(opts: LauncherOptions, ctx: LaunchContext) {
+  const machines = str(opts.num_machines) ?? String(ctx.nodes);
+  const gpus = Math.max(1, ctx.gpusPerNode);
+  return { machines, processes: str(opts.num_processes) ?? String(gpus * Number(machines)) };
+}
+
+/**
+ * Variables a launcher sets for the program, as seed 004's accelerate launcher does:
+ * `ACCELERATE_NUM_PROCESSES`, and `CUDA_VISIBLE_DEVICES` when `gpu_ids` chooses the GPUs.
+ */
+export function launcherEnv(
+  launcher: LauncherConfig | undefined,
+  ctx: LaunchContext,
+): Record<string, string> {
+  const { type, opts } = launcherSettings(launcher);
+  if (type !== "accelerate") return {};
+  const out: Record<string, string> = {
+    ACCELERATE_NUM_PROCESSES: accelerateCounts(opts, ctx).processes,
+  };
+  if (opts.gpu_ids !== undefined && opts.gpu_ids !== null) {
+    out.CUDA_VISIBLE_DEVICES = Array.isArray(opts.gpu_ids)
+      ? opts.gpu_ids.map(String).join(",")
+      : str(opts.gpu_ids)!;
+  }
+  return out;
 }
 
 /** `slurm.launcher_cmd` (+ `slurm.srun` options when it is srun) as argv words. */

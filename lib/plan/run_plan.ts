@@ -18,6 +18,7 @@ import {
   applyLauncher,
   containerPrefix,
   envRef,
+  launcherEnv,
   launcherSettings,
   passEnvIntoLauncher,
   slurmLauncherPrefix,
@@ -405,6 +406,22 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
     nodes,
     gpusPerNode: gpus.perNode,
   });
+  // What the launcher sets for the program (seed 004: accelerate's process count and GPU ids);
+  // the config's own value of a variable wins, and a different one is said.
+  const fromLauncher = launcherEnv(backend.launcher, { nodes, gpusPerNode: gpus.perNode });
+  if (Object.keys(fromLauncher).length) {
+    for (const [k, v] of Object.entries(fromLauncher)) {
+      const own = env.plain[k] ?? env.shell[k];
+      if (own !== undefined && own !== v) {
+        warnings.push(
+          `the job's environment sets ${k}=${own}, the ${
+            launcherSettings(backend.launcher).type
+          } launcher would set ${v}: the environment's value is used`,
+        );
+      }
+    }
+    env = { ...env, plain: { ...fromLauncher, ...env.plain } };
+  }
   // A multi-node rendezvous needs the first node's address; nothing else in a job sets it.
   if (
     !("MASTER_ADDR" in env.plain) && !("MASTER_ADDR" in env.shell) &&

@@ -74,7 +74,11 @@ export interface LocalSchedulerOptions {
   readonly sys: LocalSystem;
   /** State directory; default `$AUTOEXP_LOCAL_DIR`, else `$HOME/.autoexp/local`. */
   readonly root?: string;
-  /** How many tasks may run at once under the root; default max(2, CPUs). */
+  /**
+   * How many tasks may run at once under the root; default `$AUTOEXP_LOCAL_MAX_PARALLEL` (seed
+   * 004's `max_parallel`; 1 runs jobs one after another), else max(2, CPUs). A job keeps the
+   * limit it was submitted with.
+   */
   readonly slots?: number;
   /** Seconds between SIGTERM and SIGKILL (SLURM's KillWait); default 10. */
   readonly killWaitSec?: number;
@@ -142,12 +146,21 @@ export class LocalScheduler implements Scheduler {
         `AUTOEXP_LOCAL_TIME_SCALE must be a positive number, got "${env.AUTOEXP_LOCAL_TIME_SCALE}"`,
       );
     }
+    const max = env.AUTOEXP_LOCAL_MAX_PARALLEL;
+    if (max !== undefined && max !== "" && !/^[1-9][0-9]*$/.test(max.trim())) {
+      throw new SchedulerError(
+        `AUTOEXP_LOCAL_MAX_PARALLEL must be a positive whole number (jobs at once), got "${max}"`,
+      );
+    }
     const root = (this.#opts.root ?? defaultLocalRoot(env)).replace(/\/+$/, "");
     return {
       sys,
       root,
       store: new LocalStore(sys, root),
-      slots: Math.max(1, Math.floor(this.#opts.slots ?? Math.max(2, sys.cpus()))),
+      slots: Math.max(
+        1,
+        Math.floor(this.#opts.slots ?? (max?.trim() ? Number(max) : Math.max(2, sys.cpus()))),
+      ),
       killWaitSec: this.#opts.killWaitSec ?? 10,
       timeScale: scale,
     };

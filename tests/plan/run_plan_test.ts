@@ -182,3 +182,31 @@ Deno.test("buildRunPlan: compute keys in submitit's words become sbatch options 
   assertEquals(bad.problems.map((p) => p.path), ["compute.additional_parameters.exlusive"]);
   assertEquals(/did you mean "exclusive"/.test(bad.problems[0].message), true);
 });
+
+Deno.test("buildRunPlan: the accelerate launcher sets ACCELERATE_NUM_PROCESSES and CUDA_VISIBLE_DEVICES (seed 004)", () => {
+  const plan = (launcher: Record<string, unknown>, env: Record<string, string> = {}) =>
+    buildRunPlan({
+      slurm: { sbatch: { gpus_per_node: 4 }, env },
+      backend: { name: "command", command: ["python", "MAIN_a_single_experiment.py"], launcher },
+    } as never, { index: 0, name: "r", values: {}, sweepDir: "/s" });
+  // The seed's launch: accelerate launch --num_processes N --gpu_ids 0,1,... --mixed_precision fp16
+  const r = plan({
+    type: "accelerate",
+    gpu_ids: [0, 1],
+    num_processes: 2,
+    mixed_precision: "fp16",
+  });
+  assertEquals(r.problems, []);
+  assertEquals(r.plan!.env.ACCELERATE_NUM_PROCESSES, "2");
+  assertEquals(r.plan!.env.CUDA_VISIBLE_DEVICES, "0,1");
+  // Without gpu_ids SLURM chooses the GPUs: CUDA_VISIBLE_DEVICES is left to it.
+  const all = plan({ type: "accelerate" });
+  assertEquals(all.plan!.env.ACCELERATE_NUM_PROCESSES, "4");
+  assertEquals("CUDA_VISIBLE_DEVICES" in all.plan!.env, false);
+  // The config's own value wins, and the difference is said.
+  const own = plan({ type: "accelerate", gpu_ids: "0,1" }, { CUDA_VISIBLE_DEVICES: "2,3" });
+  assertEquals(own.plan!.env.CUDA_VISIBLE_DEVICES, "2,3");
+  assertEquals(own.warnings.some((w) => /CUDA_VISIBLE_DEVICES=2,3/.test(w)), true);
+  // Other launchers set nothing.
+  assertEquals("ACCELERATE_NUM_PROCESSES" in plan({ type: "torchrun" }).plan!.env, false);
+});

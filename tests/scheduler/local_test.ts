@@ -840,3 +840,23 @@ test("local: limits", async () => {
     await env.cleanup();
   }
 });
+
+test("local: AUTOEXP_LOCAL_MAX_PARALLEL=1 runs jobs one after another (seed 004's max_parallel)", async () => {
+  const real = denoLocalSystem();
+  const sys = { ...real, env: () => ({ ...real.env(), AUTOEXP_LOCAL_MAX_PARALLEL: "1" }) };
+  const env = await setup({ slots: undefined, sys });
+  try {
+    const s = await env.script("seq", [`--output=${env.dir}/logs/%j.log`], "sleep 0.4");
+    const a = await env.submit(s);
+    const b = await env.submit(s);
+    const jobs = await waitFor(env.sched, [a, b], allFinal);
+    assert_(Date.parse(jobs[1].start!) >= Date.parse(jobs[0].end!), JSON.stringify(jobs));
+    const bad = { ...real, env: () => ({ ...real.env(), AUTOEXP_LOCAL_MAX_PARALLEL: "four" }) };
+    const refused = new LocalScheduler({ root: `${env.dir}/other`, selfCommand: SELF, sys: bad });
+    const err = await refused.submit({ script: s, cwd: env.dir, jobName: "x", comment: "x" })
+      .then(() => "", (e) => String(e));
+    assert_(/AUTOEXP_LOCAL_MAX_PARALLEL must be a positive whole number/.test(err), err);
+  } finally {
+    await env.cleanup();
+  }
+});
