@@ -670,12 +670,76 @@ def build():
     return out
 
 
+# --- YAML scalars: how OmegaConf's loader types a plain scalar ----------------------------------
+
+YAML_OUT = OUT.parent / "omegaconf_yaml_cases.json"
+
+# Plain scalars as they are written after "v: " in a config file. Each is loaded by OmegaConf
+# itself; the record holds the Python type and value it produced.
+YAML_SCALARS = [
+    # booleans (YAML 1.1: yes/no/on/off in three spellings; y/n are not booleans in PyYAML)
+    "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+    "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "tRue", "oN",
+    # nulls
+    "~", "null", "Null", "NULL", "", "nULL", "None",
+    # integers: decimal, signs, underscores, octal with a leading 0, binary, hex
+    "0", "7", "-7", "+7", "1_000", "1_000_000", "010", "0_7", "-010", "08", "09", "0o17",
+    "0b101", "-0b11", "0b1_0", "0x1F", "0x_1f", "-0x10", "0X1F", "123456789012",
+    # floats: PyYAML's (a dot) and OmegaConf's own rule (an exponent without a dot)
+    "1.0", "1.", "-1.5", "+2.5", ".5", "-.5", "1e10", "1E10", "1e-5", "1e+5", "2.5e-3",
+    "1.0e5", "3.", "1_000.5", ".inf", "-.inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN",
+    "e5", "1e", "1.2.3", "1,000",
+    # text that looks like something else
+    "2024-01-01", "2024-01-01 10:00:00", "0.0.1", "v1.0", "1/2", "1-2", "=", "0x", "0b",
+]
+
+# Deliberate differences (autoexp reports an error instead of OmegaConf's value).
+YAML_DEVIATIONS = {
+    "1:30": "a sexagesimal number is almost always a SLURM time; 90 minutes-or-seconds is "
+    "never what was meant, so autoexp asks for quotes",
+    "2:00:00": "as 1:30: OmegaConf reads 7200, which as a SLURM time is five days",
+    "-1:30": "as 1:30",
+    "1:30.5": "as 1:30 (a sexagesimal float)",
+}
+
+
+def yaml_case(text):
+    record = {"text": text, "type": None, "value": None, "error": None, "deviation": None}
+    try:
+        value = OmegaConf.to_container(OmegaConf.create(f"v: {text}\n"))["v"]
+    except Exception as e:  # noqa: BLE001 - the class name is the record
+        record["error"] = type(e).__name__
+        return record
+    record["type"] = type(value).__name__ if value is not None else "NoneType"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        record["value"] = repr(value)
+    else:
+        record["value"] = value
+    return record
+
+
+def build_yaml():
+    out = [yaml_case(t) for t in YAML_SCALARS]
+    for text, why in YAML_DEVIATIONS.items():
+        r = yaml_case(text)
+        r["deviation"] = why
+        r["omegaconf"] = r["value"]
+        r["value"] = None
+        r["type"] = None
+        r["error"] = "ConfigError"
+        out.append(r)
+    return out
+
+
 def main():
     records = build()
     text = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
     print(f"wrote {len(records)} cases to {OUT}")
+    scalars = build_yaml()
+    YAML_OUT.write_text(json.dumps(scalars, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(scalars)} cases to {YAML_OUT}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
  * YAML text to config data, keeping where each key was written. Syntax errors become a
  * {@link ConfigError} naming the file, line, column and showing the offending line.
  *
- * YAML 1.2 (core schema) is used: `2:00:00` stays a string, `010` is ten, and `yes`/`no`/`on`/`off`
- * are strings. OmegaConf's PyYAML loader reads those differently; README documents the choice.
+ * Scalars are typed as OmegaConf's PyYAML loader types them (YAML 1.1): see
+ * {@link OMEGACONF_SCALARS}.
  *
  * @module
  */
@@ -24,23 +24,93 @@ import { ConfigError, type ConfigProblem } from "../errors.ts";
 import type { ConfigValue } from "./tree.ts";
 
 /**
- * YAML 1.1 (PyYAML, hence OmegaConf) reads `2_000_000` as a number; YAML 1.2 core would read
- * a string. Configs written for OmegaConf use underscores in token budgets, so accept them.
+ * Plain scalars are typed as OmegaConf's loader types them: PyYAML's YAML 1.1 rules (its
+ * `SafeLoader` resolvers) without timestamps, plus OmegaConf's own float rule (`1e10`, `1e-5`
+ * without a dot). So `on`/`off`/`yes`/`no` are booleans, `010` is octal (8), `0b101` is 5,
+ * `1_000` is 1000, `0x1f` is 31, and `0o17`, `08` and `y`/`n` stay strings.
+ *
+ * One deliberate difference: a sexagesimal number (`1:30`, `2:00:00`, which YAML 1.1 reads as
+ * 90 and 7200) is an error asking for quotes or a plain number. It is almost always a time
+ * written for SLURM, and 7200 minutes is not two hours.
  */
-const UNDERSCORE_NUMBERS = [
+export const OMEGACONF_SCALARS = [
   {
-    tag: "tag:yaml.org,2002:int",
+    tag: "tag:yaml.org,2002:null",
     default: true,
-    test: /^[-+]?[0-9][0-9_]*[0-9]$/,
-    resolve: (s: string) => Number(s.replaceAll("_", "")),
+    test: /^(?:~|null|Null|NULL|)$/,
+    resolve: () => null,
+  },
+  {
+    tag: "tag:yaml.org,2002:bool",
+    default: true,
+    test: /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
+    resolve: (s: string) => /^(?:yes|true|on)$/i.test(s),
   },
   {
     tag: "tag:yaml.org,2002:float",
     default: true,
-    test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?$/,
-    resolve: (s: string) => Number(s.replaceAll("_", "")),
+    test: new RegExp(
+      "^(?:[-+]?[0-9][0-9_]*\\.[0-9_]*(?:[eE][-+]?[0-9]+)?" +
+        "|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+" +
+        "|\\.[0-9_]+(?:[eE][-+][0-9]+)?" +
+        "|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*" +
+        "|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$",
+    ),
+    resolve: (s: string, onError: (message: string) => void) => {
+      const v = s.replaceAll("_", "").toLowerCase();
+      if (v.includes(":")) {
+        onError(sexagesimal(s));
+        return s;
+      }
+      if (/^[-+]?\.inf$/.test(v)) return v.startsWith("-") ? -Infinity : Infinity;
+      if (v === ".nan") return NaN;
+      return Number(v);
+    },
+  },
+  {
+    tag: "tag:yaml.org,2002:int",
+    default: true,
+    test: new RegExp(
+      "^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+" +
+        "|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
+    ),
+    resolve: (s: string, onError: (message: string) => void) => {
+      let v = s.replaceAll("_", "");
+      let sign = 1;
+      if (v[0] === "-" || v[0] === "+") {
+        if (v[0] === "-") sign = -1;
+        v = v.slice(1);
+      }
+      if (v.includes(":")) {
+        onError(sexagesimal(s));
+        return s;
+      }
+      let n: number;
+      if (v === "0") n = 0;
+      else if (v.startsWith("0b")) n = parseInt(v.slice(2), 2);
+      else if (v.startsWith("0x")) n = parseInt(v.slice(2), 16);
+      else if (v.startsWith("0")) n = parseInt(v, 8);
+      else n = Number(v);
+      return sign * n;
+    },
+  },
+  {
+    // PyYAML types a bare `=` as a "value" that no loader constructs: OmegaConf fails on it.
+    tag: "tag:yaml.org,2002:value",
+    default: true,
+    test: /^=$/,
+    resolve: (s: string, onError: (message: string) => void) => {
+      onError('a bare "=" cannot be read by OmegaConf (PyYAML); write "=" in quotes');
+      return s;
+    },
   },
 ];
+
+function sexagesimal(s: string): string {
+  return `${s} is a base-60 number in YAML 1.1 (OmegaConf reads it as ${
+    s.split(":").reduce((acc, part) => acc * 60 + Number(part.replaceAll("_", "")), 0)
+  }); write "${s}" in quotes for a time or text, or the number itself`;
+}
 
 /** A source position, 1-based. */
 export interface Position {
@@ -70,7 +140,8 @@ export function parseYamlFile(text: string, file: string): YamlFile {
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
-    customTags: UNDERSCORE_NUMBERS,
+    schema: "failsafe",
+    customTags: OMEGACONF_SCALARS,
   });
   const problems: ConfigProblem[] = [];
   for (const err of doc.errors) {
@@ -187,7 +258,8 @@ export function renderYaml(data: unknown): string {
 
 function notStringInYaml11(s: string): boolean {
   try {
-    return typeof parse(s, { version: "1.1" }) !== "string";
+    return typeof parse(s, { version: "1.1" }) !== "string" ||
+      OMEGACONF_SCALARS.some((t) => t.test.test(s));
   } catch {
     return false;
   }

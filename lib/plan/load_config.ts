@@ -11,7 +11,7 @@ import { loadConfigFiles } from "../config/load.ts";
 import { type Override, parseOverride } from "../config/overrides.ts";
 import { MISSING_VALUE, type Resolver, resolveTree } from "../config/resolve.ts";
 import { standardResolvers } from "../config/resolvers.ts";
-import { type ConfigMap, getPath, splitKey } from "../config/tree.ts";
+import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
 import type { FileSystem, Host } from "../runtime/mod.ts";
@@ -83,12 +83,16 @@ export async function loadConfig(
     declared,
   });
   const origin = (p: string) => composition.origins.get(p);
-  addRunContext(
-    composition.config,
-    req.configDir === undefined
-      ? null
-      : await deps.fs.realPath(req.configDir).catch(() => req.configDir!),
-  );
+  // The run context points at `project`: a plain YAML tree composed with --no-schema (one
+  // without a project section) is shown as it is, without it.
+  if (req.schema !== false || isMap(composition.config.project)) {
+    addRunContext(
+      composition.config,
+      req.configDir === undefined
+        ? null
+        : await deps.fs.realPath(req.configDir).catch(() => req.configDir!),
+    );
+  }
   const { value, problems } = resolveTree(composition.config, {
     resolvers,
     origin,

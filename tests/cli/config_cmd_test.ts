@@ -278,3 +278,28 @@ Deno.test("self-check: one line per part; an unwritable output directory fails (
   // (Without a SLURM cluster the controller and squeue fail too.)
   assertMatch(bad.stderr, /self-check: (.*, )?output dir failed/);
 });
+
+Deno.test("config --no-schema --resolve shows a plain YAML tree of one's own as OmegaConf reads it", async () => {
+  // No project section: nothing of autoexp's run context is added to (or required by) it.
+  const dir = await makeTree({
+    "config.yaml": "lr: 0.5\nname: w_${lr}\nrequeue: on\nmode: 010\nbudget: 1_000\nexp: 1e-5\n",
+  });
+  try {
+    const r = await runAutoexp([
+      "config",
+      "-C",
+      dir,
+      "--config-name",
+      "config",
+      "--no-schema",
+      "--resolve",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(
+      r.stdout,
+      "lr: 0.5\nname: w_0.5\nrequeue: true\nmode: 8\nbudget: 1000\nexp: 0.00001\n",
+    );
+  } finally {
+    await removeTree(dir);
+  }
+});

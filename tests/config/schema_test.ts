@@ -49,7 +49,7 @@ Deno.test("validateConfig lists allowed keys when nothing is close", () => {
   assertMatch(p.hint ?? "", /allowed keys: class_name, name, description, base_output_dir/);
 });
 
-Deno.test("validateConfig explains yes/no booleans under YAML 1.2", () => {
+Deno.test("validateConfig explains a yes/no that reached a boolean as text (quoted or from -o)", () => {
   const [p] = validateConfig({ ...valid, slurm: { launcher_env_passthrough: "yes" } }, origin)
     .problems;
   assertMatch(p.message, /expected a boolean, got "yes"/);

@@ -298,7 +298,7 @@ function show(v: unknown): string {
 function boolHint(issue: Issue): string | undefined {
   if (issue.expected !== "boolean" || typeof issue.input !== "string") return undefined;
   if (/^(yes|no|on|off|y|n)$/i.test(issue.input)) {
-    return "autoexp reads YAML 1.2: write true or false (yes/no/on/off are strings)";
+    return "write true or false: a quoted or command-line yes/no/on/off, and y/n, are text";
   }
   return undefined;
 }
