@@ -212,6 +212,8 @@ export class Monitor {
         if (allDone(this.#state, this.#tracked)) return this.#summary(true);
         interval = r.changed ? min : Math.min(max, interval * 2);
         nextSched = this.deps.now() + interval;
+        // A restart waiting for its backoff is submitted by the round at its time.
+        if (r.wakeAt !== undefined) nextSched = Math.min(nextSched, Math.max(r.wakeAt, 0));
       }
       await this.#nap(Math.max(10, Math.min(logEvery, nextSched - this.deps.now())));
     }

@@ -63,7 +63,8 @@ export class MonitorPlanner {
   ): void {
     const monitoring = config.monitoring ?? null;
     const policies = config.restart_policies ?? null;
-    const entry = this.#entry(monitoring, policies, config);
+    const restart = config.restart ?? null;
+    const entry = this.#entry(monitoring, policies, restart, config);
     if (entry.problems.length) {
       problems.push(
         ...entry.problems.map((p) => p.file ? p : { ...p, ...nearestOrigin(p.path, origin) }),
@@ -93,14 +94,14 @@ export class MonitorPlanner {
     return { format: "autoexp.monitor", version: 1, cwd, specs: this.#specs, runs: this.#runs };
   }
 
-  #entry(monitoring: unknown, policies: unknown, config: ConfigMap): SpecEntry {
-    const objKey = isMap(monitoring) && policies === null ? monitoring : null;
+  #entry(monitoring: unknown, policies: unknown, restart: unknown, config: ConfigMap): SpecEntry {
+    const objKey = isMap(monitoring) && policies === null && restart === null ? monitoring : null;
     const hit = objKey ? this.#byObject.get(objKey) : undefined;
     if (hit) return hit;
-    const text = JSON.stringify([monitoring, policies]);
+    const text = JSON.stringify([monitoring, policies, restart]);
     let entry = this.#byText.get(text);
     if (!entry) {
-      entry = buildEntry(monitoring, policies, config, text);
+      entry = buildEntry(monitoring, policies, restart, config, text);
       this.#byText.set(text, entry);
     }
     if (objKey) this.#byObject.set(objKey, entry);
@@ -111,12 +112,13 @@ export class MonitorPlanner {
 function buildEntry(
   monitoring: unknown,
   policies: unknown,
+  restart: unknown,
   config: ConfigMap,
   text: string,
 ): SpecEntry {
   let spec: MonitorSpec;
   try {
-    spec = parseMonitorSpec(monitoring, policies);
+    spec = parseMonitorSpec(monitoring, policies, {}, restart);
   } catch (e) {
     if (e instanceof ConfigError) {
       return {

@@ -235,7 +235,9 @@ export function reconcileEvents(
     const obs = ownJob(state, a, find(a.jobId!, a.arrayJobId, a.taskId));
     seen.set(key, obs ?? null);
     if (obs) {
-      if (obs.state !== a.state || obs.rawState !== a.rawState) {
+      // The node list too (a restart may exclude the nodes a failed attempt ran on).
+      const nodes = obs.nodeList && obs.nodeList !== a.nodes ? obs.nodeList : undefined;
+      if (obs.state !== a.state || obs.rawState !== a.rawState || nodes) {
         sink.emit({
           type: "observed",
           run: run.name,
@@ -244,6 +246,7 @@ export function reconcileEvents(
           rawState: obs.rawState,
           reason: obs.reason,
           exitCode: obs.exitCode,
+          ...(nodes ? { nodes } : {}),
         });
       }
       continue;
