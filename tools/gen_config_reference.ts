@@ -191,7 +191,9 @@ export function renderReference(): string {
     "  seconds; the wait is journaled, so a restarted monitor keeps it), `max_backoff_seconds`",
     "  (the longest wait) and `exclude_failed_nodes: true` (the new attempt gets",
     "  `--exclude=<the nodes the failed attempt ran on>`; without a node list from the scheduler",
-    "  it is restarted without, and the monitor says so).",
+    '  it is restarted without, and the monitor says so), and `overrides: ["backend.args.x=v"]`',
+    "  (seed 003: the new attempt runs the run re-planned with these `backend.*` overrides;",
+    "  later restarts keep them; the planner checks that the keys exist, `+key=v` adds one).",
     "- **NoRestartPolicy**: optional `message` shown as the reason.",
   );
   h("### `restart` (the group's own keys)");

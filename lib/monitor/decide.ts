@@ -168,12 +168,14 @@ export function policyDecision(
       reason += `, excluding ${a.nodes}`;
     } else reason += "; its nodes are not known, so none is excluded";
   }
+  if (d.overrides) reason += `, with ${d.overrides.join(" ")}`;
   return {
     restart: {
       why: reason,
       mode,
       ...(d.newTimeMinutes !== undefined ? { timeMinutes: d.newTimeMinutes } : {}),
       ...(extraArgs ? { extraArgs } : {}),
+      ...(d.overrides ? { overrides: d.overrides } : {}),
       ...(d.waitSeconds !== undefined
         ? { notBefore: new Date(ctx.now + d.waitSeconds * 1000).toISOString() }
         : {}),

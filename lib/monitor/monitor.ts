@@ -19,7 +19,8 @@ import type { Scheduler } from "../scheduler/types.ts";
 import { latestAttempt } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import type { DeriveRequest } from "./action_runner.ts";
-import { EffectRunner } from "./effects.ts";
+import { EffectRunner, type ReplanRequest } from "./effects.ts";
+import type { RunPlan } from "../plan/types.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import { LogWatcher } from "./log_watch.ts";
 import { askScheduler, observeRound, type SchedulerAnswer } from "./observe.ts";
@@ -34,6 +35,7 @@ import type { TailSource } from "../runtime/tail_source.ts";
 import { trackRuns } from "./track.ts";
 
 export type { DeriveRequest } from "./action_runner.ts";
+export type { ReplanRequest } from "./effects.ts";
 export type { LoadedPlan } from "./load_plan.ts";
 
 /** The world the monitor acts on. */
@@ -48,6 +50,8 @@ export interface MonitorDeps {
   readonly watch?: (paths: readonly string[], onChange: () => void) => () => void;
   /** Plans and writes a derived run (RunAutoexpAction). */
   readonly derive?: (req: DeriveRequest) => Promise<LoadedPlan>;
+  /** Re-plans a run with a restart policy's overrides. */
+  readonly replan?: (req: ReplanRequest) => Promise<RunPlan>;
   /** Loads the plan of a derived run written earlier. */
   readonly loadPlan?: (dir: string) => Promise<LoadedPlan>;
   /** Whether an action command an earlier monitor started still runs. */

@@ -825,7 +825,8 @@ class Step {
         why: a.restart.why,
         ...(a.restart.timeMinutes !== undefined ? { time: a.restart.timeMinutes } : {}),
         ...(a.restart.extraArgs?.length ? { extraArgs: a.restart.extraArgs } : {}),
-        ...entries,
+        // With overrides the run is re-planned (its entry frozen anew; later restarts reuse it).
+        ...(a.restart.overrides?.length ? { overrides: a.restart.overrides } : entries),
       };
     }
     return null;

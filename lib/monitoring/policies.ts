@@ -21,7 +21,11 @@
  *   seconds (2, 4, 8 with base 2), at most `max_backoff_seconds`; the wait is a journaled
  *   not-before time, not a sleep;
  * - `exclude_failed_nodes: true`: the new attempt is submitted with `--exclude=<the nodes the
- *   failed attempt ran on>` (for `nccl` and `node_fail`: a bad node or link).
+ *   failed attempt ran on>` (for `nccl` and `node_fail`: a bad node or link);
+ * - `overrides: ["backend.args.micro_batch_size=2"]` (seed 003's `checkpoint()` returning a
+ *   changed call): the new attempt runs the run re-planned with these overrides of `backend.*`
+ *   keys (its command and environment; later restarts keep them). The planner checks that the
+ *   keys exist in each run's config.
  *
  * Seed 001's `state_events` (state classes plus conditional actions such as
  * `MetadataCondition`) are not read here: they belong with the action engine.
@@ -31,6 +35,7 @@
 
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
+import { parseOverride } from "../config/overrides.ts";
 import { FAILURE_MODES, type FailureMode } from "./vocabulary.ts";
 
 /** Options both restarting classes take. */
@@ -41,6 +46,8 @@ export interface RestartOptions {
   readonly maxBackoffSeconds?: number;
   /** Submit the new attempt with `--exclude=<nodes of the failed attempt>`. */
   readonly excludeFailedNodes?: boolean;
+  /** Overrides (`backend.args.micro_batch_size=2`) the new attempt is re-planned with. */
+  readonly overrides?: readonly string[];
 }
 
 /** Restart with a budget. */
@@ -70,7 +77,7 @@ export interface NoRestartPolicy {
 export type RestartPolicy = AlwaysRestartPolicy | AdjustTimeLimitPolicy | NoRestartPolicy;
 
 /** The policy class names and the implementation keys each takes (besides `class_name`). */
-const OPTION_KEYS = ["backoff_base", "max_backoff_seconds", "exclude_failed_nodes"];
+const OPTION_KEYS = ["backoff_base", "max_backoff_seconds", "exclude_failed_nodes", "overrides"];
 const CLASS_KEYS: Readonly<Record<RestartPolicy["className"], readonly string[]>> = {
   AlwaysRestartPolicy: ["max_retries", ...OPTION_KEYS],
   AdjustTimeLimitPolicy: ["minutes", "max_retries", "max_minutes", ...OPTION_KEYS],
@@ -245,6 +252,53 @@ function restartOptions(
       });
     } else if (ex) out.excludeFailedNodes = true;
   }
+  const ov = impl.overrides;
+  if (ov !== undefined && ov !== null) {
+    const list = restartOverrides(ov, `${at}.overrides`, problems);
+    if (list.length) out.overrides = list;
+  }
+  return out;
+}
+
+/**
+ * A policy's `overrides`: a list of `key=value` (or `+key=value`) strings whose keys are under
+ * `backend.` (what a run executes; its resources have their own options: `minutes`,
+ * RestartAction's `resources`). Whether the keys exist is checked per run by the planner.
+ */
+function restartOverrides(v: unknown, at: string, problems: ConfigProblem[]): string[] {
+  if (!Array.isArray(v)) {
+    problems.push({ path: at, message: `expected a list of "key=value" strings, got ${kind(v)}` });
+    return [];
+  }
+  const out: string[] = [];
+  v.forEach((o, j) => {
+    const where = `${at}[${j}]`;
+    if (typeof o !== "string") {
+      problems.push({ path: where, message: `expected a "key=value" string, got ${kind(o)}` });
+      return;
+    }
+    let parsed;
+    try {
+      parsed = parseOverride(o);
+    } catch (e) {
+      problems.push({ path: where, message: (e as Error).message });
+      return;
+    }
+    if ((parsed.kind !== "set" && parsed.kind !== "add") || parsed.value === undefined) {
+      problems.push({
+        path: where,
+        message: `"${o}": a restart sets values (key=value or +key=value)`,
+      });
+    } else if (parsed.sweep) {
+      problems.push({ path: where, message: `"${o}" is a sweep; a restart sets one value` });
+    } else if (!parsed.key.startsWith("backend.")) {
+      problems.push({
+        path: where,
+        message: `"${o}": a restart may override backend.* keys (the run's command and ` +
+          "environment); its time limit and resources have their own options",
+      });
+    } else out.push(o);
+  });
   return out;
 }
 
@@ -281,6 +335,8 @@ export interface RestartDecision {
   readonly waitSeconds?: number;
   /** The policy asks to exclude the failed attempt's nodes. */
   readonly excludeFailedNodes?: boolean;
+  /** The overrides the new attempt is re-planned with. */
+  readonly overrides?: readonly string[];
 }
 
 /**
@@ -347,6 +403,7 @@ function withOptions(options: RestartOptions, n: number, d: RestartDecision): Re
     ...d,
     ...(wait > 0 ? { waitSeconds: wait, reason: `${d.reason}, after ${wait} s (backoff)` } : {}),
     ...(options.excludeFailedNodes ? { excludeFailedNodes: true } : {}),
+    ...(options.overrides?.length ? { overrides: options.overrides } : {}),
   };
 }
 

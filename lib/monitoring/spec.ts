@@ -739,6 +739,25 @@ function parseRestart(
   return parsed[0] ?? [];
 }
 
+/**
+ * The key path the restart policies are read from (see {@link parseRestart}): the top-level
+ * `restart_policies`, `monitoring.restart_policies`, or the `restart` group's list.
+ */
+export function restartPoliciesPath(
+  monitoring: unknown,
+  top: unknown,
+  group: unknown,
+): string {
+  const given = (v: unknown) => v !== undefined && v !== null;
+  if (given(top)) return "restart_policies";
+  if (isRecord(monitoring) && given(monitoring.restart_policies)) {
+    return "monitoring.restart_policies";
+  }
+  if (isRecord(group) && given(group.restart_policies)) return "restart.restart_policies";
+  if (isRecord(group) && given(group.policies)) return "restart.policies";
+  return "restart_policies";
+}
+
 /** Keys of the `restart` group's mapping, with what they mean (for the reference). */
 export const restartGroupDocs: Readonly<Record<string, string>> = {
   restart_policies:

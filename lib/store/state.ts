@@ -63,6 +63,8 @@ export interface RestartRequest {
   readonly extraArgs?: readonly string[];
   /** Not submitted before this time (ISO; a policy's `backoff_base`). */
   readonly notBefore?: string;
+  /** Overrides the run is re-planned with for the new attempt (a policy's `overrides`). */
+  readonly overrides?: readonly string[];
 }
 
 /** A run and its attempts, oldest first. */

@@ -675,6 +675,11 @@ export interface ChosenRun {
   readonly extraArgs?: readonly string[];
   /** Reuse this frozen entries file (a restart runs exactly what the attempt before ran). */
   readonly entries?: string;
+  /**
+   * Overrides to re-plan the run with before submitting (a restart policy's `overrides`); the
+   * caller replaces `run` with the re-planned one (see lib/monitor/effects.ts).
+   */
+  readonly overrides?: readonly string[];
 }
 
 /**

@@ -115,3 +115,28 @@ Deno.test("monitor local: restarts that make no progress stop the run before its
     assertEquals([row.state, row.attempts], ["failed", 3]);
     assertMatch(row.reason, /not restarted: no progress/);
   }));
+
+Deno.test("monitor local: an out-of-memory restart runs the run re-planned with the policy's overrides", () =>
+  withCtx("local", {}, async (ctx) => {
+    const sweep = sweepOf(ctx);
+    const r = await cli(ctx, submitArgs(ctx, "oom_overrides", []), 180_000);
+    const events = await readJournal(sweep);
+    assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
+    const att = attemptsOf(events, RUN);
+    assertEquals(
+      att.map((a) => [a.attempt, a.final]),
+      [[1, "out_of_memory"], [2, "completed"]],
+      dump(events),
+    );
+    const decided = events.find((e) => e.type === "restart_decided" && e.attempt === 1);
+    assertEquals(
+      (decided?.restart as { overrides?: string[] } | undefined)?.overrides,
+      ["backend.args.global_batch_size=4"],
+    );
+    const log1 = await attemptLog(runDirOf(sweep), att[0].jobId);
+    const log2 = await attemptLog(runDirOf(sweep), att[1].jobId);
+    assertMatch(log1, /global batch size:\s+8 \|/);
+    assertMatch(log2, /global batch size:\s+4 \|/);
+    assert_(!/global batch size:\s+8 \|/.test(log2), "attempt 2 ran with the override");
+    assertMatch(log2, /successfully loaded checkpoint from \S+ .*at iteration 10\b/);
+  }));

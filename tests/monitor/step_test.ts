@@ -995,3 +995,27 @@ Deno.test("step: a restart with backoff waits for its not-before time, also acro
   assertEquals(ofKind(due, "submit")[0]?.chosen[0].attempt, 2);
   assertEquals(due.wakeAt, undefined);
 });
+
+Deno.test("step: a restart with overrides is submitted for re-planning (no frozen entries); the decision names them", () => {
+  const w = new World({}, [{
+    mode: "oom",
+    implementation: {
+      class_name: "AlwaysRestartPolicy",
+      max_retries: 1,
+      overrides: ["backend.args.micro_batch_size=2"],
+    },
+  }]);
+  const r = w.schedulerStep({ [w.submit("a")]: "failed" }, {
+    logs: [w.log("a", "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB")],
+    markers: failedMarker(1),
+  });
+  assertEquals(w.latest("a").restart?.overrides, ["backend.args.micro_batch_size=2"]);
+  assert_(
+    said(r).some((l) => l.includes("with backend.args.micro_batch_size=2")),
+    said(r).join("\n"),
+  );
+  const chosen = ofKind(r, "submit")[0]?.chosen[0];
+  assertEquals(chosen?.overrides, ["backend.args.micro_batch_size=2"]);
+  assertEquals(chosen?.entries, undefined, "the re-planned run is frozen anew");
+  w.assertReplays();
+});

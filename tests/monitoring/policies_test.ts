@@ -307,3 +307,48 @@ Deno.test("parseRestartPolicies: backoff_base, max_backoff_seconds and exclude_f
     ],
   );
 });
+
+Deno.test("parseRestartPolicies: overrides are backend.* key=value strings", () => {
+  assertEquals(
+    parseRestartPolicies([{
+      mode: "oom",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 1,
+        overrides: [
+          "backend.args.micro_batch_size=2",
+          "+backend.env.PYTORCH_ALLOC_CONF=expandable_segments:True",
+        ],
+      },
+    }]),
+    [{
+      mode: "oom",
+      className: "AlwaysRestartPolicy",
+      maxRetries: 1,
+      overrides: [
+        "backend.args.micro_batch_size=2",
+        "+backend.env.PYTORCH_ALLOC_CONF=expandable_segments:True",
+      ],
+    }],
+  );
+  assertEquals(
+    problems([{
+      mode: "oom",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 1,
+        overrides: ["slurm.sbatch.mem=200G", "backend.args.lr=1e-4,1e-5", "~backend.args.lr", 3],
+      },
+    }, {
+      mode: "crash",
+      implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1, overrides: "x=1" },
+    }]),
+    [
+      'restart_policies[0].implementation.overrides[0]: "slurm.sbatch.mem=200G": a restart may override backend.* keys (the run\'s command and environment); its time limit and resources have their own options',
+      'restart_policies[0].implementation.overrides[1]: "backend.args.lr=1e-4,1e-5" is a sweep; a restart sets one value',
+      'restart_policies[0].implementation.overrides[2]: "~backend.args.lr": a restart sets values (key=value or +key=value)',
+      'restart_policies[0].implementation.overrides[3]: expected a "key=value" string, got number',
+      'restart_policies[1].implementation.overrides: expected a list of "key=value" strings, got "x=1"',
+    ],
+  );
+});

@@ -198,3 +198,24 @@ Deno.test("plan: requeue=on and requeue=off are restart=requeue_on and restart=r
     await removeTree(dir);
   }
 });
+
+Deno.test("plan: a restart policy's override of a key the run does not have is caught when planning", async () => {
+  const policy = (o: string) =>
+    `policies:
+  - mode: oom
+    implementation:
+      class_name: AlwaysRestartPolicy
+      max_retries: 1
+      overrides: ["${o}"]
+`;
+  const ok = await planWith(policy("backend.command=[bash,small.sh]"));
+  assertEquals(ok.code, 0, ok.stderr);
+  const typo = await planWith(policy("backend.comand=[bash,small.sh]"));
+  assertEquals(typo.code, 2, typo.stderr);
+  assertStringIncludes(typo.stderr, "restart.policies[0].implementation.overrides[0]");
+  assertStringIncludes(typo.stderr, "this run's config has no key backend.comand");
+  assertStringIncludes(typo.stderr, 'did you mean "command"');
+  assertStringIncludes(typo.stderr, "restart/mine.yaml");
+  const added = await planWith(policy("+backend.args.micro_batch_size=2"));
+  assertEquals(added.code, 0, added.stderr);
+});
