@@ -24,6 +24,7 @@ import {
   actionDocs,
   conditionDocs,
   monitoringDocs,
+  restartGroupDocs,
   STATE_CLASS_MODES,
 } from "../lib/monitoring/spec.ts";
 import { FAILURE_MODES } from "../lib/monitor/lifecycle.ts";
@@ -109,7 +110,16 @@ export function renderReference(): string {
   );
   h("## Groups and their shipped presets");
   for (
-    const g of ["slurm", "compute", "backend", "container", "monitoring", "restart", "project"]
+    const g of [
+      "slurm",
+      "compute",
+      "backend",
+      "container",
+      "monitoring",
+      "restart",
+      "requeue",
+      "project",
+    ]
   ) {
     h(`### \`${g}\``);
     out.push(presets(g));
@@ -175,13 +185,31 @@ export function renderReference(): string {
   h("## `restart_policies` (top level, or chosen with the `restart` group)");
   out.push(
     "A list of `{mode, implementation: {class_name, ...}}`; one policy per mode; a mode without",
-    "one is not restarted.",
+    "one is not restarted. The shipped presets (`# @package _global_`) put it at the top level;",
+    "a `restart/<name>.yaml` of yours without that header puts it under `restart`",
+    "(`restart.restart_policies`, or the seed tool's `restart.policies`). It may also be",
+    "`monitoring.restart_policies`. Given in two places, it is an error naming both.",
     "",
     `- modes: ${FAILURE_MODES.map((m) => `\`${m}\``).join(", ")}`,
+    "- `nccl`: the attempt failed after an NCCL watchdog timeout, an `NCCL error` or an error",
+    "  line of `ProcessGroupNCCL` in its log (an out-of-memory error or a SLURM cause wins).",
     "- **AlwaysRestartPolicy**: `max_retries` (restarts for this mode, per run).",
     "- **AdjustTimeLimitPolicy**: `minutes` added to the last attempt's time limit; optional",
     "  `max_minutes`, `max_retries`.",
+    "- Both also take `backoff_base` (seed 004: restart n of this mode waits `backoff_base ** n`",
+    "  seconds; the wait is journaled, so a restarted monitor keeps it), `max_backoff_seconds`",
+    "  (the longest wait) and `exclude_failed_nodes: true` (the new attempt gets",
+    "  `--exclude=<the nodes the failed attempt ran on>`; without a node list from the scheduler",
+    '  it is restarted without, and the monitor says so), and `overrides: ["backend.args.x=v"]`',
+    "  (seed 003: the new attempt runs the run re-planned with these `backend.*` overrides;",
+    "  later restarts keep them; the planner checks that the keys exist, `+key=v` adds one).",
     "- **NoRestartPolicy**: optional `message` shown as the reason.",
+  );
+  h("### `restart` (the group's own keys)");
+  out.push(
+    "| key | meaning |",
+    "| --- | --- |",
+    ...Object.entries(restartGroupDocs).map(([k, d]) => `| \`${k}\` | ${cell(d)} |`),
   );
   return out.join("\n").replace(/\n{3,}/g, "\n\n") + "\n";
 }

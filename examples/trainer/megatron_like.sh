@@ -16,6 +16,8 @@
 #   FAULT_CRASH_AT=N   exit 1 with a Python traceback at iteration N
 #   FAULT_HANG_AT=N    stop writing and sleep forever at iteration N
 #   FAULT_OOM_AT=N     print a CUDA out-of-memory error and exit 1 at iteration N
+#   FAULT_NCCL_AT=N    print PyTorch's NCCL watchdog timeout lines and abort (exit 134) at
+#                      iteration N, as a rank whose collective timed out does
 #   FAULT_EXIT_CODE=C  exit code of FAULT_CRASH_AT (default 1)
 #   FAULT_TIMES=K      how many attempts a fault hits (default 1)
 set -u
@@ -126,6 +128,15 @@ while [ "$it" -lt "$train_iters" ]; do
   if fault_once oom "${FAULT_OOM_AT:-}" "$it"; then
     echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB"
     exit 1
+  fi
+  if fault_once nccl "${FAULT_NCCL_AT:-}" "$it"; then
+    now
+    printf '[rank0]:[E%(%m%d %H:%M:%S)T.%s ProcessGroupNCCL.cpp:632] [Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=%d, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600023 milliseconds before timing out.\n' \
+      "${EPOCHREALTIME%[.,]*}" "${ts##*.}" $((it * 7))
+    echo "[rank0]:[E ProcessGroupNCCL.cpp:1595] [Rank 0] Some NCCL operations have failed or timed out. Due to the asynchronous nature of CUDA kernels, subsequent GPU operations might run on corrupted/incomplete data."
+    echo "[rank0]:[E ProcessGroupNCCL.cpp:1601] [Rank 0] To avoid data inconsistency, we are taking the entire process down."
+    echo "terminate called after throwing an instance of 'c10::DistBackendError'"
+    exit 134
   fi
   if fault_once hang "${FAULT_HANG_AT:-}" "$it"; then
     while :; do sleep 1; done

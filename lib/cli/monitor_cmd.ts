@@ -7,7 +7,7 @@
  * @module
  */
 import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
-import { InterruptedError, OutcomeError, SchedulerError } from "../errors.ts";
+import { ConfigError, InterruptedError, OutcomeError, SchedulerError } from "../errors.ts";
 import { type ConfigValue, splitKey } from "../config/tree.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { loadPlan, readMonitorFile } from "../monitor/load_plan.ts";
@@ -16,10 +16,11 @@ import {
   type LoadedPlan,
   Monitor,
   type MonitorSummary,
+  type ReplanRequest,
 } from "../monitor/monitor.ts";
 import { computePlan } from "../plan/mod.ts";
 import { writePlanTree } from "../render/tree.ts";
-import type { SweepPlan } from "../plan/types.ts";
+import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { refVariable } from "../plan/env_refs.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { denoTailSource } from "../runtime/tail_source.ts";
@@ -113,6 +114,7 @@ export async function followSweep(
       sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
       watch: watchPaths,
       derive: (req) => deriveRun(req, r),
+      replan: (req) => replanRun(req, r),
       loadPlan: (dir) => loadPlan(r.fs, dir),
       probe: denoProcessProbe,
       say,
@@ -210,6 +212,43 @@ export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedP
   const outcome = await computePlan(request, deps);
   await writePlanTree(outcome, request, deps);
   return { plan: outcome.plan, monitor: outcome.monitor };
+}
+
+/**
+ * Plans a run again with a restart policy's overrides: the sweep's config and overrides, the
+ * run's point values (except those the overrides replace), then the overrides; same name,
+ * index and sweep directory (so the same run directory and checkpoints). Nothing is written.
+ */
+export async function replanRun(req: ReplanRequest, r: Runtime): Promise<RunPlan> {
+  const parent = req.loaded.plan.sweep;
+  const cwd = req.loaded.monitor?.cwd ?? r.host.cwd();
+  const touched = req.overrides.map((o) => parseOverride(o).key);
+  const own = parent.overrides.filter((o) => {
+    const p = parseOverride(o);
+    return !p.sweep && !touched.some((t) => p.key === t || p.key.startsWith(`${t}.`));
+  });
+  const values: Record<string, ConfigValue> = {};
+  for (const [k, v] of Object.entries(req.run.values)) {
+    const path = splitKey(k).join(".");
+    if (touched.some((t) => t === path || path.startsWith(`${t}.`))) continue;
+    values[k] = v;
+  }
+  const request = {
+    configDir: parent.configDir ?? undefined,
+    configName: parent.configName,
+    overrides: [...own, ...req.overrides],
+    point: { name: req.run.name, index: req.run.index, values },
+    sweepDir: parent.dir,
+    sweepId: parent.id,
+    argv: ["monitor: restart with overrides", req.run.name],
+  };
+  const host = { ...r.host, cwd: () => cwd };
+  const outcome = await computePlan(request, { fs: r.fs, host, proc: r.proc });
+  const run = outcome.plan.runs.find((x) => x.name === req.run.name);
+  if (!run) {
+    throw new ConfigError({ path: "", message: `the re-planned sweep has no run ${req.run.name}` });
+  }
+  return run;
 }
 
 /**

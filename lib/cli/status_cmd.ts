@@ -125,7 +125,13 @@ export async function statusRows(
         reason = obs.reason;
       }
     }
-    if (a?.restart && a.verdictFinal) reason = `restarting: ${a.restart.why}`;
+    if (a?.restart && a.verdictFinal) {
+      const at = a.restart.notBefore ? ` at ${a.restart.notBefore}` : "";
+      reason = `restarting${at}: ${a.restart.why}`;
+    } else if (a?.restartDeclined && a.verdictFinal && a.verdict !== "completed") {
+      // Why the monitor let it end (a spent budget, no progress, no policy for its mode).
+      reason = `${reason ? `${reason}; ` : ""}not restarted: ${a.restartDeclined}`;
+    }
     const log = a ? attemptLogPath(plan, run, a) : null;
     const w = a ? watches[`${run.name}#${a.attempt}`] : undefined;
     const acts = Object.values(store.state.actions ?? {}).filter((x) => x.run === run.name);

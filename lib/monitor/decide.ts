@@ -5,10 +5,17 @@
  *
  * @module
  */
-import type { ActionRecord, AttemptRecord, RestartRequest, RunRecord } from "../store/state.ts";
+import type {
+  ActionRecord,
+  AttemptRecord,
+  Reach,
+  RestartRequest,
+  RunRecord,
+} from "../store/state.ts";
 import { attemptsMade } from "../store/state.ts";
 import { type AttemptState, type FailureMode, failureMode } from "./lifecycle.ts";
 import { decideRestart } from "../monitoring/policies.ts";
+import { DEFAULT_MAX_RESTARTS_WITHOUT_PROGRESS } from "../monitoring/spec.ts";
 import type { ConditionSpec, MonitorSpec, StateEventConfig } from "../monitoring/spec_types.ts";
 
 /** Why the monitor itself cancelled an attempt, as recorded in `cancelRequested`. */
@@ -52,29 +59,128 @@ export function restartsForMode(run: RunRecord, mode: string): number {
 }
 
 /**
+ * Whether an attempt advanced the run: a newer checkpoint or a higher iteration than every
+ * attempt before it. Null when nothing tells (no attempt so far logged either): a run whose
+ * log shows no iterations is never stopped for want of progress.
+ */
+export function madeProgress(
+  earlier: readonly (Reach | undefined)[],
+  reached: Reach | undefined,
+): boolean | null {
+  let ck: number | undefined, it: number | undefined;
+  for (const r of earlier) {
+    if (r?.checkpoint !== undefined) ck = Math.max(ck ?? -Infinity, r.checkpoint);
+    if (r?.iteration !== undefined) it = Math.max(it ?? -Infinity, r.iteration);
+  }
+  const c = reached?.checkpoint, i = reached?.iteration;
+  if (ck === undefined && it === undefined && c === undefined && i === undefined) return null;
+  return (c !== undefined && (ck === undefined || c > ck)) ||
+    (i !== undefined && (it === undefined || i > it));
+}
+
+/**
+ * Restarts in a row, ending with attempt `a` (whose reach is `reached`), whose attempts made no
+ * progress ({@link madeProgress}). Attempts that were preempted neither count nor break the
+ * row: the scheduler took them away.
+ */
+export function restartsWithoutProgress(
+  run: RunRecord,
+  a: AttemptRecord,
+  reached: Reach | undefined,
+): number {
+  const upto = run.attempts.filter((x) => x.attempt < a.attempt && x.state !== "submit_failed");
+  const reaches = [...upto.map((x) => x.reached), reached];
+  const chain = [...upto, a];
+  let n = 0;
+  for (let k = chain.length - 1; k >= 1; k--) {
+    if (chain[k].verdict === "preempted") continue;
+    if (madeProgress(reaches.slice(0, k), reaches[k]) !== false) break;
+    n++;
+  }
+  return n;
+}
+
+/** "checkpoint 400, iteration 512" (what a run reached), or "nothing logged". */
+export function describeReach(reaches: readonly (Reach | undefined)[]): string {
+  let ck: number | undefined, it: number | undefined;
+  for (const r of reaches) {
+    if (r?.checkpoint !== undefined) ck = Math.max(ck ?? -Infinity, r.checkpoint);
+    if (r?.iteration !== undefined) it = Math.max(it ?? -Infinity, r.iteration);
+  }
+  const parts = [
+    ...(ck !== undefined ? [`checkpoint ${ck}`] : []),
+    ...(it !== undefined ? [`iteration ${it}`] : []),
+  ];
+  return parts.length ? parts.join(", ") : "nothing logged";
+}
+
+/** Prefix of the reason a run stopped for making no progress (status, journal, tests). */
+export const NO_PROGRESS_PREFIX = "no progress: ";
+
+/** What a restart-policy decision needs besides the run and attempt. */
+export interface PolicyContext {
+  /** The run's planned time limit (used when the attempt did not override it). */
+  readonly planMinutes: number;
+  /** Now (ms), for a backoff's not-before time. */
+  readonly now: number;
+  /** How far the attempt got (its log); defaults to what its final verdict recorded. */
+  readonly reached?: Reach;
+}
+
+/**
  * The restart-policy decision for an ended attempt: a restart request, or null with the reason.
- * `planMinutes` is the run's planned time limit (used when the attempt did not override it).
+ * A restart the policy allows is still declined when the run's last
+ * `max_restarts_without_progress` restarts made no progress (the reason starts with
+ * {@link NO_PROGRESS_PREFIX}): its budget is not burnt on the same failure. Then the policy's
+ * backoff becomes the request's not-before time, and `exclude_failed_nodes` the
+ * `--exclude` of the nodes the attempt ran on (when the scheduler named them).
  */
 export function policyDecision(
   spec: MonitorSpec,
   run: RunRecord,
   a: AttemptRecord,
   mode: FailureMode,
-  planMinutes: number,
+  ctx: PolicyContext,
 ): { restart: RestartRequest | null; reason: string } {
   const d = decideRestart(spec.restartPolicies, mode, {
     attemptsSoFar: attemptsMade(run),
     restartsForMode: restartsForMode(run, mode),
-    currentTimeMinutes: a.timeMinutes ?? planMinutes,
+    currentTimeMinutes: a.timeMinutes ?? ctx.planMinutes,
   });
   if (!d.restart) return { restart: null, reason: d.reason };
+  const reached = ctx.reached ?? a.reached;
+  const limit = spec.maxRestartsWithoutProgress ?? DEFAULT_MAX_RESTARTS_WITHOUT_PROGRESS;
+  const stuck = limit > 0 && mode !== "preempted" ? restartsWithoutProgress(run, a, reached) : 0;
+  if (limit > 0 && stuck >= limit) {
+    const all = run.attempts.filter((x) => x.attempt < a.attempt).map((x) => x.reached);
+    return {
+      restart: null,
+      reason: `${NO_PROGRESS_PREFIX}the last ${stuck} restarts advanced neither the newest ` +
+        `checkpoint nor the iteration (still at ${describeReach([...all, reached])}; ` +
+        `restart.max_restarts_without_progress is ${limit}); attempt ${a.attempt} ended in ${mode}`,
+    };
+  }
+  let reason = d.reason;
+  let extraArgs: string[] | undefined;
+  if (d.excludeFailedNodes) {
+    if (a.nodes) {
+      extraArgs = [`--exclude=${a.nodes}`];
+      reason += `, excluding ${a.nodes}`;
+    } else reason += "; its nodes are not known, so none is excluded";
+  }
+  if (d.overrides) reason += `, with ${d.overrides.join(" ")}`;
   return {
     restart: {
-      why: d.reason,
+      why: reason,
       mode,
       ...(d.newTimeMinutes !== undefined ? { timeMinutes: d.newTimeMinutes } : {}),
+      ...(extraArgs ? { extraArgs } : {}),
+      ...(d.overrides ? { overrides: d.overrides } : {}),
+      ...(d.waitSeconds !== undefined
+        ? { notBefore: new Date(ctx.now + d.waitSeconds * 1000).toISOString() }
+        : {}),
     },
-    reason: d.reason,
+    reason,
   };
 }
 

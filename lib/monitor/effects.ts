@@ -5,15 +5,23 @@
  *
  * @module
  */
-import { SchedulerError } from "../errors.ts";
+import { ConfigError, SchedulerError, UsageError } from "../errors.ts";
+import type { RunPlan } from "../plan/types.ts";
 import type { FileSystem, ProcessProbe, ProcessRunner } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import type { SweepStore } from "../store/store.ts";
-import { submitChosen } from "../submit/mod.ts";
+import { type ChosenRun, submitChosen } from "../submit/mod.ts";
 import { type DeriveRequest, runAction } from "./action_runner.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import type { ActionOutcome, MonitorState, StepResult, TrackedRun } from "./step.ts";
 import { trackRun } from "./track.ts";
+
+/** A run to plan again with a restart policy's overrides (same sweep, name and index). */
+export interface ReplanRequest {
+  readonly loaded: LoadedPlan;
+  readonly run: RunPlan;
+  readonly overrides: readonly string[];
+}
 
 /** The ports effects act through. */
 export interface EffectDeps {
@@ -23,6 +31,8 @@ export interface EffectDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly derive?: (req: DeriveRequest) => Promise<LoadedPlan>;
+  /** Re-plans a run with a restart's overrides (its command and environment). */
+  readonly replan?: (req: ReplanRequest) => Promise<RunPlan>;
   readonly probe?: ProcessProbe;
   readonly say: (line: string) => void;
 }
@@ -83,22 +93,75 @@ export class EffectRunner {
             this.deps.say(`${e.run}: cancelling job ${e.jobId} failed: ${(err as Error).message}`);
           }
           break;
-        case "submit":
+        case "submit": {
+          const plain = e.chosen.filter((c) => !c.overrides?.length);
           try {
-            await submitChosen(e.plan.plan, this.store, this.deps.scheduler, e.chosen, {
-              fs: this.deps.fs,
-              say: this.deps.say,
-            });
+            if (plain.length) {
+              await submitChosen(e.plan.plan, this.store, this.deps.scheduler, plain, {
+                fs: this.deps.fs,
+                say: this.deps.say,
+              });
+            }
+            for (const c of e.chosen) {
+              if (c.overrides?.length) await this.#submitReplanned(e.plan, c);
+            }
           } catch (err) {
             if (!(err instanceof SchedulerError)) throw err;
             this.deps.say(`submitting ${e.chosen.length} new attempt(s) failed: ${err.message}`);
           }
           break;
+        }
         case "run_action":
           this.#startAction(e.id, e.resumed);
           break;
       }
     }
+  }
+
+  /**
+   * Submits a restart whose policy changes the run's own arguments: the run re-planned with the
+   * overrides (its argv and environment; its script, group and directories stay), frozen as a
+   * new entries file that later restarts reuse. A re-plan that fails is journaled as a failed
+   * submission of the attempt (the run ends, with the reason), not retried every round.
+   */
+  async #submitReplanned(loaded: LoadedPlan, c: ChosenRun): Promise<void> {
+    const overrides = c.overrides ?? [];
+    let run: RunPlan;
+    try {
+      if (!this.deps.replan) throw new UsageError("re-planning is not available in this monitor");
+      const again = await this.deps.replan({ loaded, run: c.run, overrides });
+      run = { ...c.run, argv: again.argv, env: again.env, fingerprint: again.fingerprint };
+    } catch (err) {
+      if (!(err instanceof ConfigError) && !(err instanceof UsageError)) throw err;
+      const error = `re-planning ${c.run.name} with ${overrides.join(" ")} failed: ${
+        (err as Error).message
+      }`;
+      const intent = await this.store.append({
+        type: "submit_intent",
+        key: c.run.name,
+        comment: "",
+        runs: [{
+          name: c.run.name,
+          index: c.run.index,
+          attempt: c.attempt,
+          fingerprint: c.run.fingerprint,
+          why: c.why,
+        }],
+      });
+      await this.store.append({ type: "submit_failed", intent: intent.seq, error });
+      await this.store.snapshot();
+      this.deps.say(`${c.run.name}: ${error}`);
+      return;
+    }
+    const plan = {
+      ...loaded.plan,
+      runs: loaded.plan.runs.map((r) => r.name === run.name ? run : r),
+    };
+    const { overrides: _, entries: __, ...rest } = c;
+    await submitChosen(plan, this.store, this.deps.scheduler, [{ ...rest, run }], {
+      fs: this.deps.fs,
+      say: this.deps.say,
+    });
   }
 
   /** Performs an action's I/O in the background; its outcome goes to the next step. */

@@ -19,8 +19,10 @@
  * 4. `COMPLETED` / `FAILED` only repeat the batch script's exit status, so the marker (the
  *    training command's own exit) decides when there is one: exit 0 is `completed` (or
  *    `timeout` when a forwarded signal made it save and exit early, and the log has no
- *    `completed` line); non-zero is `out_of_memory` with an `oom` log event, `node_fail` /
- *    `preempted` / `timeout` with that SLURM line in the log, else `failed` with the exit code.
+ *    `completed` line); non-zero is `node_fail` / `preempted` / `timeout` with that SLURM line
+ *    in the log, else `out_of_memory` with an `oom` log event, else `nccl_failed` with an `nccl`
+ *    log event (a watchdog timeout or NCCL error; an out-of-memory error usually brings NCCL
+ *    errors of the other ranks with it, so it comes first), else `failed` with the exit code.
  * 5. Missing from the scheduler (neither squeue nor sacct): the marker decides as in 4. Without
  *    an ended marker the state is `unknown` and not final: never `failed`, never `timeout`.
  *    (The seed tool read a job missing from squeue as a timeout and restarted it: a duplicate
@@ -39,7 +41,9 @@ export { FAILURE_MODES, type FailureMode };
 export type AttemptState =
   | Exclude<JobState, "requeued" | "suspended" | "lost">
   | "stalled"
-  | "blocked";
+  | "blocked"
+  /** Failed after a communication failure in its log (failure mode `nccl`). */
+  | "nccl_failed";
 
 /** The end marker run-entry writes (a structural subset of `lib/submit/markers.ts` Marker). */
 export interface EndMarker {
@@ -361,6 +365,14 @@ function fromExit(
   if (kinds.has("oom")) {
     return make("out_of_memory", true, `ran out of memory${code ? ` (exit ${code})` : ""}`, exit);
   }
+  if (kinds.has("nccl")) {
+    return make(
+      "nccl_failed",
+      true,
+      `failed after a communication (NCCL) failure${code ? ` (exit ${code})` : ""}`,
+      exit,
+    );
+  }
   return make("failed", true, code === null ? "failed" : `failed with exit code ${code}`, exit);
 }
 
@@ -380,6 +392,8 @@ export function failureMode(state: AttemptState): FailureMode | null {
       return "success";
     case "out_of_memory":
       return "oom";
+    case "nccl_failed":
+      return "nccl";
     case "node_fail":
     case "preempted":
     case "cancelled":

@@ -13,6 +13,7 @@
  */
 import type { FileSystem } from "../runtime/mod.ts";
 import type { EventKind } from "../monitoring/events.ts";
+import type { Reach } from "../store/state.ts";
 import type { TailSource } from "../runtime/tail_source.ts";
 import { LogTail, type TailState } from "./tail.ts";
 import type { AttemptLog, LogReading } from "./step.ts";
@@ -26,6 +27,8 @@ export interface WatchRecord {
   readonly outputs: Record<string, { size: number; mtimeMs: number }>;
   readonly progress: string | null;
   readonly lastEvent: string | null;
+  /** AttemptLog.reached (absent in watch files written before it existed). */
+  readonly reached?: Reach;
 }
 
 /** Path of the persisted watches of a sweep's store directory. */
@@ -122,6 +125,7 @@ export class LogWatcher {
         progress: w.progress ?? null,
         lastEvent: w.lastEvent ?? null,
         missingRounds: 0,
+        ...(w.reached ? { reached: w.reached } : {}),
       });
     }
     return out;
@@ -148,6 +152,7 @@ export class LogWatcher {
         outputs: this.#outputs.get(key) ?? {},
         progress: w.progress,
         lastEvent: w.lastEvent,
+        ...(w.reached ? { reached: w.reached } : {}),
       };
     }
     await this.fs.mkdirp(`${storeDir}/monitor`);

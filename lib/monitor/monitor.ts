@@ -19,7 +19,8 @@ import type { Scheduler } from "../scheduler/types.ts";
 import { latestAttempt } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import type { DeriveRequest } from "./action_runner.ts";
-import { EffectRunner } from "./effects.ts";
+import { EffectRunner, type ReplanRequest } from "./effects.ts";
+import type { RunPlan } from "../plan/types.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import { LogWatcher } from "./log_watch.ts";
 import { askScheduler, observeRound, type SchedulerAnswer } from "./observe.ts";
@@ -34,6 +35,7 @@ import type { TailSource } from "../runtime/tail_source.ts";
 import { trackRuns } from "./track.ts";
 
 export type { DeriveRequest } from "./action_runner.ts";
+export type { ReplanRequest } from "./effects.ts";
 export type { LoadedPlan } from "./load_plan.ts";
 
 /** The world the monitor acts on. */
@@ -48,6 +50,8 @@ export interface MonitorDeps {
   readonly watch?: (paths: readonly string[], onChange: () => void) => () => void;
   /** Plans and writes a derived run (RunAutoexpAction). */
   readonly derive?: (req: DeriveRequest) => Promise<LoadedPlan>;
+  /** Re-plans a run with a restart policy's overrides. */
+  readonly replan?: (req: ReplanRequest) => Promise<RunPlan>;
   /** Loads the plan of a derived run written earlier. */
   readonly loadPlan?: (dir: string) => Promise<LoadedPlan>;
   /** Whether an action command an earlier monitor started still runs. */
@@ -212,6 +216,8 @@ export class Monitor {
         if (allDone(this.#state, this.#tracked)) return this.#summary(true);
         interval = r.changed ? min : Math.min(max, interval * 2);
         nextSched = this.deps.now() + interval;
+        // A restart waiting for its backoff is submitted by the round at its time.
+        if (r.wakeAt !== undefined) nextSched = Math.min(nextSched, Math.max(r.wakeAt, 0));
       }
       await this.#nap(Math.max(10, Math.min(logEvery, nextSched - this.deps.now())));
     }

@@ -21,6 +21,7 @@ import { LIVE_STATES } from "../scheduler/types.ts";
 import type {
   ActionRecord,
   AttemptRecord,
+  Reach,
   RestartRequest,
   RunRecord,
   StoreState,
@@ -89,6 +90,8 @@ export interface AttemptLog {
   lastEvent: string | null;
   /** Consecutive scheduler rounds the job was missing from the scheduler. */
   missingRounds: number;
+  /** The highest iteration and newest saved checkpoint seen (restart-storm detection). */
+  reached?: Reach;
 }
 
 /** What one round read from one attempt's log. */
@@ -180,6 +183,8 @@ export interface StepResult {
   readonly changed: boolean;
   /** An action ended that may change what the scheduler reports: query again soon. */
   readonly schedulerSoon: boolean;
+  /** The earliest time (ms) a restart waits for (a policy's backoff): a scheduler round then. */
+  readonly wakeAt?: number;
 }
 
 /** The attempts' log entries a step reads and writes, created on first use. */
@@ -416,6 +421,7 @@ class Step {
   readonly effects: Effect[] = [];
   changed = false;
   schedulerSoon = false;
+  wakeAt: number | undefined = undefined;
 
   constructor(
     readonly state: MonitorState,
@@ -447,6 +453,7 @@ class Step {
       effects: this.effects,
       changed: this.changed,
       schedulerSoon: this.schedulerSoon,
+      ...(this.wakeAt !== undefined ? { wakeAt: this.wakeAt } : {}),
     };
   }
 
@@ -471,6 +478,7 @@ class Step {
 
   onMatch(t: TrackedRun, a: AttemptRecord, w: AttemptLog, m: EventMatch): void {
     if (m.kind) w.kinds.add(m.kind);
+    noteReach(w, m);
     if (m.kind === "progress") {
       const it = m.metadata.iteration;
       if (it !== undefined) {
@@ -620,6 +628,7 @@ class Step {
       final: verdict.final,
       reason: verdict.reason,
       ...(verdict.exitCode !== undefined ? { exitCode: verdict.exitCode } : {}),
+      ...(verdict.final && w?.reached ? { reached: w.reached } : {}),
     });
     this.changed = true;
     this.say(
@@ -637,7 +646,11 @@ class Step {
       this.queueStateEvents(t, a, "stall", events, reason);
       return;
     }
-    const d = policyDecision(t.spec, rec, a, "stall", t.run.minutes);
+    const d = policyDecision(t.spec, rec, a, "stall", {
+      planMinutes: t.run.minutes,
+      now: this.obs.now,
+      reached: this.state.logs.get(attemptKey(t.run.name, a.attempt))?.reached,
+    });
     if (!d.restart) return;
     this.decideRestart(t.run.name, a, d.restart, d.reason);
     this.sink.emit({
@@ -719,13 +732,17 @@ class Step {
       this.decline(t, a, a.verdictReason ?? "ended");
       return;
     }
-    const d = policyDecision(t.spec, rec, a, mode, t.run.minutes);
+    const d = policyDecision(t.spec, rec, a, mode, {
+      planMinutes: t.run.minutes,
+      now: this.obs.now,
+    });
     if (!d.restart) {
       this.decline(t, a, d.reason);
       return;
     }
     this.decideRestart(t.run.name, a, d.restart, d.reason);
-    this.say(`${t.run.name}: restarting: ${d.reason}`);
+    const at = d.restart.notBefore ? ` at ${d.restart.notBefore}` : "";
+    this.say(`${t.run.name}: restarting${at}: ${d.reason}`);
   }
 
   decline(t: TrackedRun, a: AttemptRecord, reason: string): void {
@@ -796,13 +813,20 @@ class Step {
       };
     }
     if (a.restart && a.verdictFinal) {
+      const notBefore = a.restart.notBefore ? Date.parse(a.restart.notBefore) : NaN;
+      if (notBefore > this.obs.now) {
+        // A backoff: journaled, so a monitor started again waits for the same time.
+        this.wakeAt = Math.min(this.wakeAt ?? Infinity, notBefore);
+        return null;
+      }
       return {
         run: t.run,
         attempt: rec.attempts.length + 1,
         why: a.restart.why,
         ...(a.restart.timeMinutes !== undefined ? { time: a.restart.timeMinutes } : {}),
         ...(a.restart.extraArgs?.length ? { extraArgs: a.restart.extraArgs } : {}),
-        ...entries,
+        // With overrides the run is re-planned (its entry frozen anew; later restarts reuse it).
+        ...(a.restart.overrides?.length ? { overrides: a.restart.overrides } : entries),
       };
     }
     return null;
@@ -981,6 +1005,23 @@ class Step {
       this.decideEnded(t, rec, a);
     }
   }
+}
+
+/**
+ * Keeps an attempt's highest iteration and newest saved checkpoint (only `progress` and
+ * `checkpoint` events: a resumed checkpoint is where it started, not how far it got).
+ */
+function noteReach(w: AttemptLog, m: EventMatch): void {
+  const num = (v: unknown) => {
+    const n = typeof v === "number" ? v : typeof v === "string" ? Number(v) : NaN;
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const key = m.kind === "progress" ? "iteration" : m.kind === "checkpoint" ? "checkpoint" : null;
+  if (!key) return;
+  const n = num(key === "iteration" ? m.metadata.iteration : m.metadata.checkpoint_iteration);
+  if (n === undefined) return;
+  const cur = w.reached?.[key];
+  if (cur === undefined || n > cur) w.reached = { ...w.reached, [key]: n };
 }
 
 /** An attempt whose submission was abandoned: no job ever carried its tag (submit it again). */

@@ -679,7 +679,12 @@ export const MEGATRON_EVENTS: readonly LogEventSpec[] = [
   {
     name: "nccl_failure",
     kind: "nccl",
-    pattern: String.raw`Some NCCL operations have failed or timed out|c10::DistBackendError`,
+    // The follow-up of a watchdog timeout; `NCCL error in: ...ProcessGroupNCCL.cpp` (a failed
+    // collective: `RuntimeError` or `DistBackendError`); an error-level (`[E...]`, `[F...]`)
+    // glog line of ProcessGroupNCCL (but the watchdog timeout line itself, which has its own
+    // event). Its info and warning lines (`[I...]`, `[W...]`) are not failures.
+    pattern: String
+      .raw`Some NCCL operations have failed or timed out|DistBackendError|\bNCCL error\b|\[[EF](?:\d{3,4} [0-9:.]+ (?:\d+ )?| )ProcessGroupNCCL\.cpp:\d+\](?!.*Watchdog caught collective operation timeout)`,
     metadata: { error_type: "nccl" },
   },
   {

@@ -16,6 +16,17 @@
  * them. `max_retries` counts restarts for that mode of that run. A mode without a policy is
  * not restarted.
  *
+ * The two restarting classes also take (per failure mode):
+ * - `backoff_base` (seed 004): the n-th restart for this mode waits `backoff_base ** n`
+ *   seconds (2, 4, 8 with base 2), at most `max_backoff_seconds`; the wait is a journaled
+ *   not-before time, not a sleep;
+ * - `exclude_failed_nodes: true`: the new attempt is submitted with `--exclude=<the nodes the
+ *   failed attempt ran on>` (for `nccl` and `node_fail`: a bad node or link);
+ * - `overrides: ["backend.args.micro_batch_size=2"]` (seed 003's `checkpoint()` returning a
+ *   changed call): the new attempt runs the run re-planned with these overrides of `backend.*`
+ *   keys (its command and environment; later restarts keep them). The planner checks that the
+ *   keys exist in each run's config.
+ *
  * Seed 001's `state_events` (state classes plus conditional actions such as
  * `MetadataCondition`) are not read here: they belong with the action engine.
  *
@@ -24,17 +35,30 @@
 
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
+import { parseOverride } from "../config/overrides.ts";
 import { FAILURE_MODES, type FailureMode } from "./vocabulary.ts";
 
+/** Options both restarting classes take. */
+export interface RestartOptions {
+  /** Seed 004: restart n of this mode waits `backoffBase ** n` seconds. */
+  readonly backoffBase?: number;
+  /** The longest wait (seconds) {@link backoffBase} may give. */
+  readonly maxBackoffSeconds?: number;
+  /** Submit the new attempt with `--exclude=<nodes of the failed attempt>`. */
+  readonly excludeFailedNodes?: boolean;
+  /** Overrides (`backend.args.micro_batch_size=2`) the new attempt is re-planned with. */
+  readonly overrides?: readonly string[];
+}
+
 /** Restart with a budget. */
-export interface AlwaysRestartPolicy {
+export interface AlwaysRestartPolicy extends RestartOptions {
   readonly mode: FailureMode;
   readonly className: "AlwaysRestartPolicy";
   readonly maxRetries: number;
 }
 
 /** Restart with `minutes` more time each time (up to `maxMinutes`), optionally with a budget. */
-export interface AdjustTimeLimitPolicy {
+export interface AdjustTimeLimitPolicy extends RestartOptions {
   readonly mode: FailureMode;
   readonly className: "AdjustTimeLimitPolicy";
   readonly minutes: number;
@@ -53,10 +77,29 @@ export interface NoRestartPolicy {
 export type RestartPolicy = AlwaysRestartPolicy | AdjustTimeLimitPolicy | NoRestartPolicy;
 
 /** The policy class names and the implementation keys each takes (besides `class_name`). */
+const OPTION_KEYS = ["backoff_base", "max_backoff_seconds", "exclude_failed_nodes", "overrides"];
 const CLASS_KEYS: Readonly<Record<RestartPolicy["className"], readonly string[]>> = {
-  AlwaysRestartPolicy: ["max_retries"],
-  AdjustTimeLimitPolicy: ["minutes", "max_retries", "max_minutes"],
+  AlwaysRestartPolicy: ["max_retries", ...OPTION_KEYS],
+  AdjustTimeLimitPolicy: ["minutes", "max_retries", "max_minutes", ...OPTION_KEYS],
   NoRestartPolicy: ["message"],
+};
+
+/**
+ * Words users may reach for that name a mode under another name: an error that says which
+ * (one name per mode; an alias accepted silently would be a second vocabulary).
+ */
+const MODE_ALIASES: Readonly<Record<string, FailureMode>> = {
+  communication: "nccl",
+  comm: "nccl",
+  network: "nccl",
+  watchdog: "nccl",
+  failed: "crash",
+  failure: "crash",
+  stalled: "stall",
+  out_of_memory: "oom",
+  node_failure: "node_fail",
+  preemption: "preempted",
+  completed: "success",
 };
 
 const ENTRY_KEYS = ["mode", "implementation"];
@@ -90,9 +133,12 @@ export function parseRestartPolicies(value: unknown, path = "restart_policies"):
           : `expected a string, got ${kind(mode)}`,
       });
     } else if (!(FAILURE_MODES as readonly string[]).includes(mode)) {
+      const alias = MODE_ALIASES[mode.toLowerCase()];
       problems.push({
         path: `${at}.mode`,
-        message: withSuggestion(`unknown mode "${mode}"`, mode, FAILURE_MODES) +
+        message: (alias
+          ? `unknown mode "${mode}"; did you mean "${alias}"?`
+          : withSuggestion(`unknown mode "${mode}"`, mode, FAILURE_MODES)) +
           `; one of ${FAILURE_MODES.join(", ")}`,
       });
     } else if (seen.has(mode)) {
@@ -134,11 +180,13 @@ export function parseRestartPolicies(value: unknown, path = "restart_policies"):
     let policy: RestartPolicy | null = null;
     if (className === "AlwaysRestartPolicy") {
       const maxRetries = count(impl, "max_retries", ip, problems, true);
-      if (maxRetries !== undefined) policy = { mode: okMode!, className, maxRetries };
+      const options = restartOptions(impl, ip, problems);
+      if (maxRetries !== undefined) policy = { mode: okMode!, className, maxRetries, ...options };
     } else if (className === "AdjustTimeLimitPolicy") {
       const minutes = count(impl, "minutes", ip, problems, true, 1);
       const maxRetries = count(impl, "max_retries", ip, problems, false);
       const maxMinutes = count(impl, "max_minutes", ip, problems, false, 1);
+      const options = restartOptions(impl, ip, problems);
       if (minutes !== undefined) {
         policy = {
           mode: okMode!,
@@ -146,6 +194,7 @@ export function parseRestartPolicies(value: unknown, path = "restart_policies"):
           minutes,
           ...(maxRetries !== undefined ? { maxRetries } : {}),
           ...(maxMinutes !== undefined ? { maxMinutes } : {}),
+          ...options,
         };
       }
     } else {
@@ -167,6 +216,105 @@ export function parseRestartPolicies(value: unknown, path = "restart_policies"):
   return out;
 }
 
+/** `backoff_base`, `max_backoff_seconds`, `exclude_failed_nodes` of a restarting policy. */
+function restartOptions(
+  impl: Record<string, unknown>,
+  at: string,
+  problems: ConfigProblem[],
+): RestartOptions {
+  const out: { -readonly [K in keyof RestartOptions]: RestartOptions[K] } = {};
+  const base = impl.backoff_base;
+  if (base !== undefined && base !== null) {
+    if (typeof base !== "number" || !Number.isFinite(base) || base < 1) {
+      problems.push({
+        path: `${at}.backoff_base`,
+        message: `expected a number >= 1 (seconds: restart n waits backoff_base ** n), got ${
+          JSON.stringify(base)
+        }`,
+      });
+    } else out.backoffBase = base;
+  }
+  const cap = count(impl, "max_backoff_seconds", at, problems, false);
+  if (cap !== undefined) {
+    if (out.backoffBase === undefined && base === undefined) {
+      problems.push({
+        path: `${at}.max_backoff_seconds`,
+        message: "caps the wait of backoff_base, which is not set",
+      });
+    } else out.maxBackoffSeconds = cap;
+  }
+  const ex = impl.exclude_failed_nodes;
+  if (ex !== undefined && ex !== null) {
+    if (typeof ex !== "boolean") {
+      problems.push({
+        path: `${at}.exclude_failed_nodes`,
+        message: `expected true or false, got ${JSON.stringify(ex)}`,
+      });
+    } else if (ex) out.excludeFailedNodes = true;
+  }
+  const ov = impl.overrides;
+  if (ov !== undefined && ov !== null) {
+    const list = restartOverrides(ov, `${at}.overrides`, problems);
+    if (list.length) out.overrides = list;
+  }
+  return out;
+}
+
+/**
+ * A policy's `overrides`: a list of `key=value` (or `+key=value`) strings whose keys are under
+ * `backend.` (what a run executes; its resources have their own options: `minutes`,
+ * RestartAction's `resources`). Whether the keys exist is checked per run by the planner.
+ */
+function restartOverrides(v: unknown, at: string, problems: ConfigProblem[]): string[] {
+  if (!Array.isArray(v)) {
+    problems.push({ path: at, message: `expected a list of "key=value" strings, got ${kind(v)}` });
+    return [];
+  }
+  const out: string[] = [];
+  v.forEach((o, j) => {
+    const where = `${at}[${j}]`;
+    if (typeof o !== "string") {
+      problems.push({ path: where, message: `expected a "key=value" string, got ${kind(o)}` });
+      return;
+    }
+    let parsed;
+    try {
+      parsed = parseOverride(o);
+    } catch (e) {
+      problems.push({ path: where, message: (e as Error).message });
+      return;
+    }
+    if ((parsed.kind !== "set" && parsed.kind !== "add") || parsed.value === undefined) {
+      problems.push({
+        path: where,
+        message: `"${o}": a restart sets values (key=value or +key=value)`,
+      });
+    } else if (parsed.sweep) {
+      problems.push({ path: where, message: `"${o}" is a sweep; a restart sets one value` });
+    } else if (!parsed.key.startsWith("backend.")) {
+      problems.push({
+        path: where,
+        message: `"${o}": a restart may override backend.* keys (the run's command and ` +
+          "environment); its time limit and resources have their own options",
+      });
+    } else out.push(o);
+  });
+  return out;
+}
+
+/**
+ * The wait (seconds) before restart `n` (1-based, counted per failure mode) under seed 004's
+ * formula `backoff_base ** n`, capped at `max_backoff_seconds`; 0 without `backoff_base`.
+ *
+ * @example
+ * backoffSeconds({ backoffBase: 2 }, 3); // 8
+ */
+export function backoffSeconds(options: RestartOptions, n: number): number {
+  if (options.backoffBase === undefined) return 0;
+  const wait = options.backoffBase ** n;
+  return Math.min(wait, options.maxBackoffSeconds ?? Infinity);
+}
+
 /** What the run's history says, for {@link decideRestart}. */
 export interface RestartHistory {
   /** Attempts made so far for this run (all modes). */
@@ -183,6 +331,12 @@ export interface RestartDecision {
   readonly reason: string;
   /** For {@link AdjustTimeLimitPolicy}: the time limit of the next attempt. */
   readonly newTimeMinutes?: number;
+  /** Seconds to wait before the new attempt is submitted (`backoff_base`); absent: none. */
+  readonly waitSeconds?: number;
+  /** The policy asks to exclude the failed attempt's nodes. */
+  readonly excludeFailedNodes?: boolean;
+  /** The overrides the new attempt is re-planned with. */
+  readonly overrides?: readonly string[];
 }
 
 /**
@@ -214,10 +368,10 @@ export function decideRestart(
           reason: `${after}; restart budget exhausted (${used} of ${policy.maxRetries} used)`,
         };
       }
-      return {
+      return withOptions(policy, used + 1, {
         restart: true,
         reason: `${after}; restart ${used + 1} of ${policy.maxRetries}`,
-      };
+      });
     case "AdjustTimeLimitPolicy": {
       if (policy.maxRetries !== undefined && used >= policy.maxRetries) {
         return {
@@ -233,13 +387,24 @@ export function decideRestart(
         capped = ` (capped at max_minutes ${policy.maxMinutes})`;
       }
       const budget = policy.maxRetries !== undefined ? ` ${used + 1} of ${policy.maxRetries}` : "";
-      return {
+      return withOptions(policy, used + 1, {
         restart: true,
         reason: `${after}; restart${budget} with time limit ${cur} -> ${next} min${capped}`,
         newTimeMinutes: next,
-      };
+      });
     }
   }
+}
+
+/** Adds the wait and the node exclusion of a restarting policy to its decision. */
+function withOptions(options: RestartOptions, n: number, d: RestartDecision): RestartDecision {
+  const wait = backoffSeconds(options, n);
+  return {
+    ...d,
+    ...(wait > 0 ? { waitSeconds: wait, reason: `${d.reason}, after ${wait} s (backoff)` } : {}),
+    ...(options.excludeFailedNodes ? { excludeFailedNodes: true } : {}),
+    ...(options.overrides?.length ? { overrides: options.overrides } : {}),
+  };
 }
 
 function count(

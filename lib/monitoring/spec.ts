@@ -82,6 +82,8 @@ export const STATE_CLASSES: Readonly<Record<string, FailureMode>> = {
   SuccessState: "success",
   CompletedState: "success",
   BlockedState: "blocked",
+  NCCLState: "nccl",
+  NcclState: "nccl",
 };
 
 /** `MetadataCondition` comparison keys -> {@link ConditionSpec} ops. */
@@ -185,10 +187,12 @@ export function parseMonitorSpec(
   monitoring: unknown,
   restartPolicies: unknown,
   where: { monitoringPath?: string; restartPath?: string } = {},
+  restartGroup?: unknown,
 ): MonitorSpec {
   const mp = where.monitoringPath ?? "monitoring";
   const rp = where.restartPath ?? "restart_policies";
   const p: Problems = [];
+  const group = parseRestartGroup(restartGroup, p);
   let m: Obj = {};
   if (isRecord(monitoring)) m = monitoring;
   else if (monitoring !== undefined && monitoring !== null) {
@@ -205,7 +209,18 @@ export function parseMonitorSpec(
     builtinEvents: bool(m, "builtin_events", mp, p, true),
     logEvents: parseLogEvents(m, mp, named, p),
     stateEvents: parseStateEvents(m.state_events, `${mp}.state_events`, p),
-    restartPolicies: parseRestart(m.restart_policies, restartPolicies, mp, rp, p),
+    restartPolicies: parseRestart(
+      [
+        { value: restartPolicies, at: rp },
+        { value: m.restart_policies, at: `${mp}.restart_policies` },
+        ...(group.list ? [group.list] : []),
+      ],
+      p,
+    ),
+    // Only when given (monitor files stay as they were; the default applies where it is read).
+    ...(group.maxRestartsWithoutProgress !== undefined
+      ? { maxRestartsWithoutProgress: group.maxRestartsWithoutProgress }
+      : {}),
   };
   if (p.length) throw new ConfigError(p);
   return spec;
@@ -701,25 +716,102 @@ function stateModes(v: unknown, at: string, p: Problems): FailureMode[] {
   return out;
 }
 
-/** Top-level `restart_policies` or `monitoring.restart_policies`, not both. */
+/**
+ * The restart policies from the one place that gives them: the top-level `restart_policies`
+ * (where the shipped `restart/*.yaml` presets put them, `# @package _global_`),
+ * `monitoring.restart_policies`, or the `restart` group's own `restart_policies` or `policies`
+ * (a user's `restart/<name>.yaml` without the package header). Two places at once: an error
+ * naming both (a list that silently wins over another is a lost configuration).
+ */
 function parseRestart(
-  inner: unknown,
-  top: unknown,
-  mp: string,
-  rp: string,
+  sources: readonly { readonly value: unknown; readonly at: string }[],
   p: Problems,
 ): RestartPolicy[] {
-  const hasInner = inner !== undefined && inner !== null;
-  const hasTop = top !== undefined && top !== null;
-  if (hasInner && hasTop) {
+  const given = sources.filter((s) => s.value !== undefined && s.value !== null);
+  for (const extra of given.slice(1)) {
     p.push({
-      path: `${mp}.restart_policies`,
-      message: `restart policies are also given at ${rp}; keep one of the two lists`,
+      path: extra.at,
+      message: `restart policies are also given at ${given[0].at}; keep one of the two lists`,
     });
   }
-  const top_ = policies(top, rp, p);
-  const inner_ = policies(inner, `${mp}.restart_policies`, p);
-  return hasTop ? top_ : inner_;
+  // Each list is checked (its mistakes reported too); the first one given is used.
+  const parsed = given.map((g) => policies(g.value, g.at, p));
+  return parsed[0] ?? [];
+}
+
+/**
+ * The key path the restart policies are read from (see {@link parseRestart}): the top-level
+ * `restart_policies`, `monitoring.restart_policies`, or the `restart` group's list.
+ */
+export function restartPoliciesPath(
+  monitoring: unknown,
+  top: unknown,
+  group: unknown,
+): string {
+  const given = (v: unknown) => v !== undefined && v !== null;
+  if (given(top)) return "restart_policies";
+  if (isRecord(monitoring) && given(monitoring.restart_policies)) {
+    return "monitoring.restart_policies";
+  }
+  if (isRecord(group) && given(group.restart_policies)) return "restart.restart_policies";
+  if (isRecord(group) && given(group.policies)) return "restart.policies";
+  return "restart_policies";
+}
+
+/** Keys of the `restart` group's mapping, with what they mean (for the reference). */
+export const restartGroupDocs: Readonly<Record<string, string>> = {
+  restart_policies:
+    "the restart policies (when the file has no `# @package _global_` header; else top level)",
+  policies: "the seed tool's name of restart_policies (one of the two)",
+  max_restarts_without_progress:
+    "after this many restarts in a row whose attempts advanced neither the newest checkpoint " +
+    "nor the iteration, the run is not restarted again (default 3; 0: never stop for that)",
+};
+
+/** Default of `restart.max_restarts_without_progress`. */
+export const DEFAULT_MAX_RESTARTS_WITHOUT_PROGRESS = 3;
+
+/** The `restart` group's mapping: its policy list (and where), and its settings. */
+function parseRestartGroup(
+  v: unknown,
+  p: Problems,
+): {
+  list: { value: unknown; at: string } | null;
+  maxRestartsWithoutProgress?: number;
+} {
+  const out: { list: { value: unknown; at: string } | null; maxRestartsWithoutProgress?: number } =
+    { list: null };
+  if (v === undefined || v === null) return out;
+  if (!isRecord(v)) {
+    p.push({
+      path: "restart",
+      message: `expected a mapping (${Object.keys(restartGroupDocs).join(", ")}), got ${
+        describeValue(v)
+      }`,
+      hint: "choose a restart preset in the defaults list or with -o restart=<option>",
+    });
+    return out;
+  }
+  unknownKeys(v, Object.keys(restartGroupDocs), "restart", p);
+  const a = v.restart_policies, b = v.policies;
+  if (a !== undefined && a !== null && b !== undefined && b !== null) {
+    p.push({
+      path: "restart.policies",
+      message: "restart policies are also given at restart.restart_policies; keep one of the two",
+    });
+  }
+  if (a !== undefined && a !== null) out.list = { value: a, at: "restart.restart_policies" };
+  else if (b !== undefined && b !== null) out.list = { value: b, at: "restart.policies" };
+  const n = v.max_restarts_without_progress;
+  if (n !== undefined && n !== null) {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      p.push({
+        path: "restart.max_restarts_without_progress",
+        message: `expected an integer >= 0 (0: off), got ${describeValue(n)}`,
+      });
+    } else out.maxRestartsWithoutProgress = n;
+  }
+  return out;
 }
 
 function policies(v: unknown, at: string, p: Problems): RestartPolicy[] {

@@ -119,6 +119,11 @@ export interface MonitorSpec {
   readonly logEvents: readonly LogEventConfig[];
   readonly stateEvents: readonly StateEventConfig[];
   readonly restartPolicies: readonly RestartPolicy[];
+  /**
+   * `restart.max_restarts_without_progress`: restarts in a row without progress after which a
+   * run is not restarted again (0: off). Absent in monitor files written before it existed.
+   */
+  readonly maxRestartsWithoutProgress?: number;
 }
 
 /** Placeholders every action knows (the monitor builds them; the planner checks against them). */

@@ -41,11 +41,17 @@ export const EVENT_KINDS = [
 /** One of {@link EVENT_KINDS}. */
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** Failure modes restart policies are keyed by (seed 000's `restart_policies[].mode`). */
+/**
+ * Failure modes restart policies are keyed by (seed 000's `restart_policies[].mode`). `nccl` is
+ * a run that failed after its log showed a communication failure (an NCCL watchdog timeout, an
+ * `NCCL error`, an error of `ProcessGroupNCCL`): often a bad node or link, worth restarting
+ * elsewhere, while a `crash` is the program's own.
+ */
 export const FAILURE_MODES = [
   "stall",
   "timeout",
   "crash",
+  "nccl",
   "success",
   "oom",
   "node_fail",

@@ -13,7 +13,8 @@ import { closestMatches } from "../config/suggest.ts";
 import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
 import { checkpointAliases, type LogEventSpec, MEGATRON_EVENTS } from "../monitoring/events.ts";
 import type { MonitorFile } from "../monitoring/monitor_file.ts";
-import { parseMonitorSpec } from "../monitoring/spec.ts";
+import { parseMonitorSpec, restartPoliciesPath } from "../monitoring/spec.ts";
+import { parseOverride } from "../config/overrides.ts";
 import {
   type ActionSpec,
   type CommandSpec,
@@ -63,11 +64,23 @@ export class MonitorPlanner {
   ): void {
     const monitoring = config.monitoring ?? null;
     const policies = config.restart_policies ?? null;
-    const entry = this.#entry(monitoring, policies, config);
+    const restart = config.restart ?? null;
+    const entry = this.#entry(monitoring, policies, restart, config);
     if (entry.problems.length) {
       problems.push(
         ...entry.problems.map((p) => p.file ? p : { ...p, ...nearestOrigin(p.path, origin) }),
       );
+      return;
+    }
+    const overrideProblems = restartOverrideProblems(
+      entry.spec,
+      monitoring,
+      policies,
+      restart,
+      config,
+    );
+    if (overrideProblems.length) {
+      problems.push(...overrideProblems.map((p) => ({ ...p, ...nearestOrigin(p.path, origin) })));
       return;
     }
     const vars: Record<string, string> = {};
@@ -93,14 +106,14 @@ export class MonitorPlanner {
     return { format: "autoexp.monitor", version: 1, cwd, specs: this.#specs, runs: this.#runs };
   }
 
-  #entry(monitoring: unknown, policies: unknown, config: ConfigMap): SpecEntry {
-    const objKey = isMap(monitoring) && policies === null ? monitoring : null;
+  #entry(monitoring: unknown, policies: unknown, restart: unknown, config: ConfigMap): SpecEntry {
+    const objKey = isMap(monitoring) && policies === null && restart === null ? monitoring : null;
     const hit = objKey ? this.#byObject.get(objKey) : undefined;
     if (hit) return hit;
-    const text = JSON.stringify([monitoring, policies]);
+    const text = JSON.stringify([monitoring, policies, restart]);
     let entry = this.#byText.get(text);
     if (!entry) {
-      entry = buildEntry(monitoring, policies, config, text);
+      entry = buildEntry(monitoring, policies, restart, config, text);
       this.#byText.set(text, entry);
     }
     if (objKey) this.#byObject.set(objKey, entry);
@@ -111,12 +124,13 @@ export class MonitorPlanner {
 function buildEntry(
   monitoring: unknown,
   policies: unknown,
+  restart: unknown,
   config: ConfigMap,
   text: string,
 ): SpecEntry {
   let spec: MonitorSpec;
   try {
-    spec = parseMonitorSpec(monitoring, policies);
+    spec = parseMonitorSpec(monitoring, policies, {}, restart);
   } catch (e) {
     if (e instanceof ConfigError) {
       return {
@@ -293,6 +307,42 @@ function conditionTemplates(
 function commandTemplates(c: CommandSpec, at: string, add: (t: string, path: string) => void) {
   if ("argv" in c) c.argv.forEach((w, i) => add(w, `${at}[${i}]`));
   else add(c.shell, at);
+}
+
+/**
+ * The restart policies' `overrides` that name a key this run's config does not have (`+key=`
+ * adds one and is not checked): caught when planning, not at the restart weeks later.
+ */
+function restartOverrideProblems(
+  spec: MonitorSpec,
+  monitoring: unknown,
+  policies: unknown,
+  restart: unknown,
+  config: ConfigMap,
+): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const at = restartPoliciesPath(monitoring, policies, restart);
+  spec.restartPolicies.forEach((policy, i) => {
+    const list = "overrides" in policy ? policy.overrides ?? [] : [];
+    list.forEach((text, j) => {
+      const o = parseOverride(text);
+      if (o.kind === "add") return;
+      const path = splitKey(o.key);
+      if (getPath(config, path) !== undefined) return;
+      // The deepest part that exists, and what it has, for the suggestion.
+      let k = path.length - 1;
+      while (k > 0 && getPath(config, path.slice(0, k)) === undefined) k--;
+      const parent = getPath(config, path.slice(0, k));
+      const best = isMap(parent) ? closestMatches(String(path[k]), Object.keys(parent)) : [];
+      out.push({
+        path: `${at}[${i}].implementation.overrides[${j}]`,
+        message: `"${text}": this run's config has no key ${o.key}` +
+          (best.length ? `; did you mean ${best.map((b) => `"${b}"`).join(", ")}?` : "") +
+          ` (to add a key, write +${text})`,
+      });
+    });
+  });
+  return out;
 }
 
 /** The origin of a key path or of its closest written parent (`.action` wrappers skipped). */

@@ -41,6 +41,16 @@ export interface AttemptRecord {
   /** The monitor decided on this ended attempt: restart (with what) or not (why). */
   restart?: RestartRequest;
   restartDeclined?: string;
+  /** The nodes the scheduler ran the job on (`NodeList`), once it said. */
+  nodes?: string;
+  /** How far the attempt got (from its log), recorded with its final verdict. */
+  reached?: Reach;
+}
+
+/** How far an attempt got: its highest iteration and newest saved checkpoint, when logged. */
+export interface Reach {
+  readonly iteration?: number;
+  readonly checkpoint?: number;
 }
 
 /** A decided restart of an attempt: a new attempt with optionally changed resources. */
@@ -49,8 +59,12 @@ export interface RestartRequest {
   /** The failure mode whose budget it uses (`stall`, `timeout`, ...), or `action`. */
   readonly mode: string;
   readonly timeMinutes?: number;
-  /** Further sbatch options for the new attempt (`--mem=...`). */
+  /** Further sbatch options for the new attempt (`--mem=...`, `--exclude=...`). */
   readonly extraArgs?: readonly string[];
+  /** Not submitted before this time (ISO; a policy's `backoff_base`). */
+  readonly notBefore?: string;
+  /** Overrides the run is re-planned with for the new attempt (a policy's `overrides`). */
+  readonly overrides?: readonly string[];
 }
 
 /** A run and its attempts, oldest first. */
@@ -145,6 +159,8 @@ export type StoreEvent =
     rawState: string;
     reason: string;
     exitCode?: number;
+    /** The scheduler's node list of the job, when it gave one. */
+    nodes?: string;
   }
   | {
     type: "verdict";
@@ -156,6 +172,8 @@ export type StoreEvent =
     final: boolean;
     reason: string;
     exitCode?: number;
+    /** With a final verdict: how far the attempt got. */
+    reached?: Reach;
   }
   | {
     type: "fired";
@@ -349,6 +367,7 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
       a.rawState = ev.rawState;
       a.reason = ev.reason;
       if (ev.exitCode !== undefined) a.exitCode = ev.exitCode;
+      if (ev.nodes !== undefined) a.nodes = ev.nodes;
       if (FINAL.has(ev.state)) a.endedAt ??= ev.at;
       break;
     }
@@ -359,6 +378,7 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
       a.verdictReason = ev.reason;
       a.verdictFinal = ev.final;
       if (ev.exitCode !== undefined) a.exitCode = ev.exitCode;
+      if (ev.reached !== undefined) a.reached = ev.reached;
       break;
     }
     case "fired": {

@@ -235,7 +235,9 @@ export function reconcileEvents(
     const obs = ownJob(state, a, find(a.jobId!, a.arrayJobId, a.taskId));
     seen.set(key, obs ?? null);
     if (obs) {
-      if (obs.state !== a.state || obs.rawState !== a.rawState) {
+      // The node list too (a restart may exclude the nodes a failed attempt ran on).
+      const nodes = obs.nodeList && obs.nodeList !== a.nodes ? obs.nodeList : undefined;
+      if (obs.state !== a.state || obs.rawState !== a.rawState || nodes) {
         sink.emit({
           type: "observed",
           run: run.name,
@@ -244,6 +246,7 @@ export function reconcileEvents(
           rawState: obs.rawState,
           reason: obs.reason,
           exitCode: obs.exitCode,
+          ...(nodes ? { nodes } : {}),
         });
       }
       continue;
@@ -672,6 +675,11 @@ export interface ChosenRun {
   readonly extraArgs?: readonly string[];
   /** Reuse this frozen entries file (a restart runs exactly what the attempt before ran). */
   readonly entries?: string;
+  /**
+   * Overrides to re-plan the run with before submitting (a restart policy's `overrides`); the
+   * caller replaces `run` with the re-planned one (see lib/monitor/effects.ts).
+   */
+  readonly overrides?: readonly string[];
 }
 
 /**

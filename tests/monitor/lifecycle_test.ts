@@ -246,6 +246,17 @@ const CASES: Case[] = [
     exitCode: 1,
   },
   {
+    name: "nccl log event with non-zero exit is nccl_failed",
+    in: {
+      observation: obs("failed", "FAILED", { exitCode: 6 }),
+      marker: crash(134),
+      logKinds: ["nccl", "crashed"],
+    },
+    state: "nccl_failed",
+    final: true,
+    exitCode: 134,
+  },
+  {
     name: "oom log event with exit 0 is completed (recovered)",
     in: { observation: obs("completed", "COMPLETED", { exitCode: 0 }), logKinds: ["oom"] },
     state: "completed",
@@ -365,6 +376,7 @@ Deno.test("classifyAttempt: every state is reachable from the table", () => {
     "stalled",
     "blocked",
     "unknown",
+    "nccl_failed",
   ];
   assertEquals(all.filter((s) => !CASES.some((c) => c.state === s)), []);
 });
@@ -422,6 +434,7 @@ Deno.test("failureMode maps states to the seed's policy modes", () => {
     ["failed", "crash"],
     ["completed", "success"],
     ["out_of_memory", "oom"],
+    ["nccl_failed", "nccl"],
     ["node_fail", "node_fail"],
     ["preempted", "preempted"],
     ["cancelled", "cancelled"],
@@ -466,4 +479,20 @@ Deno.test("classifyAttempt: a lost attempt is a node failure, whatever was seen 
   });
   assertEquals([v.state, v.final], ["node_fail", true]);
   assertEquals(v.reason, "lost: job 123 has not been seen for 20 minutes");
+});
+
+Deno.test("classifyAttempt: a failure after an NCCL event is nccl_failed (mode nccl); OOM and SLURM causes come first", () => {
+  const failed = { state: "failed" as const, exit_code: 134 };
+  const base = { observation: null, lastActivityAt: null, now: 0, missingRounds: 1 };
+  const of = (kinds: EventKind[], marker: EndMarker = failed) =>
+    classifyAttempt({ ...base, marker, logKinds: kinds });
+  const v = of(["nccl", "crashed"]);
+  assertEquals([v.state, v.final, v.exitCode], ["nccl_failed", true, 134]);
+  assertEquals(failureMode(v.state), "nccl");
+  assertEquals(of(["oom", "nccl"]).state, "out_of_memory", "an OOM brings NCCL errors with it");
+  assertEquals(of(["node_fail", "nccl"]).state, "node_fail");
+  assertEquals(of(["timeout", "nccl"]).state, "timeout");
+  assertEquals(of(["crashed"]).state, "failed", "a crash without NCCL lines is a crash");
+  // An NCCL warning in a run that then completed changes nothing.
+  assertEquals(of(["nccl"], { state: "completed", exit_code: 0 }).state, "completed");
 });

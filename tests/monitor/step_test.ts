@@ -77,7 +77,13 @@ class World {
   constructor(
     monitoring: unknown = {},
     policies: unknown = [],
-    opts: { runs?: string[]; requeue?: boolean; maxConcurrentActions?: number } = {},
+    opts: {
+      runs?: string[];
+      requeue?: boolean;
+      maxConcurrentActions?: number;
+      /** The `restart` group's mapping (`max_restarts_without_progress`). */
+      restart?: unknown;
+    } = {},
   ) {
     const runs = (opts.runs ?? ["a"]).map((n, i) => runPlan(n, i, opts.requeue === true));
     const plan: SweepPlan = {
@@ -99,7 +105,7 @@ class World {
       runs,
       groups: [],
     };
-    const spec = parseMonitorSpec(monitoring, policies);
+    const spec = parseMonitorSpec(monitoring, policies, {}, opts.restart);
     const loaded = {
       plan,
       monitor: {
@@ -863,4 +869,153 @@ Deno.test("step: an attempt whose job is found by its tag is judged a round late
     markers: new Map([["a#1", { state: "failed", exit_code: 1 }]]),
   });
   assertEquals(w.latest("a").verdict, "out_of_memory");
+});
+
+// ---------------------------------------------------------------- issue 17: restarts
+
+const NCCL_WATCHDOG =
+  "[rank3]:[E822 14:05:12.345678901 ProcessGroupNCCL.cpp:632] [Rank 3] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=48213, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600023 milliseconds before timing out.";
+
+const failedMarker = (attempt: number) =>
+  new Map([[`a#${attempt}`, { state: "failed" as const, exit_code: 134 }]]);
+
+Deno.test("step: a run that failed after an NCCL watchdog timeout is restarted by the nccl policy, excluding its nodes", () => {
+  const w = new World({}, [
+    { mode: "crash", implementation: { class_name: "NoRestartPolicy" } },
+    {
+      mode: "nccl",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 2,
+        exclude_failed_nodes: true,
+      },
+    },
+  ]);
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: { state: "running", nodeList: "nid[001234-001235]" } });
+  assertEquals(w.latest("a").nodes, "nid[001234-001235]");
+  const r = w.schedulerStep({ [job]: "failed" }, {
+    logs: [
+      w.log(
+        "a",
+        NCCL_WATCHDOG,
+        "terminate called after throwing an instance of 'c10::DistBackendError'",
+      ),
+    ],
+    markers: failedMarker(1),
+  });
+  assertEquals(w.latest("a").verdict, "nccl_failed");
+  const chosen = ofKind(r, "submit")[0]?.chosen[0];
+  assertEquals(chosen?.extraArgs, ["--exclude=nid[001234-001235]"]);
+  assert_(said(r).some((l) => l.includes("excluding nid[001234-001235]")), said(r).join("\n"));
+  // The same exit without the NCCL lines is a crash: its own policy (not restarted).
+  const c = new World({}, [
+    { mode: "crash", implementation: { class_name: "NoRestartPolicy", message: "a bug" } },
+    { mode: "nccl", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 2 } },
+  ]);
+  const cr = c.schedulerStep({ [c.submit("a")]: "failed" }, {
+    logs: [c.log("a", "Traceback (most recent call last):")],
+    markers: failedMarker(1),
+  });
+  assertEquals(c.latest("a").verdict, "failed");
+  assertEquals(ofKind(cr, "submit").length, 0);
+  w.assertReplays();
+});
+
+Deno.test("step: an nccl restart whose nodes the scheduler never named is made without --exclude, and says so", () => {
+  const w = new World({}, [{
+    mode: "nccl",
+    implementation: {
+      class_name: "AlwaysRestartPolicy",
+      max_retries: 1,
+      exclude_failed_nodes: true,
+    },
+  }]);
+  const r = w.schedulerStep({ [w.submit("a")]: "failed" }, {
+    logs: [w.log("a", NCCL_WATCHDOG)],
+    markers: failedMarker(1),
+  });
+  assertEquals(ofKind(r, "submit")[0]?.chosen[0].extraArgs, undefined);
+  assert_(said(r).some((l) => l.includes("none is excluded")), said(r).join("\n"));
+});
+
+Deno.test("step: restarts that make no progress stop the run, with the reason in the journal", () => {
+  const w = new World({}, [{
+    mode: "crash",
+    implementation: { class_name: "AlwaysRestartPolicy", max_retries: 10 },
+  }], { restart: { max_restarts_without_progress: 2 } });
+  // Attempt 1 gets to iteration 30; attempts 2 and 3 resume and crash at iteration 30 again.
+  const lines = [" iteration       20/      40 |", " iteration       30/      40 |"];
+  for (const attempt of [1, 2, 3]) {
+    const job = w.submit("a", attempt);
+    w.step({ logs: [w.log("a", ...lines)] });
+    const r = w.schedulerStep({ [job]: "failed" }, { markers: failedMarker(attempt) });
+    assertEquals(w.latest("a").reached, { iteration: 30 });
+    if (attempt < 3) {
+      assertEquals(ofKind(r, "submit")[0]?.chosen[0].attempt, attempt + 1);
+    } else {
+      assertEquals(ofKind(r, "submit").length, 0, "not restarted a third time");
+      const declined = w.latest("a").restartDeclined ?? "";
+      assert_(declined.startsWith("no progress: the last 2 restarts"), declined);
+      assert_(declined.includes("iteration 30"), declined);
+      assert_(
+        said(r).some((l) => l.startsWith("a: not restarted: no progress")),
+        said(r).join("\n"),
+      );
+      const ev = r.events.find((e) => e.type === "restart_decided");
+      assert_(ev?.type === "restart_decided" && ev.restart === null && ev.reason === declined);
+    }
+  }
+  w.assertReplays();
+});
+
+Deno.test("step: a restart with backoff waits for its not-before time, also across a monitor restart", () => {
+  const w = new World({}, [{
+    mode: "crash",
+    implementation: { class_name: "AlwaysRestartPolicy", max_retries: 3, backoff_base: 30 },
+  }]);
+  const job = w.submit("a");
+  const r = w.schedulerStep({ [job]: "failed" }, { markers: failedMarker(1) });
+  assertEquals(ofKind(r, "submit").length, 0, "the first restart waits 30 s");
+  assertEquals(w.latest("a").restart?.notBefore, new Date(T0 + 30_000).toISOString());
+  assertEquals(r.wakeAt, T0 + 30_000);
+  assert_(said(r).some((l) => l.includes(`restarting at ${new Date(T0 + 30_000).toISOString()}`)));
+  // A new monitor: its state is the journal replayed; it waits for the same time.
+  const again = new World({}, [{
+    mode: "crash",
+    implementation: { class_name: "AlwaysRestartPolicy", max_retries: 3, backoff_base: 30 },
+  }]);
+  for (const e of w.journal) applyEvent(again.state.store, e);
+  again.now = T0 + 20_000;
+  const early = again.schedulerStep({});
+  assertEquals(ofKind(early, "submit").length, 0);
+  assertEquals(early.wakeAt, T0 + 30_000);
+  again.now = T0 + 30_000;
+  const due = again.schedulerStep({});
+  assertEquals(ofKind(due, "submit")[0]?.chosen[0].attempt, 2);
+  assertEquals(due.wakeAt, undefined);
+});
+
+Deno.test("step: a restart with overrides is submitted for re-planning (no frozen entries); the decision names them", () => {
+  const w = new World({}, [{
+    mode: "oom",
+    implementation: {
+      class_name: "AlwaysRestartPolicy",
+      max_retries: 1,
+      overrides: ["backend.args.micro_batch_size=2"],
+    },
+  }]);
+  const r = w.schedulerStep({ [w.submit("a")]: "failed" }, {
+    logs: [w.log("a", "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB")],
+    markers: failedMarker(1),
+  });
+  assertEquals(w.latest("a").restart?.overrides, ["backend.args.micro_batch_size=2"]);
+  assert_(
+    said(r).some((l) => l.includes("with backend.args.micro_batch_size=2")),
+    said(r).join("\n"),
+  );
+  const chosen = ofKind(r, "submit")[0]?.chosen[0];
+  assertEquals(chosen?.overrides, ["backend.args.micro_batch_size=2"]);
+  assertEquals(chosen?.entries, undefined, "the re-planned run is frozen anew");
+  w.assertReplays();
 });

@@ -432,6 +432,32 @@ const BUILTIN_CASES: BuiltinCase[] = [
     kind: "nccl",
   },
   {
+    // a failed collective (PyTorch 2.2+): the exception names NCCL and ProcessGroupNCCL.cpp
+    line:
+      "torch.distributed.DistBackendError: NCCL error in: ../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1970, unhandled system error (run with NCCL_DEBUG=INFO for details), NCCL version 2.19.3",
+    event: "nccl_failure",
+    kind: "nccl",
+  },
+  {
+    line:
+      "RuntimeError: NCCL error in: /opt/pytorch/torch/csrc/distributed/c10d/NCCLUtils.hpp:219, remote process exited or there was a network error, NCCL version 2.21.5",
+    event: "nccl_failure",
+    kind: "nccl",
+  },
+  {
+    // an error-level glog line of ProcessGroupNCCL (recent and old header formats)
+    line:
+      "[rank0]:[E1105 10:21:33.123456789 ProcessGroupNCCL.cpp:1834] [PG ID 0 PG GUID 0(default_pg) Rank 0] Process group watchdog thread terminated with exception: CUDA error: an illegal memory access was encountered",
+    event: "nccl_failure",
+    kind: "nccl",
+  },
+  {
+    line:
+      "[E ProcessGroupNCCL.cpp:916] [Rank 1] NCCL watchdog thread terminated with exception: unhandled cuda error",
+    event: "nccl_failure",
+    kind: "nccl",
+  },
+  {
     line:
       "slurmstepd: error: *** JOB 12345 ON nid001234 CANCELLED AT 2026-08-23T04:00:12 DUE TO TIME LIMIT ***",
     event: "slurm_time_limit",
@@ -529,6 +555,9 @@ Deno.test("MEGATRON_EVENTS match nothing on ordinary lines", () => {
     "[Rank 0] (after save_checkpoint for iteration 500) memory (MB) | allocated: 1.00 | max allocated: 2.00 | reserved: 3.00 | max reserved: 4.00",
     "  [2026-08-22 10:15:07.654321] successfully saved local checkpoint from iteration     500",
     "WARNING: could not find the metadata file /ckpt/run1/latest_checkpointed_iteration.txt",
+    // ProcessGroupNCCL's warning and info lines are no failure
+    "[rank0]:[W1105 10:00:01.000000000 ProcessGroupNCCL.cpp:4561] [PG ID 0 PG GUID 0 Rank 0] using GPU 0 to perform barrier as devices used by this process are currently unknown.",
+    "[I ProcessGroupNCCL.cpp:1157] [Rank 0] ProcessGroupNCCL initialization options: NCCL_ASYNC_ERROR_HANDLING: 1",
     "  train_iters ..................................... 5000",
     "-----------------------------------------------------------------------------------------------",
     "",

@@ -64,7 +64,7 @@ const INVALID: [string, unknown, string[]][] = [
     "misspelt mode",
     [{ mode: "timout", implementation: { class_name: "NoRestartPolicy" } }],
     [
-      'restart_policies[0].mode: unknown mode "timout"; did you mean "timeout"?; one of stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked',
+      'restart_policies[0].mode: unknown mode "timout"; did you mean "timeout"?; one of stall, timeout, crash, nccl, success, oom, node_fail, preempted, cancelled, blocked',
     ],
   ],
   [
@@ -253,4 +253,102 @@ Deno.test("decideRestart: NoRestartPolicy without a message", () => {
     restart: false,
     reason: "attempt 1 ended in cancelled; the policy is never to restart",
   });
+});
+
+Deno.test("parseRestartPolicies: backoff_base, max_backoff_seconds and exclude_failed_nodes", () => {
+  assertEquals(
+    parseRestartPolicies([{
+      mode: "nccl",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 3,
+        backoff_base: 2,
+        max_backoff_seconds: 600,
+        exclude_failed_nodes: true,
+      },
+    }, {
+      mode: "timeout",
+      implementation: { class_name: "AdjustTimeLimitPolicy", minutes: 30, backoff_base: 1.5 },
+    }]),
+    [
+      {
+        mode: "nccl",
+        className: "AlwaysRestartPolicy",
+        maxRetries: 3,
+        backoffBase: 2,
+        maxBackoffSeconds: 600,
+        excludeFailedNodes: true,
+      },
+      { mode: "timeout", className: "AdjustTimeLimitPolicy", minutes: 30, backoffBase: 1.5 },
+    ],
+  );
+  assertEquals(
+    problems([{
+      mode: "communication",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 1,
+        backoff_base: 0.5,
+        exclude_failed_nodes: "yes",
+      },
+    }, {
+      mode: "crash",
+      implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1, max_backoff_seconds: 9 },
+    }, {
+      mode: "oom",
+      implementation: { class_name: "NoRestartPolicy", backoff_base: 2 },
+    }]),
+    [
+      'restart_policies[0].mode: unknown mode "communication"; did you mean "nccl"?; one of stall, timeout, crash, nccl, success, oom, node_fail, preempted, cancelled, blocked',
+      "restart_policies[0].implementation.backoff_base: expected a number >= 1 (seconds: restart n waits backoff_base ** n), got 0.5",
+      'restart_policies[0].implementation.exclude_failed_nodes: expected true or false, got "yes"',
+      "restart_policies[1].implementation.max_backoff_seconds: caps the wait of backoff_base, which is not set",
+      'restart_policies[2].implementation.backoff_base: unknown key "backoff_base"; expected class_name, message',
+    ],
+  );
+});
+
+Deno.test("parseRestartPolicies: overrides are backend.* key=value strings", () => {
+  assertEquals(
+    parseRestartPolicies([{
+      mode: "oom",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 1,
+        overrides: [
+          "backend.args.micro_batch_size=2",
+          "+backend.env.PYTORCH_ALLOC_CONF=expandable_segments:True",
+        ],
+      },
+    }]),
+    [{
+      mode: "oom",
+      className: "AlwaysRestartPolicy",
+      maxRetries: 1,
+      overrides: [
+        "backend.args.micro_batch_size=2",
+        "+backend.env.PYTORCH_ALLOC_CONF=expandable_segments:True",
+      ],
+    }],
+  );
+  assertEquals(
+    problems([{
+      mode: "oom",
+      implementation: {
+        class_name: "AlwaysRestartPolicy",
+        max_retries: 1,
+        overrides: ["slurm.sbatch.mem=200G", "backend.args.lr=1e-4,1e-5", "~backend.args.lr", 3],
+      },
+    }, {
+      mode: "crash",
+      implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1, overrides: "x=1" },
+    }]),
+    [
+      'restart_policies[0].implementation.overrides[0]: "slurm.sbatch.mem=200G": a restart may override backend.* keys (the run\'s command and environment); its time limit and resources have their own options',
+      'restart_policies[0].implementation.overrides[1]: "backend.args.lr=1e-4,1e-5" is a sweep; a restart sets one value',
+      'restart_policies[0].implementation.overrides[2]: "~backend.args.lr": a restart sets values (key=value or +key=value)',
+      'restart_policies[0].implementation.overrides[3]: expected a "key=value" string, got number',
+      'restart_policies[1].implementation.overrides: expected a list of "key=value" strings, got "x=1"',
+    ],
+  );
 });

@@ -641,7 +641,7 @@ state_events:
     `${ev}.actions[1].conditions[0].timeout_seconds: expected a number of seconds > 0, got "ten"`,
     `${ev}.actions[1].conditions[1].max_attempts: expected an integer >= 1, got 0`,
     `${ev}.actions[1].conditions[2]: gives 2 comparisons (equals, not_equals); give exactly one`,
-    'monitoring.state_events[0].state.class_name: unknown state class "TimeoutStat"; did you mean "TimeoutState"?; one of the classes TimeoutState, CrashState, StallState, StalledState, OOMState, OutOfMemoryState, NodeFailState, NodeFailureState, PreemptedState, CancelledState, SuccessState, CompletedState, BlockedState',
+    'monitoring.state_events[0].state.class_name: unknown state class "TimeoutStat"; did you mean "TimeoutState"?; one of the classes TimeoutState, CrashState, StallState, StalledState, OOMState, OutOfMemoryState, NodeFailState, NodeFailureState, PreemptedState, CancelledState, SuccessState, CompletedState, BlockedState, NCCLState, NcclState',
     'monitoring.state_events[0].actions[0].time_limit: expected minutes (an integer >= 1) or a SLURM time such as "2:00:00" or "1-00:00:00", got "soon"',
   ]);
 });
@@ -670,7 +670,7 @@ const INVALID: [string, unknown, unknown, string[]][] = [
     [],
     [
       "monitoring.restart_policies: restart policies are also given at restart_policies; keep one of the two lists",
-      'monitoring.restart_policies[0].mode: unknown mode "stal"; did you mean "stall"?; one of stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked',
+      'monitoring.restart_policies[0].mode: unknown mode "stal"; did you mean "stall"?; one of stall, timeout, crash, nccl, success, oom, node_fail, preempted, cancelled, blocked',
     ],
   ],
   [
@@ -730,10 +730,10 @@ const INVALID: [string, unknown, unknown, string[]][] = [
     undefined,
     [
       'monitoring.log_events[0].name: the event name "dup" is also used at monitoring.log_signals[0]',
-      'monitoring.state_events[0].state: unknown state "timout"; did you mean "timeout"?; one of stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked',
+      'monitoring.state_events[0].state: unknown state "timout"; did you mean "timeout"?; one of stall, timeout, crash, nccl, success, oom, node_fail, preempted, cancelled, blocked',
       'monitoring.state_events[1].name: "a" is already the name of monitoring.state_events[0]',
       "monitoring.state_events[1].state: give either class_name or modes",
-      "monitoring.state_events[2].state.modes: expected a non-empty list of modes (stall, timeout, crash, success, oom, node_fail, preempted, cancelled, blocked), got an empty list",
+      "monitoring.state_events[2].state.modes: expected a non-empty list of modes (stall, timeout, crash, nccl, success, oom, node_fail, preempted, cancelled, blocked), got an empty list",
       "monitoring.state_events[2].actions: missing; a list of actions",
     ],
   ],
