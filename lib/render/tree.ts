@@ -150,7 +150,8 @@ async function claimRunDirs(plan: SweepPlan, fs: PlanDeps["fs"]): Promise<void> 
           foreign.length > 5 ? `; and ${foreign.length - 5} more` : ""
         }`,
       hint: "run names must be unique across the sweeps of one base_output_dir with " +
-        "run_layout: flat: rename the runs (sweep.name_template) or use another base_output_dir",
+        "run_layout: flat: rename the runs (sweep.name_template) or use another " +
+        `base_output_dir; if that sweep is gone, remove ${RUN_OWNER_FILE} from the directories`,
     });
   }
   const missing = outside.filter((_, i) => !owners[i] || owners[i]!.run !== outside[i].name);

@@ -327,6 +327,22 @@ Deno.test("seed 001 job name with the job id (escaped from interpolation): a war
   );
 });
 
+Deno.test("seed 001 job_name verbatim (${{SLURM_JOB_ID:-pending}}): the error says how to write it", () =>
+  withDir({
+    ...seedTree,
+    "slurm/base_with_unique_jobname.yaml": UNIQUE_JOBNAME.replace(
+      `job_name: "{name}_$(date +%Y%m%d_%H%M%S)"`,
+      `job_name: "{name}_\${{SLURM_JOB_ID:-pending}}_$(date +%Y%m%d_%H%M%S)"`,
+    ),
+  }, async (dir) => {
+    assertMatch(
+      await problemsOf(
+        plan({ configDir: dir, overrides: ["model_size=50M"] }, { OUTPUT_DIR: "/o" }),
+      ),
+      /slurm\.sbatch_overrides\.job_name: .*"\$\{\{" is not an interpolation; for a literal "\$\{" write "\\\$\{"/,
+    );
+  }));
+
 // --- backend=evaluation: the overrides of seed 001's multi-eval stage 2 ---
 
 Deno.test("seed 001 backend=evaluation: Megatron --skip-train loading the checkpoint, no --save", async () => {
