@@ -11,7 +11,7 @@ import { loadConfigFiles } from "../config/load.ts";
 import { type Override, parseOverride } from "../config/overrides.ts";
 import { MISSING_VALUE, type Resolver, resolveTree } from "../config/resolve.ts";
 import { standardResolvers } from "../config/resolvers.ts";
-import { type ConfigMap, getPath, splitKey } from "../config/tree.ts";
+import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
 import type { FileSystem, Host } from "../runtime/mod.ts";
@@ -46,11 +46,15 @@ export interface LoadedConfig {
  */
 export function addRunContext(config: ConfigMap, configDir: string | null = null): void {
   if (config.autoexp !== undefined) return;
+  const project = config.project;
+  const flat = isMap(project) && project.run_layout === "flat";
   config.autoexp = {
     config_dir: configDir,
     run_name: "${project.name}",
     sweep_dir: "${project.base_output_dir}/${project.name}",
-    run_dir: "${project.base_output_dir}/${project.name}/runs/${project.name}",
+    run_dir: flat
+      ? "${project.base_output_dir}/${project.name}"
+      : "${project.base_output_dir}/${project.name}/runs/${project.name}",
     index: 0,
   };
 }

@@ -435,3 +435,17 @@ Deno.test("seed 001 flat layout: a run named like the project would be the sweep
     /project\.run_layout: with run_layout: flat the run "autoexp" would live in \/o\/autoexp/,
   );
 });
+
+Deno.test("seed 001 flat layout: `autoexp config` shows the run directory it will have", async () => {
+  const { loadConfig } = await import("../../lib/plan/load_config.ts");
+  const flat = await loadConfig(
+    { overrides: ["project.base_output_dir=/o", "project.run_layout=flat", "project.name=p"] },
+    { fs, host: host() },
+  );
+  assertEquals((flat.resolved!.autoexp as Record<string, unknown>).run_dir, "/o/p");
+  const nested = await loadConfig(
+    { overrides: ["project.base_output_dir=/o", "project.name=p"] },
+    { fs, host: host() },
+  );
+  assertEquals((nested.resolved!.autoexp as Record<string, unknown>).run_dir, "/o/p/runs/p");
+});
