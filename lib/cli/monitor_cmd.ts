@@ -148,8 +148,12 @@ export async function followSweep(
   if (!summary.done) return summary;
   const rows = await statusRows(r, { plan }, false, store);
   r.output.out(`\n${renderStatus(rows, plan)}`);
+  const first = plan.runs[0];
+  const runsIn = first && first.runDir.endsWith(`/${first.name}`)
+    ? first.runDir.slice(0, -first.name.length)
+    : `${plan.sweep.dir}/runs/`;
   r.output.out(
-    `outputs: ${plan.sweep.dir}/runs/<run>/ (logs/, attempts/, actions/ and what the jobs wrote)` +
+    `outputs: ${runsIn}<run>/ (logs/, attempts/, actions/ and what the jobs wrote)` +
       `${rows.some((x) => x.parent) ? `; derived runs in ${plan.sweep.dir}/derived/<run>/` : ""}\n`,
   );
   const failedActions = Object.values(store.state.actions ?? {}).filter((a) =>

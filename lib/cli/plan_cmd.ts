@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { scriptPathIn } from "../plan/paths.ts";
 import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
 import type { ConfigValue } from "../config/tree.ts";
 import type { Command } from "@commander-js/extra-typings";
@@ -97,7 +98,18 @@ export function renderPlanTable(outcome: PlanOutcome, all: boolean): string {
     : `${plan.groups.length} job${plan.groups.length === 1 ? "" : "s"}`;
   out += `\n${plan.runs.length} run${plan.runs.length === 1 ? "" : "s"} in ${jobs}; ` +
     `at most ${fmt(nodeHours)} node-hours, ${fmt(gpuHours)} GPU-hours (time limits)\n`;
-  out += `sweep:   ${plan.sweep.dir}/sweep.json\nscripts: ${plan.sweep.dir}/scripts/\n`;
+  const scriptDirs = [
+    ...new Set(plan.groups.flatMap((g) =>
+      g.chunks.map((c) => {
+        const path = scriptPathIn(plan.sweep.dir, c.script);
+        return path.slice(0, path.lastIndexOf("/") + 1);
+      })
+    )),
+  ];
+  const more = scriptDirs.length > 1 ? ` and ${scriptDirs.length - 1} more folders` : "";
+  out += `sweep:   ${plan.sweep.dir}/sweep.json\nscripts: ${
+    scriptDirs[0] ?? `${plan.sweep.dir}/scripts/`
+  }${more}\n`;
   for (const [run, d] of Object.entries(outcome.derived).slice(0, 1)) {
     out += `derived (${run}): ${Object.entries(d).map(([k, v]) => `${k}=${v}`).join(", ")}\n`;
   }

@@ -159,6 +159,39 @@ function writeJsonAtomic(path: string, data: unknown): Promise<void> {
   return files.writeTextFile(path, JSON.stringify(data, null, 2) + "\n");
 }
 
+/**
+ * Seed 001's job environment: `EXPERIMENT_NAME` (the stable run name), `OUTPUT_DIR` (the run
+ * directory) and `CHECKPOINT_DIR` (`<run dir>/checkpoints`), next to autoexp's `AUTOEXP_*`.
+ */
+export function seedEnv(entry: Pick<RunEntry, "name" | "runDir">): Record<string, string> {
+  return {
+    EXPERIMENT_NAME: entry.name,
+    OUTPUT_DIR: entry.runDir,
+    CHECKPOINT_DIR: `${entry.runDir}/checkpoints`,
+  };
+}
+
+/**
+ * Points `project.log_path_current` at this attempt's log (replacing the link an earlier attempt
+ * made). A failure is said and does not stop the job: the link is a convenience.
+ */
+async function linkNewestLog(link: string, logPath: string): Promise<void> {
+  const tmp = `${link}.${Deno.pid}.tmp`;
+  try {
+    await Deno.mkdir(link.slice(0, link.lastIndexOf("/")) || "/", { recursive: true });
+    await Deno.remove(tmp).catch(() => {});
+    await Deno.symlink(logPath, tmp);
+    await Deno.rename(tmp, link);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    console.error(
+      `autoexp run-entry: cannot point project.log_path_current ${link} at ${logPath}: ${
+        (e as Error).message
+      }`,
+    );
+  }
+}
+
 /** Runs the dispatcher; returns the exit code. */
 export async function runEntry(args: string[]): Promise<number> {
   const { sweep, index, dryRun } = parseArgs(args);
@@ -173,6 +206,9 @@ export async function runEntry(args: string[]): Promise<number> {
   const restart = Number(penv.SLURM_RESTART_COUNT ?? "0") || 0;
   const childEnv: Record<string, string> = {
     ...penv,
+    // Seed 001's job environment: the stable run name and directories (the config's own
+    // environment, below, wins over these).
+    ...seedEnv(entry),
     ...entry.env,
     AUTOEXP_RUN: entry.name,
     AUTOEXP_RUN_DIR: entry.runDir,
@@ -194,6 +230,8 @@ export async function runEntry(args: string[]): Promise<number> {
   await Deno.mkdir(attempts, { recursive: true });
   await Deno.mkdir(entry.workdir, { recursive: true });
   const logPath = entry.logPath.replace("{job_id}", jobId);
+  const logDir = logPath.slice(0, logPath.lastIndexOf("/"));
+  if (logDir && logDir !== logs) await Deno.mkdir(logDir, { recursive: true }).catch(() => {});
   if (entry.kind === "array" && penv.SLURM_ARRAY_JOB_ID && penv.SLURM_ARRAY_TASK_ID) {
     const target =
       `${entry.sweep_dir}/logs/${entry.group}/${penv.SLURM_ARRAY_JOB_ID}_${penv.SLURM_ARRAY_TASK_ID}.log`;
@@ -205,6 +243,7 @@ export async function runEntry(args: string[]): Promise<number> {
       }
     }
   }
+  if (entry.logLink) await linkNewestLog(entry.logLink, logPath);
   const marker: AttemptMarker = {
     schema: 1,
     run: entry.name,

@@ -391,7 +391,10 @@ class TreeResolver {
         if (!strict) return undefined;
         const parent = this.rawAt(cur);
         const siblings = isMap(parent) ? Object.keys(parent) : [];
-        const hint = didYouMean(String(seg), siblings);
+        // `${{VAR}}`: Python's str.format escape of `${VAR}` (seed 001's job_name), not a key.
+        const hint = key.startsWith("{")
+          ? `"\${{" is not an interpolation; for a literal "\${" write "\\\${" (or "$\${")`
+          : didYouMean(String(seg), siblings);
         throw new ResolutionError(
           `interpolation "\${${key}}" refers to "${formatPath(next)}", which does not exist${
             hint ? `; ${hint}` : ""

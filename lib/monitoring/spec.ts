@@ -16,8 +16,8 @@
  * syntax only; which names exist is the planner's business. Pure: no I/O.
  *
  * Defaults: `mode` is `inline` in `actions:` lists and `queue` for the named actions of
- * `log_signals` (seed 000 queues them). `class_name`, `log_path` and `log_path_template` are
- * accepted and ignored: the monitor class is fixed and so is the log layout.
+ * `log_signals` (seed 000 queues them). `class_name` is accepted and ignored (the monitor class
+ * is fixed); `log_path` and `log_path_template` are read by the planner (`plan/paths.ts`).
  *
  * @module
  */
@@ -1029,8 +1029,10 @@ export const monitoringDocs: Readonly<Record<string, string>> = {
     "interval of log and output polling (default 1; file watching wakes it earlier)",
   inactivity_threshold_seconds:
     "no log or output growth for this long while running is a stall (null or 0: off)",
-  log_path: "accepted for the seeds' configs and ignored: logs are runs/<run>/logs/<job id>.log",
-  log_path_template: "as log_path",
+  log_path:
+    "the log the monitor reads: `${project.log_path_current}` (the newest log, as the seed writes it) or a per-attempt path as `project.log_path` (which must then agree)",
+  log_path_template:
+    "the seed's spelling of `project.log_path` (placeholders `{name}`, `{output_dir}`, ..., and %j)",
   output_paths: "files whose growth counts as activity, with {placeholders}",
   builtin_events: "also match the built-in Megatron, PyTorch and SLURM patterns (default true)",
   log_signals: "seed 000: [{name, pattern, pattern_type, action: <name in actions>, metadata}]",

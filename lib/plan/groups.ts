@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ConfigError } from "../errors.ts";
 import type { ArrayChunk, JobGroup, RunPlan } from "./types.ts";
 
 /** Grouping options. */
@@ -63,7 +64,12 @@ export function groupRuns(
       id: r.name,
       kind: "single",
       indices: [r.index],
-      chunks: [{ offset: r.index, array: "", script: `scripts/${r.name}.sh`, indices: [r.index] }],
+      chunks: [{
+        offset: r.index,
+        array: "",
+        script: `${r.scriptDir ?? "scripts"}/${r.name}.sh`,
+        indices: [r.index],
+      }],
       script: r.script,
     }));
     return { runs: runs.map((r) => ({ ...r, group: r.name })), groups };
@@ -83,10 +89,19 @@ export function groupRuns(
   for (const { id, runs: members } of byKey.values()) {
     const indices = members.map((r) => r.index).sort((a, b) => a - b);
     const parts = chunkIndices(indices, opts.maxArraySize);
+    const dirs = [...new Set(members.map((r) => r.scriptDir ?? "scripts"))];
+    if (dirs.length > 1) {
+      throw new ConfigError({
+        path: "slurm.script_dir",
+        message: `the runs of job array ${id} would keep their one script in ${dirs.length} ` +
+          `folders (${dirs.slice(0, 2).join(", ")}, ...): an array has one script for all ` +
+          `its runs, so leave {name} and {index} out of slurm.script_dir, or set slurm.array: false`,
+      });
+    }
     const chunks: ArrayChunk[] = parts.map((c, k) => ({
       offset: c.offset,
       array: arraySpec(c.indices, c.offset, opts.throttle),
-      script: parts.length === 1 ? `scripts/${id}.sh` : `scripts/${id}_part${k}.sh`,
+      script: parts.length === 1 ? `${dirs[0]}/${id}.sh` : `${dirs[0]}/${id}_part${k}.sh`,
       indices: c.indices,
     }));
     groups.push({ id, kind: "array", indices, chunks, script: members[0].script });

@@ -46,11 +46,15 @@ export interface LoadedConfig {
  */
 export function addRunContext(config: ConfigMap, configDir: string | null = null): void {
   if (config.autoexp !== undefined) return;
+  const project = config.project;
+  const flat = isMap(project) && project.run_layout === "flat";
   config.autoexp = {
     config_dir: configDir,
     run_name: "${project.name}",
     sweep_dir: "${project.base_output_dir}/${project.name}",
-    run_dir: "${project.base_output_dir}/${project.name}/runs/${project.name}",
+    run_dir: flat
+      ? "${project.base_output_dir}/${project.name}"
+      : "${project.base_output_dir}/${project.name}/runs/${project.name}",
     index: 0,
   };
 }

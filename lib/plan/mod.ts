@@ -35,6 +35,7 @@ import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
 import { envRefsOf, passEnvByName } from "./env_refs.ts";
+import { runDirFor, type RunLayout } from "./paths.ts";
 import { buildRunPlan } from "./run_plan.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
@@ -220,7 +221,8 @@ function locate(p: Prepared, req: PlanRequest, deps: PlanDeps) {
     ? req.configDir.replace(/\/+$/, "")
     : `${deps.host.cwd()}/${req.configDir.replace(/^\.\//, "").replace(/\/+$/, "")}`;
 
-  return { baseResolved, spec, projectName, sweepDir, configDirAbs };
+  const layout: RunLayout = project.run_layout === "flat" ? "flat" : "sweep";
+  return { baseResolved, spec, projectName, sweepDir, configDirAbs, layout, baseDir: absBase };
 }
 
 /** The sweep directory a request plans into, without planning its points. */
@@ -237,8 +239,9 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const p = await prepare(req, deps);
   const origin = (path: string) => p.base.origins.get(path);
   const located = locate(p, req, deps);
-  const { baseResolved, spec, projectName, configDirAbs } = located;
+  const { baseResolved, spec, projectName, configDirAbs, layout } = located;
   const sweepDir = req.sweepDir ?? located.sweepDir;
+  const runDirOf = (run: string) => runDirFor(layout, { sweepDir, baseDir: located.baseDir }, run);
 
   const points = req.point
     ? [{ index: req.point.index, values: req.point.values }]
@@ -246,6 +249,19 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const names = req.point
     ? [req.point.name]
     : assignRunNames(points, spec?.nameTemplate, { project: projectName });
+  if (layout === "flat") {
+    // `<base>/<run>` must not be the sweep's own directory `<base>/<project.name>`.
+    const clash = names.filter((n) => runDirOf(n) === located.sweepDir);
+    if (clash.length) {
+      throw new ConfigError({
+        path: "project.run_layout",
+        message: `with run_layout: flat the run "${clash[0]}" would live in ` +
+          `${located.sweepDir}, which is this sweep's own directory (project.name ` +
+          `"${projectName}"): give the project another name or the run another name ` +
+          `(sweep.name_template)`,
+      });
+    }
+  }
   const baseValues = spec?.baseValues;
   let withBase = p.base.config;
   if (baseValues && isMap(baseValues)) {
@@ -302,7 +318,10 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     }
     const pointConfig = applyPointValues(config, {
       ...values,
-      autoexp: { ...runContext(sweepDir, name, point.index), config_dir: configDirAbs },
+      autoexp: {
+        ...runContext(sweepDir, name, point.index, runDirOf(name)),
+        config_dir: configDirAbs,
+      },
     });
     const resolved = resolveTree(pointConfig, { resolvers: p.resolvers, origin });
     const found: ConfigProblem[] = [...resolved.problems];
@@ -345,6 +364,9 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
         name,
         values: point.values,
         sweepDir,
+        runDir: runDirOf(name),
+        cwd: deps.host.cwd(),
+        monitoringLog: isMap(resolved.value.monitoring) ? resolved.value.monitoring : undefined,
       });
       found.push(...r.problems);
       for (const w of r.warnings) warnings.add(w);
@@ -546,8 +568,13 @@ function whichRuns(runs: readonly string[], total: number): string {
  * The reserved `autoexp` key every point sees: `${autoexp.run_dir}` and friends
  * (`config_dir`, the `-C` directory, is added by the planner).
  */
-export function runContext(sweepDir: string, runName: string, index: number): ConfigMap {
-  return { run_name: runName, run_dir: `${sweepDir}/runs/${runName}`, sweep_dir: sweepDir, index };
+export function runContext(
+  sweepDir: string,
+  runName: string,
+  index: number,
+  runDir = `${sweepDir}/runs/${runName}`,
+): ConfigMap {
+  return { run_name: runName, run_dir: runDir, sweep_dir: sweepDir, index };
 }
 
 /** How jobs start autoexp: `slurm.autoexp_command`, `$AUTOEXP_COMMAND`, or this program. */

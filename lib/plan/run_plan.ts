@@ -23,6 +23,8 @@ import {
   passEnvIntoLauncher,
   slurmLauncherPrefix,
 } from "./launch.ts";
+import { checkJobName } from "./job_name.ts";
+import { fillRunPath, runLogPaths, type RunPathContext } from "./paths.ts";
 import type { Resources, RunPlan, ScriptSettings } from "./types.ts";
 
 /** Inputs besides the config. */
@@ -31,7 +33,12 @@ export interface RunPlanInput {
   readonly name: string;
   readonly values: Readonly<Record<string, ConfigValue>>;
   readonly sweepDir: string;
-  /** Options that SLURM must not get from the config because autoexp owns them. */
+  /** The run directory (default `<sweepDir>/runs/<name>`; see `runDirFor`). */
+  readonly runDir?: string;
+  /** Where relative paths in path templates are taken from (default the sweep directory). */
+  readonly cwd?: string;
+  /** The resolved `monitoring.log_path` and `log_path_template` (seed spellings of the log path). */
+  readonly monitoringLog?: { readonly log_path?: unknown; readonly log_path_template?: unknown };
 }
 
 /** The result: a plan, or the problems that prevent one. */
@@ -463,8 +470,40 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
     ...inContainer,
     ...(perNode ? ["bash", "-c", `exec ${launched.map(shellWordWithEnv).join(" ")}`] : launched),
   ];
-  const runDir = `${input.sweepDir}/runs/${input.name}`;
+  const runDir = input.runDir ?? `${input.sweepDir}/runs/${input.name}`;
   const workdir = backend.workdir || runDir;
+  const pathCtx: RunPathContext = {
+    name: input.name,
+    index: input.index,
+    project: config.project?.name ?? "",
+    runDir,
+    sweepDir: input.sweepDir,
+    cwd: input.cwd ?? input.sweepDir,
+  };
+  const text = (v: unknown) => typeof v === "string" ? v : undefined;
+  const logs = runLogPaths({
+    templates: [
+      ["slurm.log_path", slurm.log_path],
+      ["project.log_path", config.project?.log_path],
+      ["monitoring.log_path_template", text(input.monitoringLog?.log_path_template)],
+      ["monitoring.log_path", text(input.monitoringLog?.log_path)],
+    ],
+    logDir: slurm.log_dir,
+    current: config.project?.log_path_current,
+  }, pathCtx);
+  problems.push(...logs.problems);
+  if (typeof resources.job_name === "string") {
+    const key = slurm.sbatch_overrides?.job_name != null ? "sbatch_overrides" : "sbatch";
+    const checked = checkJobName(resources.job_name, `slurm.${key}.job_name`);
+    problems.push(...checked.problems);
+    warnings.push(...checked.warnings);
+  }
+  let scriptDir: string | undefined;
+  if (slurm.script_dir) {
+    const r = fillRunPath(slurm.script_dir, pathCtx, "slurm.script_dir");
+    if (r.problem) problems.push(r.problem);
+    else scriptDir = r.value;
+  }
   const script: ScriptSettings = {
     resources,
     extraDirectives: sp.extraDirectives,
@@ -478,7 +517,9 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
     name: input.name,
     values: input.values,
     runDir,
-    logPath: `${runDir}/logs/{job_id}.log`,
+    logPath: logs.paths!.logPath,
+    ...(logs.paths!.logLink === undefined ? {} : { logLink: logs.paths!.logLink }),
+    ...(scriptDir === undefined ? {} : { scriptDir }),
     argv,
     env: env.plain,
     workdir,

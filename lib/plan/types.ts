@@ -34,10 +34,14 @@ export interface RunPlan {
   readonly name: string;
   /** The swept values of this point (dotted key -> value). */
   readonly values: Readonly<Record<string, ConfigValue>>;
-  /** Absolute run directory `<sweep>/runs/<name>`. */
+  /** Absolute run directory: `<sweep>/runs/<name>`, or `<base>/<name>` (`project.run_layout: flat`). */
   readonly runDir: string;
   /** Per-attempt log path; `{job_id}` is replaced by the attempt's SLURM job id. */
   readonly logPath: string;
+  /** `project.log_path_current`: a link run-entry points at the newest attempt's log. */
+  readonly logLink?: string;
+  /** `slurm.script_dir`: the folder of this run's job script (default `<sweep>/scripts`). */
+  readonly scriptDir?: string;
   /** The full command, launcher and container prefix included; run without a shell. */
   readonly argv: readonly string[];
   /** Plain environment variables set by run-entry. */
@@ -62,7 +66,7 @@ export interface ArrayChunk {
   readonly offset: number;
   /** SLURM `--array` value, e.g. `0-99%8` or `0,2,5-7`. */
   readonly array: string;
-  /** Script path relative to the sweep directory. */
+  /** Script path relative to the sweep directory, or absolute (`slurm.script_dir`). */
   readonly script: string;
   readonly indices: readonly number[];
 }

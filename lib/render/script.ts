@@ -8,6 +8,7 @@
 import { builtinTemplate } from "../assets/mod.ts";
 import { SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
 import type { ArrayChunk, JobGroup, Resources, RunPlan, SweepPlan } from "../plan/types.ts";
+import { fillJobName } from "../plan/job_name.ts";
 import { shellJoin, shellQuote } from "../shell.ts";
 
 /** Thrown for values that cannot be rendered safely (a newline in a directive). */
@@ -100,8 +101,8 @@ function extraDirectives(group: JobGroup): string[] {
 /** Renders the script of a single (non-array) run. */
 export function renderSingleScript(plan: SweepPlan, run: RunPlan, group: JobGroup): string {
   const directives = [
-    `#SBATCH --job-name=${directiveValue(String(group.script.resources.job_name ?? run.name))}`,
-    `#SBATCH --output=${directiveValue(`${run.runDir}/logs/%j.log`)}`,
+    `#SBATCH --job-name=${directiveValue(jobNameOf(plan, group, run))}`,
+    `#SBATCH --output=${directiveValue(slurmOutputPattern(run.logPath))}`,
     ...openMode(group),
     `#SBATCH --comment=${directiveValue(commentTag(plan.sweep.id, run.name))}`,
     ...renderResourceDirectives(withoutJobName(group.script.resources)),
@@ -121,7 +122,7 @@ export function renderSingleScript(plan: SweepPlan, run: RunPlan, group: JobGrou
 
 /** Renders the script of one chunk of an array group. */
 export function renderArrayScript(plan: SweepPlan, group: JobGroup, chunk: ArrayChunk): string {
-  const name = String(group.script.resources.job_name ?? `${plan.sweep.name}.${group.id}`);
+  const name = jobNameOf(plan, group);
   const directives = [
     `#SBATCH --job-name=${directiveValue(name)}`,
     `#SBATCH --output=${directiveValue(`${plan.sweep.dir}/logs/${group.id}/%A_%a.log`)}`,
@@ -141,6 +142,33 @@ export function renderArrayScript(plan: SweepPlan, group: JobGroup, chunk: Array
     prologue: prologue(group),
     autoexp: shellJoin(plan.sweep.autoexp),
     sweep_file: shellQuote(`${plan.sweep.dir}/sweep.json`),
+  });
+}
+
+/** A run's per-attempt log path as sbatch's `--output` pattern: `{job_id}` -> `%j`, `%` -> `%%`. */
+export function slurmOutputPattern(logPath: string): string {
+  return logPath.replaceAll("%", "%%").replaceAll("{job_id}", "%j");
+}
+
+/**
+ * The job name of a single run or an array: `slurm.sbatch.job_name` with its `{placeholders}`
+ * filled (see `plan/job_name.ts`), or the run's name / `<sweep>.<group>`. Values known only at
+ * submission (`{attempt}`, the time) stay as written here; `submit` passes sbatch the full name.
+ */
+export function jobNameOf(
+  plan: SweepPlan,
+  group: JobGroup,
+  run?: RunPlan,
+  more: { attempt?: string; now?: Date } = {},
+): string {
+  const fallback = run ? run.name : `${plan.sweep.name}.${group.id}`;
+  const template = group.script.resources.job_name;
+  if (template === undefined) return fallback;
+  return fillJobName(String(template), {
+    name: fallback,
+    index: run ? run.index : group.indices[0],
+    project: plan.sweep.name,
+    ...more,
   });
 }
 

@@ -8,11 +8,13 @@
 import { resolveTree } from "../config/resolve.ts";
 import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
 import { withEnvRefsUnresolved } from "../plan/env_refs.ts";
+import { scriptPathIn } from "../plan/paths.ts";
 import { renderYaml } from "../config/yaml.ts";
 import { ConfigError } from "../errors.ts";
 import { MONITOR_FILE } from "../monitoring/monitor_file.ts";
 import { computePlan, type PlanDeps, type PlanOutcome, type PlanRequest } from "../plan/mod.ts";
 import { entryIndexChunks, runJsonLines, sweepJsonChunks } from "../plan/sweep_file.ts";
+import type { SweepPlan } from "../plan/types.ts";
 import type { ProcessRunner } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { RenderError, renderScripts } from "./script.ts";
@@ -33,6 +35,9 @@ export async function writePlanTree(
   const { plan } = outcome;
   const dir = plan.sweep.dir;
   const fs = deps.fs;
+  // Before anything is written: a run directory outside the sweep (run_layout: flat) that
+  // another sweep uses is refused, never shared silently.
+  await claimRunDirs(plan, fs);
   await fs.mkdirp(`${dir}/scripts`);
   await fs.mkdirp(`${dir}/provenance`);
   await fs.mkdirp(`${dir}/runs`);
@@ -43,8 +48,9 @@ export async function writePlanTree(
   for (const g of plan.groups) {
     if (g.kind === "array") dirs.add(`${dir}/logs/${g.id}`);
     else {for (const i of g.indices) {
-        dirs.add(`${plan.runs.find((r) => r.index === i)!.runDir}/logs`);
+        dirs.add(dirOf(plan.runs.find((r) => r.index === i)!.logPath));
       }}
+    for (const c of g.chunks) dirs.add(dirOf(scriptPathIn(dir, c.script)));
   }
   await inBatches([...dirs], 64, (d) => fs.mkdirp(d));
 
@@ -64,7 +70,7 @@ export async function writePlanTree(
   await inBatches(
     [...scripts],
     64,
-    ([rel, text]) => fs.writeTextFile(`${dir}/${rel}`, text, false),
+    ([rel, text]) => fs.writeTextFile(scriptPathIn(dir, rel), text, false),
   );
 
   const lines = runJsonLines(plan);
@@ -110,6 +116,82 @@ export async function writePlanTree(
       2,
     ) + "\n",
   );
+}
+
+/** The file in a run directory outside its sweep that names the sweep it belongs to. */
+export const RUN_OWNER_FILE = ".autoexp-run.json";
+
+/**
+ * Run directories outside the sweep directory (`project.run_layout: flat`, `<base>/<run>`) are
+ * shared ground: two sweeps with one `base_output_dir` could pick the same run name. Each such
+ * directory gets an owner file naming its sweep; one owned by another sweep is an error that
+ * lists them (exit 2, nothing written). A directory without an owner file (a run the seed tool
+ * started) is taken over: that is how its checkpoints are resumed.
+ */
+async function claimRunDirs(plan: SweepPlan, fs: PlanDeps["fs"]): Promise<void> {
+  const outside = plan.runs.filter((r) => !r.runDir.startsWith(`${plan.sweep.dir}/`));
+  if (!outside.length) return;
+  const owners: (RunOwner | null)[] = [];
+  await inBatches(outside.map((r, i) => [r, i] as const), 64, async ([r, i]) => {
+    owners[i] = await readOwner(fs, `${r.runDir}/${RUN_OWNER_FILE}`);
+  });
+  const foreign = outside.flatMap((r, i) => {
+    const o = owners[i];
+    return o && o.sweep_id !== plan.sweep.id ? [{ run: r, owner: o }] : [];
+  });
+  if (foreign.length) {
+    const shown = foreign.slice(0, 5).map((f) =>
+      `"${f.run.name}" (${f.run.runDir}) belongs to the sweep in ${f.owner.sweep_dir}`
+    );
+    throw new ConfigError({
+      path: "project.run_layout",
+      message: `${foreign.length} run director${foreign.length === 1 ? "y is" : "ies are"} ` +
+        `already used by another sweep: ${shown.join("; ")}${
+          foreign.length > 5 ? `; and ${foreign.length - 5} more` : ""
+        }`,
+      hint: "run names must be unique across the sweeps of one base_output_dir with " +
+        "run_layout: flat: rename the runs (sweep.name_template) or use another " +
+        `base_output_dir; if that sweep is gone, remove ${RUN_OWNER_FILE} from the directories`,
+    });
+  }
+  const missing = outside.filter((_, i) => !owners[i] || owners[i]!.run !== outside[i].name);
+  await inBatches(missing, 64, async (r) => {
+    await fs.mkdirp(r.runDir);
+    const owner: RunOwner = { sweep_id: plan.sweep.id, sweep_dir: plan.sweep.dir, run: r.name };
+    await fs.writeTextFile(`${r.runDir}/${RUN_OWNER_FILE}`, JSON.stringify(owner) + "\n");
+  });
+}
+
+interface RunOwner {
+  readonly sweep_id: string;
+  readonly sweep_dir: string;
+  readonly run: string;
+}
+
+async function readOwner(fs: PlanDeps["fs"], path: string): Promise<RunOwner | null> {
+  if (!(await fs.exists(path))) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(await fs.readTextFile(path));
+  } catch (e) {
+    throw new ConfigError({
+      path: "project.run_layout",
+      message: `${path} (which sweep owns this run directory) is unreadable: ` +
+        `${(e as Error).message}; remove it if no other sweep uses the directory`,
+    });
+  }
+  const o = data as Partial<RunOwner>;
+  if (typeof o?.sweep_id !== "string" || typeof o.sweep_dir !== "string") {
+    throw new ConfigError({
+      path: "project.run_layout",
+      message: `${path} does not name a sweep; remove it if no other sweep uses the directory`,
+    });
+  }
+  return { sweep_id: o.sweep_id, sweep_dir: o.sweep_dir, run: String(o.run ?? "") };
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
 }
 
 async function inBatches<T>(

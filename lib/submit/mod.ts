@@ -7,11 +7,13 @@
  *
  * @module
  */
+import { scriptPathIn } from "../plan/paths.ts";
+import { namesAttempt } from "../plan/job_name.ts";
 import { SchedulerError, UsageError } from "../errors.ts";
 import { arraySpec } from "../plan/groups.ts";
 import { entryIndexChunks } from "../plan/sweep_file.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
-import { commentTag } from "../render/script.ts";
+import { commentTag, jobNameOf } from "../render/script.ts";
 import { renderSbatchArgv } from "../scheduler/slurm.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import {
@@ -48,6 +50,8 @@ export interface SubmitOptions {
   readonly fs?: FileSystem;
   /** Progress lines for the user. */
   readonly say?: (line: string) => void;
+  /** The clock (job names with the submission time); default the system's. */
+  readonly now?: () => number;
 }
 
 /** One planned sbatch call. */
@@ -64,6 +68,10 @@ export interface PlannedCall {
    * per part.
    */
   readonly chainedIn?: string;
+  /** The configured job name (`slurm.sbatch.job_name`) for an attempt at a time. */
+  readonly jobNameAt?: (attempt: string, now: Date) => string;
+  /** The configured job name names `{attempt}` (autoexp then appends nothing). */
+  readonly namesAttempt?: boolean;
   /** The script's own `--dependency`, which a chained part's dependency must keep. */
   readonly dependency?: string;
 }
@@ -614,9 +622,15 @@ function attemptJobName(
   call: PlannedCall,
   chosen: ReadonlyMap<string, { attempt: number }>,
   seq: string,
+  now: Date,
 ): string {
   const one = call.runs.length === 1 ? chosen.get(call.runs[0].name) : undefined;
-  return `${call.request.jobName}-${one ? `a${one.attempt}` : `s${seq}`}`;
+  const attempt = one ? String(one.attempt) : seq;
+  // A configured job name (seed 001's `{name}_$(date +%Y%m%d_%H%M%S)`) is filled now; unless
+  // it names `{attempt}` itself, the attempt is appended so every attempt's name is unique.
+  const name = call.jobNameAt ? call.jobNameAt(attempt, now) : call.request.jobName;
+  if (call.namesAttempt) return name;
+  return `${name}-${one ? `a${one.attempt}` : `s${seq}`}`;
 }
 
 /** Builds the sbatch calls for the runs to submit: one per array chunk or single job. */
@@ -635,11 +649,9 @@ export function planCalls(
       const runs = indices.map((i) => byIndex.get(i)!);
       const key = g.kind === "array" ? g.id : runs[0].name;
       const request: SubmitRequest = {
-        script: `${plan.sweep.dir}/${chunk.script}`,
+        script: scriptPathIn(plan.sweep.dir, chunk.script),
         cwd: plan.sweep.dir,
-        jobName: g.kind === "array"
-          ? String(g.script.resources.job_name ?? `${plan.sweep.name}.${g.id}`)
-          : String(g.script.resources.job_name ?? runs[0].name),
+        jobName: g.kind === "array" ? jobNameOf(plan, g) : jobNameOf(plan, g, runs[0]),
         comment: commentTag(plan.sweep.id, key, seq()),
         array: g.kind === "array"
           ? arraySpec(indices, chunk.offset, plan.sweep.throttle)
@@ -650,10 +662,16 @@ export function planCalls(
       // A dependency of the user's with `?` (any of) cannot be combined with ours (all of).
       const chained = g.kind === "array" && g.chunks.length > 1 && plan.sweep.throttle !== null &&
         !String(dep ?? "").includes("?");
+      const template = g.script.resources.job_name;
+      const run = g.kind === "array" ? undefined : runs[0];
       calls.push({
         key,
         request,
         runs,
+        ...(template === undefined ? {} : {
+          jobNameAt: (attempt: string, now: Date) => jobNameOf(plan, g, run, { attempt, now }),
+          namesAttempt: namesAttempt(String(template)),
+        }),
         offset: g.kind === "array" ? chunk.offset : undefined,
         export: exp === undefined ? undefined : String(exp),
         ...(chained ? { chainedIn: g.id } : {}),
@@ -750,6 +768,7 @@ async function submitBatch(
     },
   }));
   const byName = new Map(submit.map((s) => [s.run.name, s]));
+  const now = opts.now ?? Date.now;
   const submitted: { key: string; jobId: string; runs: number }[] = [];
   if (opts.dryRun) {
     // As submitted, but for the intent number each call gets when it is journaled.
@@ -766,7 +785,7 @@ async function submitBatch(
               dependency: [c.dependency, "afterany:<the part before>"].filter(Boolean).join(","),
             }
             : {}),
-          jobName: attemptJobName(c, byName, "<n>"),
+          jobName: attemptJobName(c, byName, "<n>", new Date(now())),
           comment: tag,
           extraArgs: [
             ...(c.request.extraArgs ?? []),
@@ -799,7 +818,7 @@ async function submitBatch(
       ...(after === undefined ? {} : {
         dependency: [call.dependency, `afterany:${after}`].filter(Boolean).join(","),
       }),
-      jobName: attemptJobName(call, byName, String(next)),
+      jobName: attemptJobName(call, byName, String(next), new Date(now())),
       comment: tagOf(plan, call.key, store.id, next),
       extraArgs: entries
         ? [

@@ -253,3 +253,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test("run-entry: seed 001's EXPERIMENT_NAME, OUTPUT_DIR, CHECKPOINT_DIR and the current-log link", async () => {
+  const dir = await makeTree({
+    "autoexp.yaml": `defaults:
+  - project: default
+  - slurm: base
+  - backend: command
+  - container: none
+  - _self_
+project:
+  name: seedenv
+  base_output_dir: \${oc.env:AUTOEXP_OUTPUT_DIR}
+  log_path: "{output_dir}/slurm-%j.out"
+  log_path_current: "{output_dir}/current.log"
+backend:
+  command: [bash, -c, 'echo "$EXPERIMENT_NAME|$OUTPUT_DIR|$CHECKPOINT_DIR|$GREETING"']
+slurm:
+  env:
+    GREETING: hi
+`,
+  });
+  try {
+    const { plan } = await writePlan({ configDir: dir }, {
+      fs: new DenoFileSystem(),
+      host: host(dir),
+    });
+    const run = plan.runs[0];
+    const sweep = `${plan.sweep.dir}/sweep.json`;
+    // An earlier attempt's link is replaced by the newest attempt's.
+    for (const job of ["11", "12"]) {
+      const out = await runEntry(sweep, 0, { SLURM_JOB_ID: job, OUTPUT_DIR: "/from/login" })
+        .output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      assertEquals(
+        new TextDecoder().decode(out.stdout).trim(),
+        `seedenv|${run.runDir}|${run.runDir}/checkpoints|hi`,
+      );
+    }
+    assertEquals(await Deno.readLink(`${run.runDir}/current.log`), `${run.runDir}/slurm-12.out`);
+    const [m] = (await markers(run.runDir)).filter((x) => x.job_id === "12");
+    assertEquals(m.log_path, `${run.runDir}/slurm-12.out`);
+  } finally {
+    await removeTree(dir);
+  }
+});

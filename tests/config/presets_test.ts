@@ -64,7 +64,9 @@ for (const group of ["slurm", "compute", "monitoring", "restart", "backend", "co
         const overrides = [`${group}=${option}`, `project.name=p_${option.replaceAll("/", "_")}`];
         // The demo's own backend settings and monitoring are Megatron's; other backends get
         // their defaults and no Megatron monitoring.
-        if (group === "backend" && !option.startsWith("megatron")) {
+        // `evaluation` is Megatron's too, loading the checkpoint a derived run names.
+        if (group === "backend" && option === "evaluation") overrides.push("+checkpoint_path=/ck");
+        if (group === "backend" && !option.startsWith("megatron") && option !== "evaluation") {
           overrides.push("~backend.args", "~backend.python", "~backend.megatron_path");
           overrides.push("~backend.script", "~backend.extra_args", "monitoring=none");
         }

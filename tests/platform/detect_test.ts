@@ -161,6 +161,41 @@ for (const c of cases) {
   });
 }
 
+// Seed 001's detect_platform.py: LUMI_PROJECT, LEONARDO_PROJECT, JUWELS_PROJECT name the platform.
+for (
+  const [variable, platform] of [
+    ["LUMI_PROJECT", "lumi"],
+    ["LEONARDO_PROJECT", "leonardo"],
+    ["JUWELS_PROJECT", "juwels"],
+    ["JUPITER_PROJECT", "jupiter"],
+    ["MARENOSTRUM_PROJECT", "marenostrum"],
+  ]
+) {
+  Deno.test(`detectPlatform with built-in rules: ${variable} alone names ${platform}`, () => {
+    const d = detectPlatform(builtin, facts("login1", { [variable]: "project_465000123" }));
+    assert.equal(d.platform, platform);
+    assert.equal(d.via, "rule");
+    assert.equal(d.matched, `env ${variable} is set ("project_465000123")`);
+  });
+}
+
+Deno.test("detectPlatform: a project variable loses to the site's markers, beats a weak guess", () => {
+  // A dotfile exporting LUMI_PROJECT everywhere does not make JUWELS look like LUMI.
+  const onJuwels = detectPlatform(
+    builtin,
+    facts("jwlogin05", { SYSTEMNAME: "juwelsbooster", LUMI_PROJECT: "project_465000123" }),
+  );
+  assert.equal(onJuwels.platform, "juwels");
+  assert.deepEqual(onJuwels.candidates.map((c) => c.platform), ["juwels", "lumi"]);
+  // A generic HPE Cray login name (weak LUMI guess) with LEONARDO_PROJECT: the variable wins.
+  assert.equal(
+    detectPlatform(builtin, facts("uan02", { LEONARDO_PROJECT: "AIFAC_L01_028" })).platform,
+    "leonardo",
+  );
+  // An empty variable is not set.
+  assert.equal(detectPlatform(builtin, facts("login1", { JUWELS_PROJECT: "" })).platform, "base");
+});
+
 Deno.test("detectPlatform lists every matching matcher of the winning rule", () => {
   const d = detectPlatform(builtin, facts("uan01", { LMOD_SYSTEM_NAME: "lumi" }, ["/appl/lumi"]));
   assert.deepEqual(d.candidates.map((c) => [c.platform, c.priority, c.matched]), [
@@ -252,9 +287,10 @@ rules:
   assert.equal(
     merged.filter((r) => r.platform === "lumi").length,
     1,
-    "both built-in lumi rules are gone",
+    "every built-in lumi rule is gone",
   );
-  assert.equal(merged.length, builtin.length - 2 + 2);
+  const builtinLumi = builtin.filter((r) => r.platform === "lumi").length;
+  assert.equal(merged.length, builtin.length - builtinLumi + 2);
 
   // The built-in LUMI markers no longer apply; the user's do.
   assert.equal(detectPlatform(merged, facts("uan01", {}, ["/appl/lumi"])).platform, "base");

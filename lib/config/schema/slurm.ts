@@ -77,8 +77,11 @@ export const slurmSchema = z.strictObject({
     gpu_hours: z.optional(z.nullable(z.number().check(z.nonnegative()))),
   })),
   autoexp_command: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
+  // --- issue 17, seed 001: where scripts and logs go (lib/plan/paths.ts) ---
   script_dir: z.optional(z.nullable(z.string())),
   log_dir: z.optional(z.nullable(z.string())),
+  log_path: z.optional(z.nullable(z.string())),
+  // --- end seed 001 ---
 });
 
 /** Field descriptions for the generated configuration reference. */
@@ -106,7 +109,8 @@ export const slurmDocs: Record<string, string> = {
   autoexp_command:
     "how jobs start autoexp for `run-entry` (default: this binary, or `deno run -A main.ts` in a checkout)",
   script_dir:
-    "accepted for seed-tool compatibility and ignored: scripts are always in `<sweep>/scripts`",
+    "folder of the job scripts (default `<sweep>/scripts`); `{name}` (one folder per run) and the other placeholders of `project.log_path`; `{name}` needs single jobs, not arrays",
   log_dir:
-    "accepted for seed-tool compatibility and ignored: logs are always in `<sweep>/runs/<run>/logs`",
+    "folder of a run's logs, `<log_dir>/<job id>.log` (default `<run dir>/logs`); placeholders as in `project.log_path`",
+  log_path: "each attempt's log file, as `project.log_path` (this key wins when both are set)",
 };
