@@ -424,6 +424,15 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     runs: grouped.runs,
     groups: grouped.groups,
   };
+  // Seed 003's `requeue=on|off` chooses a restart preset; a restart chosen on the command line
+  // wins (as in Hydra): say so instead of dropping the requeue choice silently.
+  const requeue = p.base.choices.requeue, restart = p.base.choices.restart;
+  if (typeof requeue === "string" && restart !== `requeue_${requeue}`) {
+    warnings.add(
+      `requeue=${requeue} is overridden by restart=${restart}: requeue=${requeue} means ` +
+        `restart=requeue_${requeue}; choose one of them`,
+    );
+  }
   // A group chosen by the platform that has no preset for it silently used `base`: say so.
   for (const src of p.base.sources) {
     if (src.via === "fallback") {

@@ -372,3 +372,13 @@ Deno.test("computePlan: -o compute.mem_gb changes a compute preset; -o slurm.sba
     },
   );
 });
+
+Deno.test("computePlan: requeue=on overridden by a restart= choice is said, not dropped", async () => {
+  const both = await plan({ overrides: ["requeue=on", "restart=resilient"] });
+  assert_(
+    both.warnings.some((w) => /requeue=on is overridden by restart=resilient/.test(w)),
+    both.warnings.join("\n"),
+  );
+  const alone = await plan({ overrides: ["requeue=on"] });
+  assertEquals(alone.warnings.filter((w) => /requeue=/.test(w)), []);
+});
