@@ -294,7 +294,7 @@ function withActions(
       const s = didYouMean(name, candidates);
       throw new UsageError(
         `--action ${name}=...: no log signal runs an action named "${name}" and no log event ` +
-          `has that name${s ? `; ${s}` : ""}. Name the event it runs for (built-in: ${
+          `has that name${s ? ` (${s})` : ""}; name the event it runs for (built-in: ${
             builtin.filter((e) => e.kind === "checkpoint" || e.kind === "completed").map((e) =>
               e.name
             ).join(", ")
