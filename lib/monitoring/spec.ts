@@ -15,6 +15,11 @@
  * and class names, the closest valid one. Templates (`{checkpoint_path}`) are checked for
  * syntax only; which names exist is the planner's business. Pure: no I/O.
  *
+ * Besides the seeds' keys: `checkpoint_watch` (seed 001's cooldown scheduler polled the
+ * checkpoint folder; here the folder fires a log event's actions, see
+ * lib/monitor/checkpoint_watch.ts) and `start_conditions` (seed 000's "optional start
+ * conditions": files or commands that must hold before a run's log is followed).
+ *
  * Defaults: `mode` is `inline` in `actions:` lists and `queue` for the named actions of
  * `log_signals` (seed 000 queues them). `class_name`, `log_path` and `log_path_template` are
  * accepted and ignored: the monitor class is fixed and so is the log layout.
@@ -241,7 +246,7 @@ export const DEFAULT_TRACKER_FILE = "latest_checkpointed_iteration.txt";
  * log event of kind `checkpoint` that has actions) must name a log event of this spec, whose
  * actions a complete checkpoint fires.
  */
-export function parseCheckpointWatch(
+function parseCheckpointWatch(
   v: unknown,
   at: string,
   events: readonly LogEventConfig[],
