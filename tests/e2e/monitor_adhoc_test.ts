@@ -9,12 +9,21 @@
 import { assert_, assertEquals } from "../_assert.ts";
 import { ROOT } from "../_helpers.ts";
 import {
+  attemptLog,
+  attemptsOf,
   cli,
   counts,
   type Ctx,
+  dump,
   linesOf,
+  ofType,
   readJournal,
+  RUN,
+  runDirOf,
+  shown,
   spawnCli,
+  submitArgs,
+  sweepOf,
   waitFor,
   withCtx,
 } from "./_monitor_helpers.ts";
@@ -127,6 +136,46 @@ checkpoint_watch:
       lines,
       [10, 20, 30].map((i) => `${i} ${ctx.out}/ckpt/iter_${String(i).padStart(7, "0")}`),
     );
+  }));
+
+/** A sweep of the fault tests' trainer with a checkpoint_watch; `filter`: its save lines cut. */
+async function watchedSweep(ctx: Ctx, filter: boolean) {
+  const wrapper = `${ctx.out}/trainer.sh`;
+  const cut = filter ? " | grep --line-buffered -v 'saved checkpoint'" : "";
+  await Deno.writeTextFile(wrapper, `bash ${TRAINER} "$@" 2>&1${cut}\n`);
+  const r = await cli(
+    ctx,
+    submitArgs(ctx, "autoexp", [
+      `backend.command=[bash,${wrapper}]`,
+      "+monitoring.checkpoint_watch.dir=${autoexp.run_dir}/checkpoints",
+      "+monitoring.checkpoint_watch.interval_seconds=1",
+      "+monitoring.checkpoint_watch.event=checkpoint_saved",
+    ]),
+    120_000,
+  );
+  const sweep = sweepOf(ctx);
+  const events = await readJournal(sweep);
+  assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
+  const a = attemptsOf(events, RUN);
+  assertEquals(a.length, 1, dump(events));
+  const log = await attemptLog(runDirOf(sweep), a[0].jobId);
+  assertEquals(log.includes("saved checkpoint"), !filter, log);
+  assert_(log.includes("after training is done"), log);
+  const conv = (await linesOf(`${runDirOf(sweep)}/conversions.txt`)).map((l) => l.split(" ")[0]);
+  assertEquals(counts(conv), { "10": 1, "20": 1, "30": 1 }, dump(events));
+  return ofType(events, "fired").map((e) => String(e.line));
+}
+
+Deno.test("monitor local: a sweep's checkpoint_watch converts each checkpoint once when its log never says it saved", () =>
+  withCtx("local", {}, async (ctx) => {
+    const fired = await watchedSweep(ctx, true);
+    assert_(fired.every((l) => l.startsWith("checkpoint_watch: ")), fired.join("\n"));
+  }));
+
+Deno.test("monitor local: a checkpoint both logged and seen in the watched folder converts once", () =>
+  withCtx("local", {}, async (ctx) => {
+    const fired = await watchedSweep(ctx, false);
+    assertEquals(fired.length, 3, fired.join("\n"));
   }));
 
 Deno.test("monitor adhoc local: start conditions hold back the log's actions until a file exists", () =>
