@@ -382,6 +382,8 @@ export function adoptEvents(state: StoreState, req: AdhocRequest, at: string): N
       }
       continue;
     }
+    // An array task is asked for by its array's id (a pending task has no row of its own).
+    const task = /^(\d+)_(\d+)$/.exec(jobId);
     out.push({
       type: "recovered",
       run: l.name,
@@ -389,6 +391,7 @@ export function adoptEvents(state: StoreState, req: AdhocRequest, at: string): N
       attempt: 1,
       fingerprint: "adhoc",
       jobId,
+      ...(task ? { arrayJobId: task[1], taskId: Number(task[2]) } : {}),
       state: "running",
       startedAt: at,
       why: req.jobId !== null

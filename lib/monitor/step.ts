@@ -224,7 +224,8 @@ export function attemptLogOf(
 /** The log path of an attempt (array tasks write to the group's log folder). */
 export function attemptLogPath(plan: SweepPlan, run: RunPlan, a: AttemptRecord): string | null {
   if (!a.jobId) return null;
-  if (a.arrayJobId !== undefined && a.taskId !== undefined) {
+  // Array tasks of a group autoexp submitted; an adopted task (adhoc.ts) logs where --log says.
+  if (a.arrayJobId !== undefined && a.taskId !== undefined && plan.groups.length) {
     return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
   }
   return run.logPath.replace("{job_id}", a.jobId);

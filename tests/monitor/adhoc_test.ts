@@ -15,7 +15,7 @@ import {
 } from "../../lib/monitor/adhoc.ts";
 import { describeFollow } from "../../lib/monitor/describe.ts";
 import { decideStart, following, startCheckDue } from "../../lib/monitor/start.ts";
-import { type MonitorState, stepMonitor } from "../../lib/monitor/step.ts";
+import { attemptLogPath, type MonitorState, stepMonitor } from "../../lib/monitor/step.ts";
 import { trackRun } from "../../lib/monitor/track.ts";
 import { parseMonitorSpec } from "../../lib/monitoring/spec.ts";
 import type { StartConditionsSpec } from "../../lib/monitoring/spec_types.ts";
@@ -177,6 +177,20 @@ Deno.test("adoptEvents: the job becomes attempt 1 once; another job in the same 
   assertEquals([a.attempt, a.jobId, a.state], [1, "77", "running"]);
   assert_(a.why.includes("not submitted by autoexp"), a.why);
   assertEquals(adoptEvents(state, req, new Date(T0).toISOString()), [], "resumed: nothing new");
+  // An array task: asked for by its array, its log where --log says.
+  const task = parseAdhoc({
+    jobId: "80_3",
+    logs: ["train=t-%j.out"],
+    actions: [],
+    config: null,
+    cwd: "/w",
+  });
+  const ts = emptyState();
+  new EventSink(ts, "t").emit(adoptEvents(ts, task, "t")[0]);
+  const ta = latestAttempt(ts.runs.train)!;
+  assertEquals([ta.jobId, ta.arrayJobId, ta.taskId], ["80_3", "80", 3]);
+  const tp = adhocPlan(task);
+  assertEquals(attemptLogPath(tp.plan, tp.plan.runs[0], ta), "/w/t-80_3.out");
   const other = { ...req, jobId: "78" };
   const e = errorOf(() => adoptEvents(state, other, new Date(T0).toISOString()));
   assert_(
