@@ -210,6 +210,12 @@ async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime)
     state: o.state,
     cwd: r.host.cwd(),
   });
+  if (await r.fs.exists(`${req.dir}/sweep.json`)) {
+    throw new UsageError(
+      `${req.dir} is a sweep autoexp planned; follow it with autoexp monitor --state ${req.dir}, ` +
+        "or give the ad-hoc monitor a directory of its own (--state)",
+    );
+  }
   const loaded = adhocPlan(req);
   const wanted = o.scheduler ?? "auto";
   if (req.jobId === null && o.scheduler) {

@@ -304,6 +304,11 @@ Deno.test("monitor local --dry-run --json: a sweep's runs, logs, patterns and po
       "/nowhere/train.out",
     ]);
     assertEquals(await exists(`${ctx.out}/adhoc`), false);
+    // A sweep's directory is not an ad-hoc monitor's.
+    const mixed = await cli(ctx, ["monitor", "--log", "train=x", "--state", sweep]);
+    assertEquals(mixed.code, 2, mixed.stderr);
+    assert_(mixed.stderr.includes("is a sweep autoexp planned"), mixed.stderr);
+    assertEquals(await listTree(sweep), before);
     // A user mistake is exit 2 with the form to use.
     const bad = await cli(ctx, ["monitor", "--log", "train=x", "--action", "convert"]);
     assertEquals(bad.code, 2, bad.stderr);
