@@ -7,7 +7,19 @@
  * @module
  */
 import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
-import { ConfigError, InterruptedError, OutcomeError, SchedulerError } from "../errors.ts";
+import {
+  ConfigError,
+  InterruptedError,
+  OutcomeError,
+  SchedulerError,
+  UsageError,
+} from "../errors.ts";
+import { parseYamlFile, renderYaml } from "../config/yaml.ts";
+import { adhocPlan, adoptEvents, logOnlyScheduler, parseAdhoc } from "../monitor/adhoc.ts";
+import { describeFollow, type FollowDescription } from "../monitor/describe.ts";
+import { trackRun, trackRuns } from "../monitor/track.ts";
+import { chooseScheduler } from "../scheduler/select.ts";
+import { EventSink, latestAttempt } from "../store/state.ts";
 import { type ConfigValue, splitKey } from "../config/tree.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { loadPlan, readMonitorFile } from "../monitor/load_plan.ts";
@@ -33,29 +45,119 @@ import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./loca
 import { renderStatus, statusRows } from "./status_cmd.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 
+/** The command line of `autoexp monitor`. */
+interface MonitorOpts extends SweepLocation {
+  once?: boolean;
+  log?: string[];
+  action?: string[];
+  config?: string;
+  scheduler?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
 /** Registers the command. */
 export function registerMonitor(program: Command, rt: () => Runtime): void {
   const cmd = program
     .command("monitor")
     .description(
-      "follow a submitted sweep until every run is done: restarts, log events, actions",
+      "follow a submitted sweep until every run is done: restarts, log events, actions; " +
+        "or follow a job autoexp did not submit (JOB and --log)",
+    )
+    .argument(
+      "[job]",
+      "a SLURM job id autoexp did not submit, to follow through --log (ad-hoc form)",
     )
     .option("--once", "one round (read logs, query the scheduler, start due actions), then exit")
+    .option(
+      "--log <name=path>",
+      "ad-hoc: a log to follow, as NAME=PATH (repeatable; %j stands for the job id)",
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option(
+      "--action <name=command>",
+      "ad-hoc: a shell command for the log signal action NAME, or for the log event NAME " +
+        "(repeatable; {placeholders} as in monitoring actions)",
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option(
+      "--config <file>",
+      "ad-hoc: a monitoring YAML file (log_signals, actions, log_events, state_events, ...)",
+    )
+    .option("--scheduler <kind>", "ad-hoc with a job id: auto (default), slurm or local")
+    .option("--dry-run", "print what it would follow and do, touching nothing")
+    .option("--json", "with --dry-run: as JSON")
     .addHelpText(
       "after",
       `
 Safe to stop (Ctrl-C, kill) and start again at any time: it re-attaches from the sweep's
 journal, finds jobs by their tag, resumes queued actions and never repeats a finished one.
 
+Ad-hoc form (seed 000): follows a job autoexp did not submit, or log files alone (no JOB),
+with the built-in Megatron events or the events of --config, and runs their actions. Its
+journal and the actions' output go to --state DIR (default ./autoexp-monitor/job-<JOB>, or
+./autoexp-monitor/logs-<hash> without a job): started again with the same arguments, it
+resumes and repeats no action. It never resubmits or restarts the job (restart policies,
+RestartAction and RunAutoexpAction are refused); to resubmit, give an action whose command
+does it (e.g. a state event running sbatch). Without a job it stops when the log says training
+is done or the program exited.
+
 Examples:
   autoexp monitor --state outputs/demo
-  autoexp monitor -C examples/demo --once`,
+  autoexp monitor -C examples/demo --once
+  autoexp monitor --state outputs/demo --dry-run --json
+  autoexp monitor 123456 --log train=outputs/logs/train.out \\
+    --action megatron_checkpoint_saved='python tools/convert.py {checkpoint_path} {checkpoint_iteration}'
+  autoexp monitor --log train=outputs/logs/train.out --config monitoring.yaml \\
+    --action convert_checkpoint='python tools/convert.py {checkpoint_path}'`,
     );
   addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
-  cmd.action(async (opts) => {
+  cmd.action(async (job, opts) => {
     const r = rt();
-    const loc = await locateSweep(opts as SweepLocation, r);
+    const o = opts as MonitorOpts;
+    if (o.json && !o.dryRun) throw new UsageError("--json goes with --dry-run");
+    const adhoc = job !== undefined || (o.log?.length ?? 0) > 0 || o.action?.length ||
+      o.config !== undefined;
+    if (adhoc) {
+      await monitorAdhoc(job, o, r);
+      return;
+    }
+    if (o.scheduler) {
+      throw new UsageError(
+        "--scheduler is for the ad-hoc form; a sweep's monitor uses the scheduler it was submitted to",
+      );
+    }
+    const loc = await locateSweep(o, r);
     const kind = loc.kind;
+    if (o.dryRun) {
+      const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
+      const main: LoadedPlan = {
+        plan: loc.plan,
+        monitor: await readMonitorFile(r.fs, loc.plan.sweep.dir),
+      };
+      const tracked = await trackRuns(
+        main,
+        store.state,
+        (dir) => loadPlan(r.fs, dir),
+        (l) => r.output.err(`autoexp: warning: ${l}\n`),
+      );
+      // Runs not submitted yet are listed too (submit would start them).
+      for (const run of loc.plan.runs) {
+        if (!tracked.has(run.name)) tracked.set(run.name, trackRun(run, main));
+      }
+      printDescription(
+        describeFollow(
+          "sweep",
+          loc.plan.sweep.dir,
+          kind ?? "not submitted yet",
+          tracked,
+          store.state,
+        ),
+        o.json === true,
+        r,
+      );
+      return;
+    }
     if (!kind) {
       throw new OutcomeError(
         `nothing was submitted for ${loc.plan.sweep.dir} yet; run autoexp submit first`,
@@ -75,13 +177,183 @@ Examples:
           r.output.err(`autoexp: warning: cannot check running jobs now: ${e.message}\n`);
         });
       await followSweep(loc.plan, store, scheduler, r, {
-        once: (opts as { once?: boolean }).once === true,
+        once: o.once === true,
         local: kind === "local",
       });
     } finally {
       await release();
     }
   });
+}
+
+function printDescription(d: FollowDescription, json: boolean, r: Runtime): void {
+  r.output.out(json ? `${JSON.stringify(d, null, 2)}\n` : renderYaml(d));
+}
+
+/**
+ * The ad-hoc form: follows a job autoexp did not submit (or log files alone) with the same
+ * monitor, its journal in the ad-hoc state directory (see lib/monitor/adhoc.ts).
+ */
+async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime): Promise<void> {
+  if (o.configDir || o.override?.length) {
+    throw new UsageError(
+      "-C/-o find a sweep autoexp submitted; the ad-hoc form (JOB, --log, --action, --config) " +
+        "takes its monitoring from --config",
+    );
+  }
+  let config: unknown = null;
+  if (o.config !== undefined) {
+    if (!(await r.fs.exists(o.config))) {
+      throw new UsageError(`--config ${o.config}: no such file`);
+    }
+    config = parseYamlFile(await r.fs.readTextFile(o.config), o.config).data;
+  }
+  const req = parseAdhoc({
+    jobId: job,
+    logs: o.log ?? [],
+    actions: o.action ?? [],
+    config,
+    configPath: o.config,
+    state: o.state,
+    cwd: r.host.cwd(),
+  });
+  if (await r.fs.exists(`${req.dir}/sweep.json`)) {
+    throw new UsageError(
+      `${req.dir} is a sweep autoexp planned; follow it with autoexp monitor --state ${req.dir}, ` +
+        "or give the ad-hoc monitor a directory of its own (--state)",
+    );
+  }
+  const loaded = adhocPlan(req);
+  const wanted = o.scheduler ?? "auto";
+  if (req.jobId === null && o.scheduler) {
+    throw new UsageError("--scheduler needs a job id to follow; without one only logs are read");
+  }
+  if (o.dryRun) {
+    const store = await SweepStore.open(r.fs, r.host, req.dir, { readOnly: true });
+    // What the journal would hold once the job is adopted (nothing is written).
+    const state = structuredClone(store.state);
+    const sink = new EventSink(state, r.host.now().toISOString());
+    for (const ev of adoptEvents(state, req, r.host.now().toISOString())) sink.emit(ev);
+    const tracked = new Map(loaded.plan.runs.map((run) => [run.name, trackRun(run, loaded)]));
+    printDescription(
+      describeFollow(
+        "adhoc",
+        req.dir,
+        req.jobId === null ? "none (log files only)" : wanted,
+        tracked,
+        state,
+      ),
+      o.json === true,
+      r,
+    );
+    return;
+  }
+  let scheduler: Scheduler;
+  let local = false;
+  if (req.jobId === null) scheduler = logOnlyScheduler();
+  else {
+    const choice = await chooseScheduler(wanted, { proc: r.proc, host: r.host });
+    scheduler = await makeScheduler(choice.kind, r);
+    local = choice.kind === "local";
+  }
+  const store = await SweepStore.open(r.fs, r.host, req.dir);
+  for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
+  const release = await store.lock("autoexp monitor");
+  const say = (line: string) => r.output.out(`${line}\n`);
+  try {
+    const adopt = adoptEvents(store.state, req, r.host.now().toISOString());
+    if (adopt.length) await store.appendMany(adopt);
+    say(
+      `following ${req.jobId === null ? "log files (no job)" : `job ${req.jobId}`}: ` +
+        `${req.logs.map((l) => `${l.name}=${l.path}`).join(", ")}; journal and action output ` +
+        `in ${req.dir}`,
+    );
+    const monitor = new Monitor(
+      {
+        fs: r.fs,
+        scheduler,
+        proc: r.proc,
+        tails: denoTailSource(),
+        now: () => r.host.now().getTime(),
+        sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+        watch: watchPaths,
+        probe: denoProcessProbe,
+        say,
+      },
+      store,
+      loaded,
+      {
+        once: o.once === true,
+        minIntervalMs: local ? 500 : 2000,
+        ...(local ? { maxIntervalMs: 5000 } : {}),
+      },
+    );
+    const summary = await untilInterrupted(monitor, `autoexp monitor ${adhocArgv(job, o, req)}`);
+    if (!summary.done) return;
+    const actions = Object.values(store.state.actions ?? {});
+    const failed = actions.filter((a) => a.status === "failed");
+    for (const l of req.logs) {
+      const a = latestAttempt(store.state.runs[l.name]);
+      say(
+        `${l.name}: ${a?.verdict ?? a?.state ?? "unknown"}${
+          a?.verdictReason ? ` (${a.verdictReason})` : ""
+        }`,
+      );
+    }
+    say(
+      `actions: ${
+        actions.filter((a) => a.status === "ok").length
+      } done, ${failed.length} failed, ` +
+        `${
+          actions.filter((a) => a.status === "skipped").length
+        } skipped; output in ${req.dir}/runs/<log>/actions/`,
+    );
+    if (failed.length) {
+      throw new OutcomeError(
+        `${failed.length} action(s) failed; the first: ${failed[0].run} (${failed[0].source}): ` +
+          `${failed[0].detail ?? "failed"}`,
+      );
+    }
+    if (summary.failed.length) {
+      throw new OutcomeError(
+        `${req.jobId === null ? "the program" : `job ${req.jobId}`} did not complete`,
+      );
+    }
+  } finally {
+    await release();
+  }
+}
+
+/** The ad-hoc command line again, for "follow again with" messages. */
+function adhocArgv(job: string | undefined, o: MonitorOpts, req: { dir: string }): string {
+  const q = (s: string) => /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+  return [
+    ...(job ? [job] : []),
+    ...(o.log ?? []).flatMap((l) => ["--log", q(l)]),
+    ...(o.action ?? []).flatMap((a) => ["--action", q(a)]),
+    ...(o.config ? ["--config", q(o.config)] : []),
+    "--state",
+    q(req.dir),
+  ].join(" ");
+}
+
+/** Runs the monitor; Ctrl-C stops following (not the jobs) with how to follow again. */
+async function untilInterrupted(monitor: Monitor, again: string): Promise<MonitorSummary> {
+  let onInterrupt = () => {};
+  const interrupted = new Promise<never>((_, reject) => {
+    onInterrupt = () =>
+      reject(
+        new InterruptedError(
+          `stopped following; the jobs keep running. Follow again with: ${again}`,
+        ),
+      );
+  });
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    return await Promise.race([monitor.run(), interrupted]);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
 }
 
 /** Options of {@link followSweep}. */
@@ -128,23 +400,7 @@ export async function followSweep(
     },
   );
   // Ctrl-C stops following, not the jobs.
-  let onInterrupt = () => {};
-  const interrupted = new Promise<never>((_, reject) => {
-    onInterrupt = () =>
-      reject(
-        new InterruptedError(
-          "stopped following; the jobs keep running. Follow again with: " +
-            `autoexp monitor --state ${plan.sweep.dir}`,
-        ),
-      );
-  });
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  let summary: MonitorSummary;
-  try {
-    summary = await Promise.race([monitor.run(), interrupted]);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-  }
+  const summary = await untilInterrupted(monitor, `autoexp monitor --state ${plan.sweep.dir}`);
   if (!summary.done) return summary;
   const rows = await statusRows(r, { plan }, false, store);
   r.output.out(`\n${renderStatus(rows, plan)}`);

@@ -23,7 +23,7 @@ import { EffectRunner, type ReplanRequest } from "./effects.ts";
 import type { RunPlan } from "../plan/types.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import { LogWatcher } from "./log_watch.ts";
-import { askScheduler, observeRound, type SchedulerAnswer } from "./observe.ts";
+import { askScheduler, observeMemory, observeRound, type SchedulerAnswer } from "./observe.ts";
 import {
   allDone,
   type MonitorState,
@@ -106,6 +106,7 @@ export class Monitor {
   #schedulerSoon = false;
   #rounds = 0;
   #opened = false;
+  readonly #observed = observeMemory();
 
   constructor(
     private readonly deps: MonitorDeps,
@@ -275,9 +276,12 @@ export class Monitor {
         fs: this.deps.fs,
         scheduler: this.deps.scheduler,
         logs: this.#logs,
+        proc: this.deps.proc,
+        say: this.deps.say,
       },
       answer?.value,
       this.deps.now(),
+      this.#observed,
     );
     const result = stepMonitor(this.#state, { ...seen, actions: this.#effects.takeOutcomes() }, {
       tracked: this.#tracked,

@@ -7,7 +7,9 @@
  */
 import { SchedulerError } from "../errors.ts";
 import type { SweepPlan } from "../plan/types.ts";
-import type { FileSystem } from "../runtime/mod.ts";
+import type { FileSystem, ProcessRunner } from "../runtime/mod.ts";
+import { formatTemplate } from "../monitoring/template.ts";
+import { matchLine } from "../monitoring/events.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import {
@@ -18,8 +20,14 @@ import {
   type SchedulerReading,
 } from "../submit/mod.ts";
 import type { EndMarker, ObservedJob } from "./lifecycle.ts";
+import type { AttemptRecord } from "../store/state.ts";
 import type { LogWatcher } from "./log_watch.ts";
+import { commandArgv } from "./action_runner.ts";
+import { type CheckpointReading, completeCheckpoints } from "./checkpoint_watch.ts";
+import { decideStart, following, startCheckDue, type StartGate } from "./start.ts";
 import {
+  actionContext,
+  type AttemptLog,
   followedPlan,
   liveAttempts,
   markerWanted,
@@ -37,6 +45,28 @@ export interface ObserveDeps {
   readonly fs: FileSystem;
   readonly scheduler: Scheduler;
   readonly logs: LogWatcher;
+  /** Runs start conditions' commands. */
+  readonly proc?: ProcessRunner;
+  /** Tells the user (start conditions, an unreadable checkpoint folder). */
+  readonly say?: (line: string) => void;
+}
+
+/**
+ * What observing keeps between rounds, in memory (a restarted monitor reads the folders and
+ * checks the start conditions again, which repeats nothing: fired events are journaled).
+ */
+export interface ObserveMemory {
+  /** When each attempt's checkpoint folder was last read (ms), by attempt key. */
+  readonly checkpointReads: Map<string, number>;
+  /** Each run's start gate, by run name. */
+  readonly starts: Map<string, StartGate>;
+  /** Problems already told, to tell each once. */
+  readonly told: Set<string>;
+}
+
+/** Empty {@link ObserveMemory}. */
+export function observeMemory(): ObserveMemory {
+  return { checkpointReads: new Map(), starts: new Map(), told: new Set() };
 }
 
 /** Logs read at once (each a stat, a read when it grew). */
@@ -71,11 +101,15 @@ export async function observeRound(
   deps: ObserveDeps,
   scheduler: SchedulerAnswer | undefined,
   now: number,
+  memory: ObserveMemory = observeMemory(),
 ): Promise<Omit<RoundObservations, "actions">> {
   const withScheduler = scheduler !== undefined;
   const reading = silent(scheduler) ? null : scheduler ?? null;
-  const live = liveAttempts(state, tracked);
-  const seen = withScheduler && !silent(scheduler) ? schedulerView(state, live, reading) : null;
+  const all = liveAttempts(state, tracked);
+  // Attempts of runs whose start conditions do not hold yet: judged, but their logs not read.
+  const live = [];
+  for (const x of all) if (await started(x.t, x.a, x.log, deps, memory, now)) live.push(x);
+  const seen = withScheduler && !silent(scheduler) ? schedulerView(state, all, reading) : null;
   const logs = [];
   for (let i = 0; i < live.length; i += LOG_BATCH) {
     logs.push(
@@ -89,14 +123,148 @@ export async function observeRound(
       ),
     );
   }
+  const checkpoints: CheckpointReading[] = [];
+  for (const [i, { t, a, log }] of live.entries()) {
+    const watch = t.spec.checkpointWatch;
+    if (!watch) continue;
+    const key = attemptKey(t.run.name, a.attempt);
+    // The round an attempt ends in reads the folder too: its last checkpoint came before.
+    const ended = (seen?.has(key) === true && schedulerFinal(seen.get(key)!)) ||
+      logSaysEnded(t, logs[i].lines);
+    const last = memory.checkpointReads.get(key);
+    if (!ended && last !== undefined && now - last < watch.intervalSeconds * 1000) continue;
+    memory.checkpointReads.set(key, now);
+    const c = await readCheckpointFolder(deps, t, a, log, now);
+    if (typeof c === "string") tell(deps, memory, `${t.run.name}: checkpoint_watch: ${c}`);
+    else checkpoints.push(c);
+  }
   const markers = new Map<string, EndMarker | null>();
-  for (const { t, a, log } of live) {
+  for (const { t, a, log } of all) {
     const key = attemptKey(t.run.name, a.attempt);
     if (!seen?.has(key) || !markerWanted(seen.get(key)!, log.kinds)) continue;
     if (reading?.markers.has(key)) markers.set(key, reading.markers.get(key)!);
     else markers.set(key, markerOf(await readMarkers(deps.fs, t.run.runDir), a.jobId!) ?? null);
   }
-  return { now, logs, ...(withScheduler ? { scheduler } : {}), markers };
+  return {
+    now,
+    logs,
+    ...(withScheduler ? { scheduler } : {}),
+    markers,
+    ...(checkpoints.length ? { checkpoints } : {}),
+  };
+}
+
+/** Whether these log lines say the program ended (training done, or it exited). */
+function logSaysEnded(t: TrackedRun, lines: readonly string[]): boolean {
+  return lines.some((line) =>
+    matchLine(t.events, line).some((m) => m.kind === "completed" || m.kind === "exited")
+  );
+}
+
+function tell(deps: ObserveDeps, memory: ObserveMemory, line: string): void {
+  if (memory.told.has(line)) return;
+  memory.told.add(line);
+  deps.say?.(line);
+}
+
+/** A path from a template: relative ones are relative to where the run was planned. */
+function pathOf(t: TrackedRun, p: string): string {
+  if (p.startsWith("/")) return p;
+  const cwd = t.loaded.monitor?.cwd;
+  return cwd ? `${cwd.replace(/\/+$/, "")}/${p}` : p;
+}
+
+/**
+ * Whether the run's log is followed: it has no start conditions, or they held (or their
+ * timeout passed). Checks them when due (decided in start.ts) and tells what changed.
+ */
+async function started(
+  t: TrackedRun,
+  a: AttemptRecord,
+  log: AttemptLog,
+  deps: ObserveDeps,
+  memory: ObserveMemory,
+  now: number,
+): Promise<boolean> {
+  const spec = t.spec.startConditions;
+  if (!spec) return true;
+  const gate = memory.starts.get(t.run.name);
+  if (!startCheckDue(spec, gate, now)) return following(gate);
+  const ctx = actionContext(t, a, log, now, {});
+  let unmet: string | null = null;
+  for (const c of spec.conditions) {
+    try {
+      if (c.kind === "file_exists") {
+        const path = pathOf(t, formatTemplate(c.path, ctx));
+        if (!(await deps.fs.exists(path))) unmet = `${path} does not exist`;
+      } else if (!deps.proc) unmet = "no process runner to check a command";
+      else {
+        const r = await deps.proc.run(commandArgv(c.command, ctx), {
+          cwd: t.loaded.monitor?.cwd,
+          timeoutMs: c.timeoutSeconds * 1000,
+        });
+        if (r.code !== 0) {
+          unmet = r.timedOut
+            ? `its command timed out after ${c.timeoutSeconds} s`
+            : `its command exited ${r.code}`;
+        }
+      }
+    } catch (e) {
+      unmet = (e as Error).message;
+    }
+    if (unmet !== null) break;
+  }
+  const d = decideStart(spec, gate, unmet, now, t.run.name);
+  memory.starts.set(t.run.name, d.gate);
+  if (d.say) deps.say?.(d.say);
+  return following(d.gate);
+}
+
+/**
+ * Reads a run's checkpoint folder: its directories, the tracker file and the complete files of
+ * the candidates; the complete checkpoints are decided in checkpoint_watch.ts. A folder that
+ * does not exist yet has none; a problem is returned as its message.
+ */
+async function readCheckpointFolder(
+  deps: ObserveDeps,
+  t: TrackedRun,
+  a: AttemptRecord,
+  log: AttemptLog,
+  now: number,
+): Promise<CheckpointReading | string> {
+  const watch = t.spec.checkpointWatch!;
+  try {
+    const dir = pathOf(t, formatTemplate(watch.dir, actionContext(t, a, log, now, {})))
+      .replace(/\/+$/, "");
+    const names = await deps.fs.listDirs(dir);
+    let tracker: string | null = null;
+    if (watch.trackerFile !== null && names.length) {
+      const p = `${dir}/${watch.trackerFile}`;
+      if (await deps.fs.exists(p)) tracker = await deps.fs.readTextFile(p);
+    }
+    const marked = new Set<string>();
+    if (watch.completeFile !== null) {
+      // Only the names the pattern takes (complete ones listed by the tracker alone otherwise).
+      for (
+        const c of completeCheckpoints(
+          { ...watch, trackerFile: null, completeFile: null },
+          names,
+          null,
+          marked,
+        )
+      ) {
+        if (await deps.fs.exists(`${dir}/${c.name}/${watch.completeFile}`)) marked.add(c.name);
+      }
+    }
+    return {
+      run: t.run.name,
+      attempt: a.attempt,
+      dir,
+      complete: completeCheckpoints(watch, names, tracker, marked),
+    };
+  } catch (e) {
+    return `cannot read the checkpoint folder: ${(e as Error).message}`;
+  }
 }
 
 /**

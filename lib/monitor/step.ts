@@ -62,6 +62,13 @@ import type {
 } from "../monitoring/spec_types.ts";
 import { formatTemplate } from "../monitoring/template.ts";
 import type { LoadedPlan } from "./load_plan.ts";
+import { LOG_ONLY_JOB, logOnlyObservation } from "./adhoc.ts";
+import {
+  checkpointFired,
+  type CheckpointReading,
+  watchedValues,
+  watchMatches,
+} from "./checkpoint_watch.ts";
 
 /** A run the monitor follows, with everything needed to read its log and act. */
 export interface TrackedRun {
@@ -136,6 +143,8 @@ export interface RoundObservations {
   readonly markers: ReadonlyMap<string, EndMarker | null>;
   /** Actions the runner finished (or found ready) since the last step. */
   readonly actions: readonly ActionOutcome[];
+  /** Checkpoint folders read this round (`checkpoint_watch`). */
+  readonly checkpoints?: readonly CheckpointReading[];
 }
 
 /** What the step decides and the loop does not keep on disk. */
@@ -220,7 +229,8 @@ export function attemptLogOf(
 /** The log path of an attempt (array tasks write to the group's log folder). */
 export function attemptLogPath(plan: SweepPlan, run: RunPlan, a: AttemptRecord): string | null {
   if (!a.jobId) return null;
-  if (a.arrayJobId !== undefined && a.taskId !== undefined) {
+  // Array tasks of a group autoexp submitted; an adopted task (adhoc.ts) logs where --log says.
+  if (a.arrayJobId !== undefined && a.taskId !== undefined && plan.groups.length) {
     return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
   }
   return run.logPath.replace("{job_id}", a.jobId);
@@ -441,6 +451,7 @@ class Step {
 
   run(): StepResult {
     for (const r of this.obs.logs) this.readLog(r);
+    for (const c of this.obs.checkpoints ?? []) this.readCheckpoints(c);
     for (const o of this.obs.actions) this.actionEnded(o);
     const answered = this.obs.scheduler !== undefined && !silent(this.obs.scheduler);
     if (this.obs.scheduler !== undefined) this.schedulerRound(this.obs.scheduler);
@@ -476,6 +487,17 @@ class Step {
     if ((r.grew && !r.lines.length) || r.outputsGrew) w.lastActivity = this.obs.now;
   }
 
+  /** Newly complete checkpoints fire the watched event as its log line would. */
+  readCheckpoints(c: CheckpointReading): void {
+    const t = this.config.tracked.get(c.run);
+    const a = t && this.store.runs[c.run]?.attempts.find((x) => x.attempt === c.attempt);
+    const w = t && a ? attemptLogOf(this.state, t, a) : null;
+    if (!t || !a || !w) return;
+    for (const m of watchMatches(t, c, this.store.runs[c.run]?.fired ?? [])) {
+      this.onMatch(t, a, w, m);
+    }
+  }
+
   onMatch(t: TrackedRun, a: AttemptRecord, w: AttemptLog, m: EventMatch): void {
     if (m.kind) w.kinds.add(m.kind);
     noteReach(w, m);
@@ -495,6 +517,10 @@ class Step {
     const key = dedupeKey(m);
     const rec = this.store.runs[t.run.name];
     if (rec?.fired && firedSet(rec.fired).has(key)) return;
+    // A watched checkpoint fires once, whether its log line or its folder came first.
+    if (t.spec.checkpointWatch?.event === m.event && rec?.fired && checkpointFired(rec.fired, m)) {
+      return;
+    }
     const metadata = stringValues(m.metadata);
     this.sink.emit({
       type: "fired",
@@ -517,6 +543,7 @@ class Step {
     const context = actionContext(t, a, w, this.obs.now, {
       ...aliases,
       ...m.groups,
+      ...watchedValues(t, m),
       ...metadata,
       event: m.event,
     });
@@ -599,7 +626,10 @@ class Step {
   ): string | null {
     const w = attemptLogOf(this.state, t, a);
     const key = attemptKey(t.run.name, a.attempt);
-    const obs = observationOf(a, seen, key);
+    // A log followed without a job: its log says when it ended (adhoc.ts).
+    const obs = a.jobId === LOG_ONLY_JOB
+      ? logOnlyObservation(w?.kinds ?? [])
+      : observationOf(a, seen, key);
     if (w) w.missingRounds = obs === null ? w.missingRounds + 1 : 0;
     const verdict = classifyAttempt({
       observation: obs,

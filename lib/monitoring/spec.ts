@@ -15,6 +15,11 @@
  * and class names, the closest valid one. Templates (`{checkpoint_path}`) are checked for
  * syntax only; which names exist is the planner's business. Pure: no I/O.
  *
+ * Besides the seeds' keys: `checkpoint_watch` (seed 001's cooldown scheduler polled the
+ * checkpoint folder; here the folder fires a log event's actions, see
+ * lib/monitor/checkpoint_watch.ts) and `start_conditions` (seed 000's "optional start
+ * conditions": files or commands that must hold before a run's log is followed).
+ *
  * Defaults: `mode` is `inline` in `actions:` lists and `queue` for the named actions of
  * `log_signals` (seed 000 queues them). `class_name` is accepted and ignored (the monitor class
  * is fixed); `log_path` and `log_path_template` are read by the planner (`plan/paths.ts`).
@@ -33,11 +38,13 @@ import { parseRestartPolicies, type RestartPolicy } from "./policies.ts";
 import { placeholders } from "./template.ts";
 import type {
   ActionSpec,
+  CheckpointWatchSpec,
   CommandSpec,
   ConditionSpec,
   EventActionSpec,
   LogEventConfig,
   MonitorSpec,
+  StartConditionsSpec,
   StateEventConfig,
 } from "./spec_types.ts";
 
@@ -61,7 +68,20 @@ const MONITOR_KEYS = [
   "restart_policies",
   // Free-form values a preset's own interpolations use (`${monitoring.params.cooldown.lr}`).
   "params",
+  "checkpoint_watch",
+  "start_conditions",
+  "start_poll_seconds",
+  "start_timeout_seconds",
 ];
+const WATCH_KEYS = [
+  "dir",
+  "pattern",
+  "tracker_file",
+  "complete_file",
+  "event",
+  "interval_seconds",
+];
+const START_KEYS = ["file_exists", "command", "timeout_seconds"];
 const MONITOR_CLASSES = ["SlurmLogMonitor", "LogMonitor", "Monitor"];
 const EVENT_LISTS = ["log_signals", "log_events"] as const;
 const STATE_EVENT_KEYS = ["name", "state", "actions"];
@@ -201,13 +221,16 @@ export function parseMonitorSpec(
   unknownKeys(m, MONITOR_KEYS, mp, p);
   checkMonitorClass(m.class_name, `${mp}.class_name`, p);
   const named = parseNamedActions(m.actions, `${mp}.actions`, p);
+  const logEvents = parseLogEvents(m, mp, named, p);
+  const watch = parseCheckpointWatch(m.checkpoint_watch, `${mp}.checkpoint_watch`, logEvents, p);
+  const start = parseStartConditions(m, mp, p);
   const spec: MonitorSpec = {
     pollIntervalSeconds: pollInterval(m, mp, p),
     logPollSeconds: seconds(m, "log_poll_seconds", mp, p) ?? 1,
     inactivityThresholdSeconds: seconds(m, "inactivity_threshold_seconds", mp, p, true) ?? null,
     outputPaths: templateList(m.output_paths, `${mp}.output_paths`, p, false),
     builtinEvents: bool(m, "builtin_events", mp, p, true),
-    logEvents: parseLogEvents(m, mp, named, p),
+    logEvents,
     stateEvents: parseStateEvents(m.state_events, `${mp}.state_events`, p),
     restartPolicies: parseRestart(
       [
@@ -221,9 +244,207 @@ export function parseMonitorSpec(
     ...(group.maxRestartsWithoutProgress !== undefined
       ? { maxRestartsWithoutProgress: group.maxRestartsWithoutProgress }
       : {}),
+    ...(watch ? { checkpointWatch: watch } : {}),
+    ...(start ? { startConditions: start } : {}),
   };
   if (p.length) throw new ConfigError(p);
   return spec;
+}
+
+/** The default directory name of a checkpoint (Megatron's `iter_0000500`). */
+export const DEFAULT_CHECKPOINT_PATTERN = "iter_{iteration:07d}";
+/** Megatron's tracker file: the newest complete iteration. */
+export const DEFAULT_TRACKER_FILE = "latest_checkpointed_iteration.txt";
+
+/**
+ * `checkpoint_watch`: validated into a {@link CheckpointWatchSpec}. Its `event` (default: the one
+ * log event of kind `checkpoint` that has actions) must name a log event of this spec, whose
+ * actions a complete checkpoint fires.
+ */
+function parseCheckpointWatch(
+  v: unknown,
+  at: string,
+  events: readonly LogEventConfig[],
+  p: Problems,
+): CheckpointWatchSpec | null {
+  if (v === undefined || v === null) return null;
+  if (!isRecord(v)) {
+    p.push({
+      path: at,
+      message: `expected a mapping {dir, pattern, tracker_file, complete_file, event, ` +
+        `interval_seconds}, got ${describeValue(v)}`,
+    });
+    return null;
+  }
+  unknownKeys(v, WATCH_KEYS, at, p);
+  const dir = requiredTemplate(v, "dir", at, p);
+  const pattern = optionalString(v, "pattern", at, p) ?? DEFAULT_CHECKPOINT_PATTERN;
+  try {
+    checkpointDirRegex(pattern);
+  } catch (e) {
+    p.push({ path: `${at}.pattern`, message: (e as Error).message });
+  }
+  const trackerFile = v.tracker_file === null
+    ? null
+    : optionalString(v, "tracker_file", at, p) ?? DEFAULT_TRACKER_FILE;
+  const completeFile = optionalString(v, "complete_file", at, p);
+  for (const [key, f] of [["tracker_file", trackerFile], ["complete_file", completeFile]]) {
+    if (f !== null && (!f || f.includes("/") || f === "." || f === "..")) {
+      p.push({ path: `${at}.${key}`, message: `expected a file name, got ${JSON.stringify(f)}` });
+    }
+  }
+  if (trackerFile === null && completeFile === null) {
+    p.push({
+      path: `${at}.tracker_file`,
+      message: "is null and complete_file is not given: nothing tells when a checkpoint is " +
+        "complete; keep the tracker file or name a file the trainer writes last in each " +
+        "checkpoint directory (complete_file)",
+    });
+  }
+  const withActions = events.filter((e) => e.actions.length);
+  const named = optionalString(v, "event", at, p);
+  let event = "";
+  if (named !== null) {
+    const names = events.map((e) => e.spec.name);
+    if (!names.includes(named)) {
+      p.push({
+        path: `${at}.event`,
+        message: withSuggestion(`no log event named "${named}"`, named, names) +
+          (names.length ? `; the log events: ${names.join(", ")}` : "; define it under log_events"),
+      });
+    } else event = named;
+  } else {
+    const checkpoints = withActions.filter((e) =>
+      (e.spec.kind ?? e.spec.metadata?.kind) === "checkpoint"
+    );
+    if (checkpoints.length === 1) event = checkpoints[0].spec.name;
+    else {
+      p.push({
+        path: `${at}.event`,
+        message: checkpoints.length
+          ? `several checkpoint events have actions (${
+            checkpoints.map((e) => e.spec.name).join(", ")
+          }); name the one a complete checkpoint fires`
+          : "missing, and no log event of kind checkpoint has actions; name the log event " +
+            "whose actions a complete checkpoint fires, or add one under log_events " +
+            "(metadata: {kind: checkpoint}) with its actions",
+      });
+    }
+  }
+  return {
+    dir,
+    pattern,
+    trackerFile,
+    completeFile,
+    event,
+    intervalSeconds: seconds(v, "interval_seconds", at, p) ?? 30,
+  };
+}
+
+/**
+ * The regex of a checkpoint directory name pattern: literal text around exactly one
+ * `{iteration}` (optionally with a zero-padded width, `{iteration:07d}`), whose digits it
+ * captures. Throws an Error saying what is wrong.
+ *
+ * @example checkpointDirRegex("iter_{iteration:07d}").exec("iter_0000500")?.[1] // "0000500"
+ */
+export function checkpointDirRegex(pattern: string): RegExp {
+  const parts = pattern.split(/\{iteration(?::0?\d*d)?\}/);
+  if (parts.length !== 2) {
+    throw new Error(
+      `expected a directory name with one {iteration} placeholder (such as ` +
+        `"${DEFAULT_CHECKPOINT_PATTERN}" or "checkpoint-{iteration}"), got ${
+          JSON.stringify(pattern)
+        }`,
+    );
+  }
+  if (/[{}\/]/.test(parts.join(""))) {
+    throw new Error(
+      `only {iteration} may be a placeholder, and no "/" (a name inside dir), in ` +
+        JSON.stringify(pattern),
+    );
+  }
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${esc(parts[0])}(\\d+)${esc(parts[1])}$`);
+}
+
+/** `start_conditions` (a list of `{file_exists: PATH}` / `{command: CMD}`) and their timing. */
+function parseStartConditions(m: Obj, mp: string, p: Problems): StartConditionsSpec | null {
+  const at = `${mp}.start_conditions`;
+  const v = m.start_conditions;
+  const poll = seconds(m, "start_poll_seconds", mp, p) ?? 10;
+  const timeout = seconds(m, "start_timeout_seconds", mp, p, true) ?? null;
+  if (v === undefined || v === null) {
+    for (const k of ["start_poll_seconds", "start_timeout_seconds"]) {
+      if (m[k] !== undefined && m[k] !== null) {
+        p.push({ path: `${mp}.${k}`, message: "is given without start_conditions" });
+      }
+    }
+    return null;
+  }
+  if (!Array.isArray(v)) {
+    p.push({
+      path: at,
+      message: `expected a list of {file_exists: PATH} or {command: CMD}, got ${describeValue(v)}`,
+    });
+    return null;
+  }
+  const conditions: StartConditionsSpec["conditions"][number][] = [];
+  v.forEach((x, i) => {
+    const here = `${at}[${i}]`;
+    if (isRecord(x) && typeof x.class_name === "string") {
+      // The seed 001 spelling: FileExistsCondition / CommandCondition.
+      const c = parseClass(x, here, p, CONDITIONS, "condition", ACTIONS, "an action");
+      if (c && (c.kind === "file_exists" || c.kind === "command")) conditions.push(c);
+      else if (c) {
+        p.push({
+          path: `${here}.class_name`,
+          message:
+            `a start condition is FileExistsCondition or CommandCondition, not ${x.class_name}`,
+        });
+      }
+      return;
+    }
+    if (!isRecord(x)) {
+      p.push({
+        path: here,
+        message: `expected {file_exists: PATH} or {command: CMD}, got ${describeValue(x)}`,
+      });
+      return;
+    }
+    unknownKeys(x, START_KEYS, here, p);
+    const has = ["file_exists", "command"].filter((k) => x[k] !== undefined);
+    if (has.length !== 1) {
+      p.push({
+        path: here,
+        message: has.length
+          ? "give one of file_exists and command per entry (list them as two entries)"
+          : "missing; file_exists: PATH or command: CMD",
+      });
+      return;
+    }
+    if (has[0] === "file_exists") {
+      if (x.timeout_seconds !== undefined) {
+        p.push({
+          path: `${here}.timeout_seconds`,
+          message: "applies to command entries; the wait is start_timeout_seconds",
+        });
+      }
+      conditions.push({
+        kind: "file_exists",
+        path: requiredTemplate(x, "file_exists", here, p),
+        blocking: false,
+        timeoutSeconds: null,
+      });
+    } else {
+      conditions.push({
+        kind: "command",
+        command: parseCommand(x.command, `${here}.command`, p),
+        timeoutSeconds: seconds(x, "timeout_seconds", here, p) ?? 60,
+      });
+    }
+  });
+  return { conditions, pollSeconds: poll, timeoutSeconds: timeout };
 }
 
 function checkMonitorClass(v: unknown, at: string, p: Problems): void {
@@ -1042,6 +1263,16 @@ export const monitoringDocs: Readonly<Record<string, string>> = {
   state_events: "seed 001: [{name, state: {class_name: TimeoutState|...}, actions}]",
   restart_policies: "the restart policies here instead of at the top level (not both)",
   params: "free-form values the preset's own ${monitoring.params...} interpolations use",
+  checkpoint_watch: "seed 001: the checkpoint folder as an event source: {dir, pattern " +
+    "(default iter_{iteration:07d}), tracker_file (default latest_checkpointed_iteration.txt; " +
+    "null: none), complete_file, event (default: the checkpoint log event with actions), " +
+    "interval_seconds (default 30)}; a newly complete checkpoint fires that event's actions, " +
+    "once per iteration whether the log or the folder shows it first",
+  start_conditions: "seed 000: [{file_exists: PATH} or {command: CMD, timeout_seconds}] that " +
+    "must hold before a run's log is followed ({placeholders} allowed)",
+  start_poll_seconds: "how often start_conditions are checked (default 10)",
+  start_timeout_seconds: "after this long the monitor says the start conditions did not hold " +
+    "and follows the log anyway (default: wait while the job lives)",
 };
 
 /** What each action class does, and its keys. */

@@ -104,6 +104,41 @@ export interface StateEventConfig {
   readonly actions: readonly EventActionSpec[];
 }
 
+/**
+ * `checkpoint_watch`: the checkpoint folder as an event source, for trainers whose logs do not
+ * announce saves (seed 001's cooldown scheduler polls it). A newly complete checkpoint directory
+ * fires {@link event} as if its log line had been read: the same actions, once per iteration
+ * whether the log or the folder showed it first.
+ */
+export interface CheckpointWatchSpec {
+  /** The folder holding the checkpoint directories (Megatron's `--save`), a template. */
+  readonly dir: Template;
+  /** Directory name with one `{iteration}` placeholder (`iter_{iteration:07d}`). */
+  readonly pattern: string;
+  /**
+   * A file in `dir` holding the newest complete iteration (Megatron's
+   * `latest_checkpointed_iteration.txt`): directories up to it are complete. null: not used.
+   */
+  readonly trackerFile: string | null;
+  /** A file inside a checkpoint directory whose presence marks it complete; null: not used. */
+  readonly completeFile: string | null;
+  /** The log event whose actions a complete checkpoint fires. */
+  readonly event: string;
+  /** How often the folder is read (seconds). */
+  readonly intervalSeconds: number;
+}
+
+/**
+ * `start_conditions`: what must hold before the monitor follows a run's log (a file exists, a
+ * command succeeds), checked every `pollSeconds`; after `timeoutSeconds` the monitor says so and
+ * follows the log anyway (null: waits as long as the run lives).
+ */
+export interface StartConditionsSpec {
+  readonly conditions: readonly Extract<ConditionSpec, { kind: "file_exists" | "command" }>[];
+  readonly pollSeconds: number;
+  readonly timeoutSeconds: number | null;
+}
+
 /** The whole monitoring spec of one run. */
 export interface MonitorSpec {
   /** Longest interval between scheduler queries (`poll_interval_seconds`, default 60). */
@@ -124,6 +159,10 @@ export interface MonitorSpec {
    * run is not restarted again (0: off). Absent in monitor files written before it existed.
    */
   readonly maxRestartsWithoutProgress?: number;
+  /** Set only when configured (monitor files written before it lack the key). */
+  readonly checkpointWatch?: CheckpointWatchSpec;
+  /** Set only when configured. */
+  readonly startConditions?: StartConditionsSpec;
 }
 
 /** Placeholders every action knows (the monitor builds them; the planner checks against them). */

@@ -145,6 +145,10 @@ function buildEntry(
   const problems: ConfigProblem[] = [];
   const configKeys = new Set<string>();
   const common = new Set<string>([...CONTEXT_KEYS, ...STATE_KEYS, ...metadataNames(spec)]);
+  // What a checkpoint found in the watched folder gives its event's actions.
+  if (spec.checkpointWatch) {
+    for (const n of ["checkpoint_iteration", "checkpoint_path", "checkpoint_dir"]) common.add(n);
+  }
   for (const loc of templatesOf(spec)) {
     let names: string[];
     try {
@@ -241,6 +245,20 @@ function templatesOf(spec: MonitorSpec): Located[] {
   const none = new Set<string>();
   spec.outputPaths.forEach((t, i) =>
     out.push({ template: t, path: `monitoring.output_paths[${i}]`, own: none })
+  );
+  if (spec.checkpointWatch) {
+    out.push({
+      template: spec.checkpointWatch.dir,
+      path: "monitoring.checkpoint_watch.dir",
+      own: none,
+    });
+  }
+  spec.startConditions?.conditions.forEach((c, i) =>
+    conditionTemplates(
+      c,
+      `monitoring.start_conditions[${i}]`,
+      (template, path) => out.push({ template, path, own: none }),
+    )
   );
   spec.logEvents.forEach((e, i) => {
     const own = new Set(ownNames(e.spec));

@@ -49,6 +49,8 @@ export interface FileSystem {
   mkdirp(path: string, mode?: number): Promise<void>;
   /** Every regular file under `dir`, sorted by relative path. */
   listFiles(dir: string): Promise<FileEntry[]>;
+  /** The names of a directory's subdirectories (not recursive), sorted; [] when it is missing. */
+  listDirs(dir: string): Promise<string[]>;
   realPath(path: string): Promise<string>;
   /** Bytes free for this user on the file system holding `path` (null when unknown). */
   freeBytes(path: string): Promise<number | null>;
@@ -252,6 +254,20 @@ export class DenoFileSystem implements FileSystem {
     };
     await walk(dir.replace(/\/+$/, ""), "");
     return out.sort((a, b) => a.relPath.localeCompare(b.relPath));
+  }
+
+  async listDirs(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        if (e.isDirectory) out.push(e.name);
+        else if (e.isSymlink && (await this.isDirectory(`${dir}/${e.name}`))) out.push(e.name);
+      }
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+      throw e;
+    }
+    return out.sort();
   }
 
   realPath(path: string): Promise<string> {
