@@ -21,6 +21,7 @@ import {
   RUN,
   runDirOf,
   shown,
+  slurmHere,
   spawnCli,
   submitArgs,
   sweepOf,
@@ -227,38 +228,46 @@ Deno.test("monitor adhoc local: start conditions hold back the log's actions unt
     assertEquals(counts(await linesOf(conv)), { "10": 1, "20": 1 });
   }));
 
+/** A job autoexp submitted elsewhere (a sweep), followed ad hoc by its id on `kind`. */
+async function followedById(ctx: Ctx, kind: "local" | "slurm") {
+  const sub = await cli(ctx, [
+    "submit",
+    "-C",
+    `${ROOT}/examples/quickstart`,
+    "--scheduler",
+    kind,
+    "--no-monitor",
+  ]);
+  assertEquals(sub.code, 0, sub.stdout + sub.stderr);
+  const sweep = `${ctx.out}/quickstart`;
+  const job = (await readJournal(sweep)).find((e) => e.type === "submitted")!.jobId as string;
+  const plan = JSON.parse(await Deno.readTextFile(`${sweep}/sweep.json`));
+  const run = plan.runs[0];
+  const r = await cli(ctx, [
+    "monitor",
+    job,
+    "--log",
+    `${run.name}=${run.logPath.replace("{job_id}", "%j")}`,
+    "--scheduler",
+    kind,
+    "--state",
+    `${ctx.out}/adhoc`,
+  ], 90_000);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assert_(r.stdout.includes(`following job ${job}`), r.stdout);
+  assert_(r.stdout.includes(`${run.name}: completed`), r.stdout);
+  // Its own journal; the sweep's own is untouched by it.
+  const adopted = (await readJournal(`${ctx.out}/adhoc`)).filter((e) => e.type === "recovered");
+  assertEquals(adopted.map((e) => e.jobId), [job]);
+}
+
 Deno.test("monitor adhoc local: a job of the local scheduler followed by its id until it completes", () =>
-  withCtx("local", {}, async (ctx) => {
-    const sub = await cli(ctx, [
-      "submit",
-      "-C",
-      `${ROOT}/examples/quickstart`,
-      "--scheduler",
-      "local",
-      "--no-monitor",
-    ]);
-    assertEquals(sub.code, 0, sub.stdout + sub.stderr);
-    const sweep = `${ctx.out}/quickstart`;
-    const job = (await readJournal(sweep)).find((e) => e.type === "submitted")!.jobId as string;
-    const plan = JSON.parse(await Deno.readTextFile(`${sweep}/sweep.json`));
-    const run = plan.runs[0];
-    const r = await cli(ctx, [
-      "monitor",
-      job,
-      "--log",
-      `${run.name}=${run.logPath.replace("{job_id}", "%j")}`,
-      "--scheduler",
-      "local",
-      "--state",
-      `${ctx.out}/adhoc`,
-    ], 90_000);
-    assertEquals(r.code, 0, r.stdout + r.stderr);
-    assert_(r.stdout.includes(`following job ${job}`), r.stdout);
-    assert_(r.stdout.includes(`${run.name}: completed`), r.stdout);
-    // Its own journal; the sweep's own is untouched by it.
-    const adopted = (await readJournal(`${ctx.out}/adhoc`)).filter((e) => e.type === "recovered");
-    assertEquals(adopted.map((e) => e.jobId), [job]);
-  }));
+  withCtx("local", {}, (ctx) => followedById(ctx, "local")));
+
+if (slurmHere) {
+  Deno.test("monitor adhoc slurm: a SLURM job followed by its id until it completes", () =>
+    withCtx("slurm", {}, (ctx) => followedById(ctx, "slurm")));
+}
 
 Deno.test("monitor local --dry-run --json: a sweep's runs, logs, patterns and policies; nothing written", () =>
   withCtx("local", {}, async (ctx) => {
