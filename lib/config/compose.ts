@@ -169,11 +169,18 @@ export function composeConfig(input: ComposeInput): Composition {
 
   // Override entries (`override group: x`) can live in files that are only loaded because of
   // other choices, so expand until the set of override entries settles.
+  // Options interpolated from group choices (`- server: ${db}_srv`, as Hydra allows) see the
+  // choices of the previous pass for groups not yet chosen in this one, so expand again until
+  // those settle too.
   let fromOverrideEntries = new Map<string, string | string[] | null>();
+  let previousChoices: Record<string, string | string[] | null> = {};
   let state = expand();
   for (let pass = 1; pass < MAX_OVERRIDE_PASSES; pass++) {
-    if (sameChoices(state.overrideEntries, fromOverrideEntries)) break;
+    const settled = !state.usedPrevious ||
+      JSON.stringify(state.choices) === JSON.stringify(previousChoices);
+    if (settled && sameChoices(state.overrideEntries, fromOverrideEntries)) break;
     fromOverrideEntries = state.overrideEntries;
+    previousChoices = state.choices;
     state = expand();
   }
   const { loaded, seenGroups } = state;
@@ -271,6 +278,8 @@ export function composeConfig(input: ComposeInput): Composition {
       overrideEntries: new OverrideEntries(),
       seenGroups: new Set<string>(),
       choices: {} as Record<string, string | string[] | null>,
+      /** An interpolated option read a choice of the previous pass. */
+      usedPrevious: false,
       /** `group@package` keys already selected, with where, to catch duplicates. */
       selected: new Map<string, { at: string; file: string; option: string }>(),
     };
@@ -328,12 +337,30 @@ export function composeConfig(input: ComposeInput): Composition {
           });
         }
       }
+      // As in Hydra: `override` entries come last (after them only `_self_` and groups added on
+      // the command line), so the list reads as "choose, then change".
+      let lastOverride: (Entry & { kind: "group" }) | undefined;
       for (const e of list) {
         if (e.kind === "self") {
           state.loaded.push(self);
           continue;
         }
         const pos = yaml.positions.get(e.at);
+        if (e.kind === "group" && e.override) lastOverride = e;
+        else if (lastOverride && !(e.kind === "group" && e.cli)) {
+          const name = e.kind === "group" ? `${e.group}: ${JSON.stringify(e.option)}` : e.path;
+          state.problems.push({
+            path: e.at,
+            file: file.origin,
+            line: pos?.line,
+            column: pos?.column,
+            message: `override "${lastOverride.group}: ${lastOverride.option}" is defined ` +
+              `before "${
+                name.replace(/"/g, "")
+              }": overrides must be at the end of the defaults list`,
+          });
+          lastOverride = undefined;
+        }
         if (e.kind === "config") {
           const rel = e.path.replace(/^\//, "");
           const target = e.path.startsWith("/") || !containing ? rel : `${containing}/${rel}`;
@@ -440,7 +467,15 @@ export function composeConfig(input: ComposeInput): Composition {
           const interpolated = opt.includes("${");
           if (interpolated) {
             try {
-              opt = String(resolveString({}, opt, { resolvers: input.resolvers ?? {} }));
+              const known: ConfigMap = {};
+              for (const [k, v] of Object.entries({ ...previousChoices, ...state.choices })) {
+                if (v !== null) known[k] = v;
+              }
+              const refs = [...opt.matchAll(/\$\{([^}:]+)\}/g)].map((m) => m[1].trim());
+              if (refs.some((r) => !(r in state.choices) || state.choices[r] === null)) {
+                state.usedPrevious = true;
+              }
+              opt = String(resolveString(known, opt, { resolvers: input.resolvers ?? {} }));
             } catch (err) {
               state.problems.push({
                 path: e.at,
@@ -633,9 +668,10 @@ function parseDefaults(yaml: YamlFile, file: ConfigFile, problems: ConfigProblem
 
 /**
  * Applies `key=value`, `+key=value`, `++key=value` and `~key` overrides in order and returns
- * the problems. As in Hydra, a mapping value set onto a mapping is merged into it. Unlike Hydra,
- * `+key=...` fails whenever the key exists (Hydra lets it through when the key holds null or the
- * value is a mapping or list) and `~key` deletes a key holding null (Hydra says it is absent).
+ * the problems. As in Hydra, a mapping value set onto a mapping is merged into it, `+key=...`
+ * is refused only where the key holds a value other than null and the new value is not a mapping
+ * or list, and `~key` on a key holding null is refused as absent (Hydra selects null and absent
+ * alike).
  * `composed` is false when composition already failed: a key that is missing because its whole
  * group failed to load is then not reported again.
  */
@@ -684,6 +720,15 @@ function applyValueOverrides(
         missing(path, o);
         continue;
       }
+      if (current === null) {
+        problems.push({
+          path: o.key,
+          message: `-o ${o.text}: "${o.key}" holds null, which counts as absent (as in Hydra): ` +
+            `there is nothing to delete`,
+          hint: `leave it out, or set it with -o ${o.key}=...`,
+        });
+        continue;
+      }
       if (o.value !== undefined && JSON.stringify(current) !== JSON.stringify(o.value)) {
         problems.push({
           path: o.key,
@@ -701,7 +746,10 @@ function applyValueOverrides(
       missing(path, o);
       continue;
     }
-    if (o.kind === "add" && exists) {
+    if (
+      o.kind === "add" && exists && current !== null &&
+      !(isMap(o.value ?? null) || Array.isArray(o.value))
+    ) {
       problems.push({
         path: o.key,
         message: `-o ${o.text}: key "${o.key}" already exists`,

@@ -1221,3 +1221,80 @@ Deno.test("composeConfig: origins name the file, line and column that wrote each
     );
   }
 });
+
+// Hydra 1.3's composition corners (hydra/_internal/defaults_list.py and config_loader_impl.py).
+
+Deno.test("composeConfig: Hydra's rule 'Overrides must be at the end of the defaults list'", () => {
+  const [p] = problems({
+    builtin: {
+      "autoexp.yaml": "defaults:\n  - override db: pg\n  - db: mysql\n  - _self_\n",
+      "db/mysql.yaml": "driver: mysql\n",
+      "db/pg.yaml": "driver: pg\n",
+    },
+  });
+  assert.equal(p.path, "defaults[1]");
+  includesAll(
+    p.message,
+    ['override "db: pg" is defined before "db: mysql"', "at the end"],
+    "order",
+  );
+  // `_self_` after an override is fine, as in Hydra.
+  const ok = compose({
+    builtin: {
+      "autoexp.yaml": "defaults:\n  - db: mysql\n  - override db: pg\n  - _self_\n",
+      "db/mysql.yaml": "driver: mysql\n",
+      "db/pg.yaml": "driver: pg\n",
+    },
+  });
+  assert.deepEqual(ok.config, { db: { driver: "pg" } });
+});
+
+Deno.test("composeConfig: a defaults-list option interpolates group choices, after the command line (Hydra 1.1+)", () => {
+  const tree = {
+    "db/mysql.yaml": "driver: mysql\n",
+    "db/pg.yaml": "driver: pg\n",
+    "server/mysql_srv.yaml": "port: 3306\n",
+    "server/pg_srv.yaml": "port: 5432\n",
+  };
+  const before = { ...tree, "autoexp.yaml": "defaults:\n  - db: mysql\n  - server: ${db}_srv\n" };
+  assert.deepEqual(compose({ builtin: before }).config.server, { port: 3306 });
+  assert.deepEqual(compose({ builtin: before, overrides: ["db=pg"] }).config.server, {
+    port: 5432,
+  });
+  // The choice may come later in the list: Hydra resolves these after every group is chosen.
+  const after = { ...tree, "autoexp.yaml": "defaults:\n  - server: ${db}_srv\n  - db: mysql\n" };
+  assert.deepEqual(compose({ builtin: after, overrides: ["db=pg"] }).config, {
+    server: { port: 5432 },
+    db: { driver: "pg" },
+  });
+  const [p] = problems({
+    builtin: { ...tree, "autoexp.yaml": "defaults:\n  - server: ${dbb}_srv\n" },
+  });
+  includesAll(p.message, ['cannot resolve option "${dbb}_srv"', '"dbb"'], "unknown choice");
+});
+
+Deno.test("composeConfig: Hydra's +key on a key holding null sets it; ~key on null is 'does not exist'", () => {
+  const builtin = { "autoexp.yaml": "a: null\nb: 1\nm: {x: 1}\n" };
+  assert.deepEqual(compose({ builtin, overrides: ["+a=3"] }).config.a, 3);
+  // A mapping added onto a mapping merges (Hydra: OmegaConf.update(merge=True)).
+  assert.deepEqual(compose({ builtin, overrides: ["+m={y: 2}"] }).config.m, { x: 1, y: 2 });
+  includesAll(
+    problems({ builtin, overrides: ["+b=2"] })[0].message,
+    ['key "b" already exists'],
+    "+b",
+  );
+  const [p] = problems({ builtin, overrides: ["~a"] });
+  assert.equal(p.path, "a");
+  includesAll(p.message, ["holds null", "nothing to delete"], "~a");
+  assert.deepEqual(compose({ builtin, overrides: ["~b"] }).config, { a: null, m: { x: 1 } });
+});
+
+Deno.test("composeConfig: group=null on the command line drops the group (Hydra)", () => {
+  const builtin = {
+    "autoexp.yaml": "defaults:\n  - db: mysql\n  - _self_\nx: 1\n",
+    "db/mysql.yaml": "driver: mysql\n",
+  };
+  const c = compose({ builtin, overrides: ["db=null"] });
+  assert.deepEqual(c.config, { x: 1 });
+  assert.equal(c.choices.db, null);
+});
