@@ -19,6 +19,7 @@ import { MISSING_VALUE, type Resolver, resolveTree } from "../config/resolve.ts"
 import { standardResolvers } from "../config/resolvers.ts";
 import type { SlurmConfig } from "../config/schema/mod.ts";
 import { computeToSbatch } from "../config/schema/compute.ts";
+import { closestMatches } from "../config/suggest.ts";
 import {
   type ConfigMap,
   type ConfigValue,
@@ -399,6 +400,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
 
   const monitor = monitors.file(deps.host.cwd());
   checkDerivedRuns(p, req, Object.values(monitor.specs));
+  if (!req.point) checkRunsDiffer(runs, monitor, spec?.metadataKeys ?? []);
 
   const arrayCfg = sweepSlurm?.array;
   const array = arrayCfg === true || (typeof arrayCfg === "object" && arrayCfg.enabled !== false);
@@ -463,6 +465,72 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     monitor,
     confirmAbove: { ...DEFAULT_CONFIRM_ABOVE, ...sweepSlurm?.confirm_above },
   };
+}
+
+/**
+ * Refuses a sweep whose swept values do not reach the jobs: two runs whose commands,
+ * environments, resources and monitoring are the same once their own names and directories
+ * are set aside would train the same thing twice (seed 003's `trainer.lr=1e-2,1e-3` with nothing
+ * carrying `trainer.*` into the command). Keys listed in `sweep.metadata_keys` may differ alone.
+ */
+function checkRunsDiffer(
+  runs: readonly RunPlan[],
+  monitor: MonitorFile,
+  metadataKeys: readonly string[],
+): void {
+  const swept = new Set(runs.flatMap((r) => Object.keys(r.values)));
+  const problems: ConfigProblem[] = [];
+  for (const k of metadataKeys) {
+    if (!swept.has(k)) {
+      const best = closestMatches(k, [...swept]);
+      problems.push({
+        path: "sweep.metadata_keys",
+        message: `"${k}" is not a swept key${
+          best.length ? `; did you mean "${best[0]}"?` : ` (swept: ${[...swept].join(", ")})`
+        }`,
+      });
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  if (runs.length < 2 || swept.size === 0) return;
+  const buckets = new Map<string, RunPlan[]>();
+  for (const run of runs) {
+    const { job_name: _name, ...resources } = run.script.resources;
+    const own = new RegExp(`(?<![\\w.-])${RegExp.escape(run.name)}(?![\\w.-])`, "g");
+    const signature = JSON.stringify({
+      argv: run.argv,
+      env: run.env,
+      workdir: run.workdir,
+      script: { ...run.script, resources },
+      monitor: monitor.runs[run.name],
+    }).replaceAll(run.runDir, "<run dir>").replace(own, "<run>");
+    const bucket = buckets.get(signature);
+    if (bucket) bucket.push(run);
+    else buckets.set(signature, [run]);
+  }
+  for (const same of buckets.values()) {
+    if (same.length < 2) continue;
+    const keys = [...swept].filter((k) =>
+      !metadataKeys.includes(k) &&
+      new Set(same.map((r) => JSON.stringify(r.values[k] ?? null))).size > 1
+    );
+    if (keys.length === 0) continue;
+    const names = same.slice(0, 3).map((r) => `"${r.name}"`).join(", ") +
+      (same.length > 3 ? ` and ${same.length - 3} more` : "");
+    problems.push({
+      path: `sweep (${keys.join(", ")})`,
+      message: `${same.length} runs would run the same job (${names}): the swept ` +
+        `${keys.length === 1 ? "key" : "keys"} ${keys.join(", ")} ${
+          keys.length === 1 ? "reaches" : "reach"
+        } neither the command, ` +
+        `the environment, the resources nor the monitoring`,
+      hint:
+        `pass the value to the program (e.g. backend.args.x: \${${keys[0]}}), or list the key ` +
+        `in sweep.metadata_keys if it is only a label`,
+    });
+    if (problems.length >= 5) break;
+  }
+  if (problems.length) throw new ConfigError(problems);
 }
 
 /**

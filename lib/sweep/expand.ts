@@ -131,12 +131,20 @@ export interface SweepSpec {
   readonly nameTemplate?: string;
   /** `base_values`: a config fragment merged into every point by the planner. */
   readonly baseValues?: ConfigMap;
+  /** `metadata_keys`: swept keys that are labels only (may leave two runs' jobs the same). */
+  readonly metadataKeys?: readonly string[];
   /** The top-level sweep mapping. */
   readonly root: SweepNode;
 }
 
 const NODE_KEYS = ["axes", "zip", "points", "product", "concat", "filter", "filters"] as const;
-const ROOT_KEYS = ["class_name", "name_template", "base_values", ...NODE_KEYS] as const;
+const ROOT_KEYS = [
+  "class_name",
+  "name_template",
+  "base_values",
+  "metadata_keys",
+  ...NODE_KEYS,
+] as const;
 
 /**
  * Parses and validates the `sweep` group. Returns `null` when there is no sweep (absent, `null`,
@@ -163,7 +171,19 @@ export function parseSweepSpec(raw: unknown, origin?: OriginOf): SweepSpec | nul
   const root = parser.node(raw, ["sweep"], true);
   let nameTemplate: string | undefined;
   let baseValues: ConfigMap | undefined;
+  let metadataKeys: string[] | undefined;
   if (isMap(raw)) {
+    const meta = raw.metadata_keys;
+    if (meta !== undefined && meta !== null) {
+      if (Array.isArray(meta) && meta.every((k) => typeof k === "string" && k !== "")) {
+        metadataKeys = meta as string[];
+      } else {
+        parser.report(
+          ["sweep", "metadata_keys"],
+          `expected a list of swept keys, got ${describeValue(meta)}`,
+        );
+      }
+    }
     if (!isSweepClass(raw)) {
       parser.report(
         ["sweep", "class_name"],
@@ -188,6 +208,7 @@ export function parseSweepSpec(raw: unknown, origin?: OriginOf): SweepSpec | nul
   return {
     ...(nameTemplate !== undefined ? { nameTemplate } : {}),
     ...(baseValues !== undefined ? { baseValues } : {}),
+    ...(metadataKeys !== undefined ? { metadataKeys } : {}),
     root,
   };
 }

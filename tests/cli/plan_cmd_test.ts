@@ -121,7 +121,19 @@ Deno.test("plan --json prints the plan of sweep.json", async () => {
 
 Deno.test("plan -m: comma lists are axes in Hydra order (first varies slowest)", async () => {
   await withTemp(async (out) => {
-    const r = await planIn(out, ["-C", QUICKSTART, "-m", "-o", "+a=1,2", "-o", "+b=x,y", "--json"]);
+    // a and b are labels only (they reach no job): said so with sweep.metadata_keys.
+    const meta = ["-o", "sweep.metadata_keys=[a,b]"];
+    const r = await planIn(out, [
+      "-C",
+      QUICKSTART,
+      "-m",
+      "-o",
+      "+a=1,2",
+      "-o",
+      "+b=x,y",
+      ...meta,
+      "--json",
+    ]);
     assertEquals(r.code, 0, r.stderr);
     const plan = JSON.parse(r.stdout);
     assertEquals(
@@ -135,6 +147,21 @@ Deno.test("plan -m: comma lists are axes in Hydra order (first varies slowest)",
       "quickstart_a2_b-y",
     ]);
     assertEquals(plan.sweep.multirun, true);
+  });
+});
+
+Deno.test("plan -m: swept keys that reach no job are refused (exit 2), naming them", async () => {
+  await withTemp(async (out) => {
+    // Seed 003's sweep, with nothing carrying trainer.* into the command.
+    const args = ["-C", QUICKSTART, "-m", "-o", "+trainer.learning_rate=1e-2,1e-3"];
+    const r = await planIn(out, [...args, "-o", "+trainer.hidden_dim=64,128"]);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(r.stderr, /4 runs would run the same job/);
+    assertMatch(r.stderr, /swept keys trainer\.learning_rate, trainer\.hidden_dim reach neither/);
+    assertEquals([...Deno.readDirSync(out)], [], "nothing is written");
+    // Passed to the program, the same sweep plans.
+    const used = await planIn(out, [...args, "-o", "backend.args.lr=${trainer.learning_rate}"]);
+    assertEquals(used.code, 0, used.stderr);
   });
 });
 

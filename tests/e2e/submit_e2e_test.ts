@@ -316,6 +316,8 @@ if (kinds.includes("slurm")) {
         "-m",
         "-o",
         "+n=1,2,3,4,5,6",
+        "-o",
+        "sweep.metadata_keys=[n]", // n only numbers the runs
       ]);
       assertEquals(r.code, 0, r.stdout + r.stderr);
       const ids = (await sweepState(out)).filter((e) => e.type === "submitted").map((e) => e.jobId);
@@ -479,6 +481,7 @@ Deno.test("e2e local: a damaged journal is rebuilt from the runs' markers; compl
     (await Deno.readTextFile(journalPath)).split("\n").filter((l) => l.includes('"submit_intent"'))
       .length;
   const args = ["-C", cfg, "--scheduler", "local", "-m", "-o", "+n=1,2,3,4,5"];
+  args.push("-o", "sweep.metadata_keys=[n]"); // n only numbers the runs
   try {
     const first = await runAutoexp(["submit", ...args], { env });
     assertEquals(first.code, 0, first.stdout + first.stderr);

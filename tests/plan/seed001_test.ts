@@ -266,7 +266,13 @@ Deno.test("seed 001 log paths autoexp cannot honour are errors that say why", as
   );
   assertMatch(
     await problemsOf(plan({
-      overrides: [...base, "+slurm.script_dir='/o/{name}/scripts'", "slurm.array=true", "+x=1,2"],
+      overrides: [
+        ...base,
+        "+slurm.script_dir='/o/{name}/scripts'",
+        "slurm.array=true",
+        "+x=1,2",
+        "sweep.metadata_keys=[x]",
+      ],
       multirun: true,
     })),
     /slurm\.script_dir: the runs of job array array0 would keep their one script in 2 folders/,
@@ -382,6 +388,7 @@ project:
   run_layout: flat
 sweep:
   name_template: "{model_size}_lr{lr}_gbsz128_stable"
+  metadata_keys: [model_size, lr] # labels only here: the layout is under test
   axes:
     model_size: [50M, 100M]
     lr: [0.1]

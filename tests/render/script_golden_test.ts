@@ -579,7 +579,7 @@ Deno.test("hostile values never execute and arrive byte-exact (single job and ar
         args: { msg: h.redirect, multi: [h.unicode, h.newline] },
         env: { EVIL_BACKEND: h.subst },
       },
-      sweep: { name_template: "run{seed}", axes: { seed: [1, 2] } },
+      sweep: { name_template: "run{seed}", axes: { seed: [1, 2] }, metadata_keys: ["seed"] },
       seed: 0,
     };
     const configDir = `${tmp}/config`;

@@ -52,6 +52,7 @@ export const sweepSchema = z.strictObject({
   class_name: z.optional(z.nullable(z.literal("Sweep"))),
   name_template: z.optional(z.nullable(z.string().check(z.minLength(1, "must not be empty")))),
   base_values: z.optional(z.nullable(z.record(z.string(), value))),
+  metadata_keys: z.optional(z.nullable(z.array(z.string().check(z.minLength(1))))),
   ...nodeShape,
 });
 
@@ -62,6 +63,9 @@ export const sweepDocs: Record<string, string> = {
     "point keys (full dotted, or the last part when unambiguous), `{index}` and `{project}`; " +
     "default `{project}_<label><value>...` over the swept keys",
   base_values: "config fragment merged into every point (e.g. `{backend: {args: {...}}}`)",
+  metadata_keys: "swept keys that are only labels (in run names, not in the job): runs that " +
+    "differ only in them may run the same command; any other swept key that changes nothing " +
+    "the job gets is an error",
   axes: "`key: [values]` swept as a Cartesian product, first key slowest; dotted keys " +
     "(`backend.args.lr`) or nested mappings",
   zip: "`key: [values]` lists of equal length that vary together; or a list of such groups",
