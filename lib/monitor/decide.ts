@@ -125,6 +125,8 @@ export interface PolicyContext {
   readonly now: number;
   /** How far the attempt got (its log); defaults to what its final verdict recorded. */
   readonly reached?: Reach;
+  /** The run's own `--exclude` (sbatch option), kept when a restart excludes failed nodes. */
+  readonly exclude?: string;
 }
 
 /**
@@ -163,10 +165,17 @@ export function policyDecision(
   let reason = d.reason;
   let extraArgs: string[] | undefined;
   if (d.excludeFailedNodes) {
-    if (a.nodes) {
-      extraArgs = [`--exclude=${a.nodes}`];
+    // Only a one-node attempt names the node that failed; excluding every node of a multi-node
+    // job would give up healthy nodes (and on a small partition leave it pending forever).
+    if (!a.nodes) reason += "; its nodes are not known, so none is excluded";
+    else if (/[,\[]/.test(a.nodes)) {
+      reason += `; it ran on several nodes (${a.nodes}) and which one failed is not known, so ` +
+        "none is excluded";
+    } else {
+      const exclude = [ctx.exclude, a.nodes].filter((x) => x).join(",");
+      extraArgs = [`--exclude=${exclude}`];
       reason += `, excluding ${a.nodes}`;
-    } else reason += "; its nodes are not known, so none is excluded";
+    }
   }
   if (d.overrides) reason += `, with ${d.overrides.join(" ")}`;
   return {

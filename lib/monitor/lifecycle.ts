@@ -365,7 +365,9 @@ function fromExit(
   if (kinds.has("oom")) {
     return make("out_of_memory", true, `ran out of memory${code ? ` (exit ${code})` : ""}`, exit);
   }
-  if (kinds.has("nccl")) {
+  // A traceback before the first NCCL line is a crash of one rank whose peers then lost their
+  // collective: a crash, not a communication failure (kinds keep the order they were first seen).
+  if (kinds.has("nccl") && [...kinds].find((k) => k === "nccl" || k === "crashed") === "nccl") {
     return make(
       "nccl_failed",
       true,

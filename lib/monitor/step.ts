@@ -678,6 +678,9 @@ class Step {
     }
     const d = policyDecision(t.spec, rec, a, "stall", {
       planMinutes: t.run.minutes,
+      exclude: t.run.script.resources.exclude === undefined
+        ? undefined
+        : String(t.run.script.resources.exclude),
       now: this.obs.now,
       reached: this.state.logs.get(attemptKey(t.run.name, a.attempt))?.reached,
     });
@@ -764,6 +767,9 @@ class Step {
     }
     const d = policyDecision(t.spec, rec, a, mode, {
       planMinutes: t.run.minutes,
+      exclude: t.run.script.resources.exclude === undefined
+        ? undefined
+        : String(t.run.script.resources.exclude),
       now: this.obs.now,
     });
     if (!d.restart) {

@@ -20,8 +20,9 @@
  * - `backoff_base` (seed 004): the n-th restart for this mode waits `backoff_base ** n`
  *   seconds (2, 4, 8 with base 2), at most `max_backoff_seconds`; the wait is a journaled
  *   not-before time, not a sleep;
- * - `exclude_failed_nodes: true`: the new attempt is submitted with `--exclude=<the nodes the
- *   failed attempt ran on>` (for `nccl` and `node_fail`: a bad node or link);
+ * - `exclude_failed_nodes: true`: the new attempt of a failed one-node attempt is submitted with
+ *   `--exclude=<that node>` (for `nccl` and `node_fail`: a bad node or link); a multi-node
+ *   attempt does not say which node failed, so none is excluded;
  * - `overrides: ["backend.args.micro_batch_size=2"]` (seed 003's `checkpoint()` returning a
  *   changed call): the new attempt runs the run re-planned with these overrides of `backend.*`
  *   keys (its command and environment; later restarts keep them). The planner checks that the

@@ -286,7 +286,7 @@ Deno.test("policyDecision: seed 004's backoff is a not-before time, per failure 
   );
 });
 
-Deno.test("policyDecision: exclude_failed_nodes excludes the nodes the attempt ran on, when known", () => {
+Deno.test("policyDecision: exclude_failed_nodes excludes the node a one-node attempt ran on, keeping the run's own exclude", () => {
   const spec: MonitorSpec = {
     ...DEFAULT_SPEC,
     restartPolicies: [{
@@ -296,10 +296,17 @@ Deno.test("policyDecision: exclude_failed_nodes excludes the nodes the attempt r
       excludeFailedNodes: true,
     }],
   };
-  const known = runOf({ verdict: "nccl_failed", nodes: "nid[001234-001235]" });
-  const d = policyDecision(spec, known, known.attempts[0], "nccl", ctx);
-  assertEquals(d.restart?.extraArgs, ["--exclude=nid[001234-001235]"]);
-  assert_(d.reason.includes("excluding nid[001234-001235]"), d.reason);
+  const known = runOf({ verdict: "nccl_failed", nodes: "nid001234" });
+  const d = policyDecision(spec, known, known.attempts[0], "nccl", { ...ctx, exclude: "bad01" });
+  assertEquals(d.restart?.extraArgs, ["--exclude=bad01,nid001234"]);
+  assert_(d.reason.includes("excluding nid001234"), d.reason);
+  // Several nodes: which one failed is not known; excluding them all would give up healthy
+  // nodes (and leave the job pending forever on a small partition).
+  const many = runOf({ verdict: "nccl_failed", nodes: "nid[001234-001235]" });
+  const m = policyDecision(spec, many, many.attempts[0], "nccl", ctx);
+  assert_(m.restart !== null, "restarted anyway");
+  assertEquals(m.restart?.extraArgs, undefined);
+  assert_(m.reason.includes("which one failed is not known, so none is excluded"), m.reason);
   const unknown = runOf({ verdict: "nccl_failed" });
   const u = policyDecision(spec, unknown, unknown.attempts[0], "nccl", ctx);
   assert_(u.restart !== null, "restarted anyway");

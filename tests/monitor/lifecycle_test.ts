@@ -493,6 +493,9 @@ Deno.test("classifyAttempt: a failure after an NCCL event is nccl_failed (mode n
   assertEquals(of(["node_fail", "nccl"]).state, "node_fail");
   assertEquals(of(["timeout", "nccl"]).state, "timeout");
   assertEquals(of(["crashed"]).state, "failed", "a crash without NCCL lines is a crash");
+  // One rank's traceback first, its peers' NCCL errors after: the crash is the cause.
+  assertEquals(of(["progress", "crashed", "nccl"]).state, "failed", "a crash that broke the ring");
+  assertEquals(of(["progress", "nccl", "crashed"]).state, "nccl_failed");
   // An NCCL warning in a run that then completed changes nothing.
   assertEquals(of(["nccl"], { state: "completed", exit_code: 0 }).state, "completed");
 });
