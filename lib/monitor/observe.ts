@@ -106,9 +106,14 @@ export async function observeRound(
   const withScheduler = scheduler !== undefined;
   const reading = silent(scheduler) ? null : scheduler ?? null;
   const all = liveAttempts(state, tracked);
-  // Attempts of runs whose start conditions do not hold yet: judged, but their logs not read.
+  // Attempts of runs whose start conditions do not hold yet: judged by the scheduler and their
+  // end markers, but their logs not read (and so not judged stalled: the step is told).
   const live = [];
-  for (const x of all) if (await started(x.t, x.a, x.log, deps, memory, now)) live.push(x);
+  const gated = new Set<string>();
+  for (const x of all) {
+    if (await started(x.t, x.a, x.log, deps, memory, now)) live.push(x);
+    else gated.add(x.t.run.name);
+  }
   const seen = withScheduler && !silent(scheduler) ? schedulerView(state, all, reading) : null;
   const logs = [];
   for (let i = 0; i < live.length; i += LOG_BATCH) {
@@ -151,6 +156,7 @@ export async function observeRound(
     ...(withScheduler ? { scheduler } : {}),
     markers,
     ...(checkpoints.length ? { checkpoints } : {}),
+    ...(gated.size ? { gated } : {}),
   };
 }
 

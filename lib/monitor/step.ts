@@ -145,6 +145,8 @@ export interface RoundObservations {
   readonly actions: readonly ActionOutcome[];
   /** Checkpoint folders read this round (`checkpoint_watch`). */
   readonly checkpoints?: readonly CheckpointReading[];
+  /** Runs whose start conditions do not hold yet: their logs are not read, so not stalled. */
+  readonly gated?: ReadonlySet<string>;
 }
 
 /** What the step decides and the loop does not keep on disk. */
@@ -631,6 +633,9 @@ class Step {
       ? logOnlyObservation(w?.kinds ?? [])
       : observationOf(a, seen, key);
     if (w) w.missingRounds = obs === null ? w.missingRounds + 1 : 0;
+    // A log not followed yet (start conditions) says nothing about inactivity: idle time counts
+    // from when it is followed.
+    if (w && this.obs.gated?.has(t.run.name)) w.lastActivity = this.obs.now;
     const verdict = classifyAttempt({
       observation: obs,
       marker: this.obs.markers.get(key) ?? null,

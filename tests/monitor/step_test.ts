@@ -1019,3 +1019,20 @@ Deno.test("step: a restart with overrides is submitted for re-planning (no froze
   assertEquals(chosen?.entries, undefined, "the re-planned run is frozen anew");
   w.assertReplays();
 });
+
+Deno.test("step: a run waiting for its start conditions is not judged stalled; idle time counts once followed", () => {
+  const w = new World({ inactivity_threshold_seconds: 600 });
+  const job = w.submit("a");
+  const gated = new Set(["a"]);
+  w.schedulerStep({ [job]: "running" }, { gated });
+  w.now += 20 * MIN; // waiting for a file longer than the inactivity threshold
+  w.schedulerStep({ [job]: "running" }, { gated });
+  assertEquals(w.latest("a").verdict, "running");
+  // Followed from now on: ten more quiet minutes make it stalled.
+  w.now += 5 * MIN;
+  w.schedulerStep({ [job]: "running" });
+  assertEquals(w.latest("a").verdict, "running");
+  w.now += 6 * MIN;
+  w.schedulerStep({ [job]: "running" });
+  assertEquals(w.latest("a").verdict, "stalled");
+});
