@@ -503,7 +503,24 @@ export async function replanRun(req: ReplanRequest, r: Runtime): Promise<RunPlan
     argv: ["monitor: restart with overrides", req.run.name],
   };
   const host = { ...r.host, cwd: () => cwd };
-  const outcome = await computePlan(request, { fs: r.fs, host, proc: r.proc });
+  const deps = { fs: r.fs, host, proc: r.proc };
+  // The config is read from disk again: if it changed since the run was planned, the restart
+  // would train with the change. Planned again without the overrides, it must be the same run.
+  const asPlanned = await computePlan({
+    ...request,
+    overrides: parent.overrides.filter((o) => !parseOverride(o).sweep),
+    point: { name: req.run.name, index: req.run.index, values: req.run.values },
+  }, deps);
+  const before = asPlanned.plan.runs.find((x) => x.name === req.run.name);
+  if (before?.fingerprint !== req.run.fingerprint) {
+    throw new ConfigError({
+      path: "",
+      message: `the config of ${req.run.name} changed on disk since it was planned, and a ` +
+        `restart with overrides plans it again: it would train with the change; restore the ` +
+        `config, or restart the run by hand (autoexp submit --new-attempt)`,
+    });
+  }
+  const outcome = await computePlan(request, deps);
   const run = outcome.plan.runs.find((x) => x.name === req.run.name);
   if (!run) {
     throw new ConfigError({ path: "", message: `the re-planned sweep has no run ${req.run.name}` });

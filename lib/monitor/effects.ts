@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ConfigError, SchedulerError, UsageError } from "../errors.ts";
+import { SchedulerError, UsageError } from "../errors.ts";
 import type { RunPlan } from "../plan/types.ts";
 import type { FileSystem, ProcessProbe, ProcessRunner } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
@@ -130,9 +130,12 @@ export class EffectRunner {
     try {
       if (!this.deps.replan) throw new UsageError("re-planning is not available in this monitor");
       const again = await this.deps.replan({ loaded, run: c.run, overrides });
-      run = { ...c.run, argv: again.argv, env: again.env, fingerprint: again.fingerprint };
+      // The run keeps its planned fingerprint: the overrides are the monitor's, recorded with
+      // the restart, not a change of the config (`submit` must not refuse the sweep for them).
+      run = { ...c.run, argv: again.argv, env: again.env };
     } catch (err) {
-      if (!(err instanceof ConfigError) && !(err instanceof UsageError)) throw err;
+      // Any failure (a config error, an unreadable config directory) ends this attempt's
+      // submission with the reason; thrown, it would stop every monitor start at this decision.
       const error = `re-planning ${c.run.name} with ${overrides.join(" ")} failed: ${
         (err as Error).message
       }`;

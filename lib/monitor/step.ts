@@ -866,8 +866,11 @@ class Step {
         why: a.restart.why,
         ...(a.restart.timeMinutes !== undefined ? { time: a.restart.timeMinutes } : {}),
         ...(a.restart.extraArgs?.length ? { extraArgs: a.restart.extraArgs } : {}),
-        // With overrides the run is re-planned (its entry frozen anew; later restarts reuse it).
-        ...(a.restart.overrides?.length ? { overrides: a.restart.overrides } : entries),
+        // With overrides the run is re-planned (its entry frozen anew; later restarts reuse it),
+        // with every earlier restart's overrides first: they add up, the latest winning.
+        ...(a.restart.overrides?.length
+          ? { overrides: rec.attempts.flatMap((x) => x.restart?.overrides ?? []) }
+          : entries),
       };
     }
     return null;

@@ -1020,6 +1020,27 @@ Deno.test("step: a restart with overrides is submitted for re-planning (no froze
   w.assertReplays();
 });
 
+Deno.test("step: overrides of successive restarts add up (the latest winning), not replace each other", () => {
+  const policy = (mode: string, overrides: string[]) => ({
+    mode,
+    implementation: { class_name: "AlwaysRestartPolicy", max_retries: 2, overrides },
+  });
+  const w = new World({}, [
+    policy("oom", ["backend.args.micro_batch_size=2"]),
+    policy("crash", ["backend.args.lr=1e-5"]),
+  ]);
+  const oom = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB";
+  w.schedulerStep({ [w.submit("a")]: "failed" }, {
+    logs: [w.log("a", oom)],
+    markers: failedMarker(1),
+  });
+  const second = w.submit("a");
+  const r = w.schedulerStep({ [second]: "failed" }, { markers: failedMarker(1) });
+  assertEquals(w.latest("a").restart?.overrides, ["backend.args.lr=1e-5"]);
+  const chosen = ofKind(r, "submit")[0]?.chosen[0];
+  assertEquals(chosen?.overrides, ["backend.args.micro_batch_size=2", "backend.args.lr=1e-5"]);
+});
+
 Deno.test("step: a run waiting for its start conditions is not judged stalled; idle time counts once followed", () => {
   const w = new World({ inactivity_threshold_seconds: 600 });
   const job = w.submit("a");
