@@ -592,7 +592,10 @@ function missingOption(
     line: cliText ? undefined : pos?.line,
     column: cliText ? undefined : pos?.column,
     message: `${cliText ? `-o ${cliText}: ` : ""}no option "${option}" in group "${group}"${hint}`,
-    hint: `available: ${options.join(", ")}`,
+    hint: `available: ${options.join(", ")}` +
+      (!cliText && (option === "true" || option === "false")
+        ? ` (YAML reads on/off/yes/no as a boolean: write "${group}: 'on'" in quotes)`
+        : ""),
   };
 }
 

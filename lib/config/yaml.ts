@@ -163,6 +163,26 @@ export function parseYamlFile(text: string, file: string): YamlFile {
       hint: sourceExcerpt(text, pos.line, pos.col),
     });
   }
+  // A key typed null (`null:`, `~:`, an empty key): OmegaConf refuses it; JavaScript would make
+  // it the text "" or "null" without a word.
+  visit(doc, {
+    Pair(_k, pair) {
+      const key = pair.key;
+      if (isScalar(key) && key.value === null) {
+        const pos = lineCounter.linePos(key.range?.[0] ?? 0);
+        problems.push({
+          path: "",
+          file,
+          line: pos.line,
+          column: pos.col,
+          message: `invalid YAML: a key that is null (${
+            JSON.stringify(key.source ?? "")
+          }) is not allowed (OmegaConf refuses it); quote it if it is text`,
+          hint: sourceExcerpt(text, pos.line, pos.col),
+        });
+      }
+    },
+  });
   if (problems.length) throw new ConfigError(problems);
   let data: ConfigValue;
   try {

@@ -322,3 +322,13 @@ Deno.test("renderYaml: block style in insertion order, shared objects not aliase
     "z:\n  a: 1\na:\n  a: 1\nl:\n  - 1\n  - 2\n",
   );
 });
+
+Deno.test("parseYamlFile: a key typed null is an error (OmegaConf refuses it), a quoted one is text", () => {
+  assert.throws(() => parseYamlFile("a: 1\nnull: 3\n", "f.yaml"), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.deepStrictEqual([e.problems[0].line, e.problems[0].column], [2, 1]);
+    assert.match(e.problems[0].message, /a key that is null \("null"\) is not allowed/);
+    return true;
+  });
+  assert.deepStrictEqual(parseYamlFile('"null": 3\n', "f.yaml").data, { null: 3 });
+});
