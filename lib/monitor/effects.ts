@@ -100,6 +100,7 @@ export class EffectRunner {
               await submitChosen(e.plan.plan, this.store, this.deps.scheduler, plain, {
                 fs: this.deps.fs,
                 say: this.deps.say,
+                now: this.deps.now,
               });
             }
             for (const c of e.chosen) {
@@ -164,6 +165,7 @@ export class EffectRunner {
     await submitChosen(plan, this.store, this.deps.scheduler, [{ ...rest, run }], {
       fs: this.deps.fs,
       say: this.deps.say,
+      now: this.deps.now,
     });
   }
 

@@ -138,7 +138,8 @@ export function launcherEnv(
   const out: Record<string, string> = {
     ACCELERATE_NUM_PROCESSES: accelerateCounts(opts, ctx).processes,
   };
-  if (opts.gpu_ids !== undefined && opts.gpu_ids !== null) {
+  // `all` is accelerate's own default: every GPU SLURM gave the job, so nothing to narrow.
+  if (opts.gpu_ids !== undefined && opts.gpu_ids !== null && opts.gpu_ids !== "all") {
     out.CUDA_VISIBLE_DEVICES = Array.isArray(opts.gpu_ids)
       ? opts.gpu_ids.map(String).join(",")
       : str(opts.gpu_ids)!;

@@ -351,10 +351,13 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       }
       for (const c of computeToSbatch(checked.config.compute ?? {})) {
         for (const table of ["sbatch", "sbatch_overrides"]) {
+          // Said when the replaced value was an explicit choice: on the command line, or in
+          // sbatch_overrides (a slurm preset's plain sbatch values are meant to be refined).
           const set = origin(`slurm.${table}.${c.key}`)?.file;
-          if (set?.startsWith("-o ")) {
+          if (set && (set.startsWith("-o ") || table === "sbatch_overrides")) {
+            const where = set.startsWith("-o ") ? set : `slurm.${table}.${c.key} (${set})`;
             warnings.add(
-              `${set} is replaced by compute.${c.from} (the compute preset's resources win ` +
+              `${where} is replaced by compute.${c.from} (the compute preset's resources win ` +
                 `over slurm.${table}): set -o compute.${c.from}=... instead`,
             );
           }

@@ -157,6 +157,18 @@ export function slurmLogPattern(
   if (/%$/.test(value)) {
     return { problem: { path, message: `${JSON.stringify(filled)} ends in a lone %` } };
   }
+  if (value.includes("{job_id}") && value.lastIndexOf("/") > value.indexOf("{job_id}")) {
+    return {
+      problem: {
+        path,
+        message: `${JSON.stringify(filled)} has %j in a folder name: SLURM does not create ` +
+          `folders, so the job's output would be lost; put %j in the file name only, e.g. ` +
+          `${
+            JSON.stringify(filled.replace(/\/[^/]*%j[^/]*\//, "/").replace(/(\.[^./]*)?$/, "-%j$1"))
+          }`,
+      },
+    };
+  }
   if (!value.includes("{job_id}")) {
     return {
       problem: {

@@ -146,6 +146,20 @@ export function collectResources(
       } else merged[k] = v;
     }
   }
+  // sbatch takes one of --mem, --mem-per-cpu, --mem-per-gpu: a compute preset's choice replaces
+  // the slurm preset's; two set in slurm.sbatch are refused here, not by sbatch at submit.
+  const MEMORY = ["mem", "mem_per_cpu", "mem_per_gpu"];
+  const computedMemory = fromCompute.find((c) => MEMORY.includes(c.key))?.key;
+  if (computedMemory) { for (const k of MEMORY) if (k !== computedMemory) delete merged[k]; }
+  const memory = MEMORY.filter((k) => k in merged);
+  if (memory.length > 1) {
+    problems.push({
+      path: `slurm.sbatch.${memory[1]}`,
+      message: `sbatch takes one of --mem, --mem-per-cpu and --mem-per-gpu, but ${
+        memory.join(" and ")
+      } are set: keep one`,
+    });
+  }
   const ordered: Record<string, string | number | boolean> = {};
   for (const k of Object.keys(SBATCH_OPTIONS)) if (k in merged) ordered[k] = merged[k];
   return ordered;
@@ -205,24 +219,43 @@ function countedResources(
   for (const [k, v] of Object.entries(resources)) {
     if (v !== undefined && v !== null) from.set(k, `slurm.sbatch.${k}`);
   }
-  (slurm.sbatch_extra_directives ?? []).forEach((d, i) => {
-    const m = d.match(/^#SBATCH\s+(?:--([A-Za-z][\w-]*)(?:[=\s]\s*(\S+))?|-([A-Za-z])\s*(\S+)?)/);
-    const key = m && COUNTED_FLAGS.get(m[1] ?? m[3]);
-    const value = m?.[2] ?? m?.[4];
-    if (!key || value === undefined) return;
-    const path = `slurm.sbatch_extra_directives[${i}]`;
-    const before = from.get(key);
-    if (before && String(out[key]) !== value) {
-      problems.push({
-        path,
-        message: `"${d}" requests ${key} = ${value}, but ${before} = ${
-          JSON.stringify(out[key])
-        }: set it in one place`,
-      });
-      return;
+  // Two values are the same when SLURM reads them the same (`60` and `01:00:00`).
+  const same = (key: string, a: unknown, b: string) => {
+    if (key !== "time") return String(a) === b;
+    try {
+      return parseSlurmTime(a as string | number) === parseSlurmTime(b);
+    } catch {
+      return String(a) === b;
     }
-    out[key] = value;
-    from.set(key, path);
+  };
+  (slurm.sbatch_extra_directives ?? []).forEach((d, i) => {
+    // Every option of the line (`#SBATCH -N 2 --gpus-per-node=8`).
+    const words = d.replace(/^#SBATCH\s+/, "").split(/\s+/).filter((w) => w);
+    for (let w = 0; w < words.length; w++) {
+      const m = words[w].match(/^(?:--([A-Za-z][\w-]*)(?:=(.*))?|-([A-Za-z])(.*))$/);
+      if (!m) continue;
+      const key = COUNTED_FLAGS.get(m[1] ?? m[3]);
+      let value = m[1] !== undefined ? m[2] : (m[4] || undefined);
+      if (value === undefined && words[w + 1] !== undefined && !words[w + 1].startsWith("-")) {
+        value = words[++w];
+      }
+      if (!key || value === undefined) continue;
+      // A node range (`2-4`) counts with its largest number of nodes.
+      if (key === "nodes") value = value.replace(/^\d+-(\d+)$/, "$1");
+      const path = `slurm.sbatch_extra_directives[${i}]`;
+      const before = from.get(key);
+      if (before && !same(key, out[key], value)) {
+        problems.push({
+          path,
+          message: `"${d}" requests ${key} = ${value}, but ${before} = ${
+            JSON.stringify(out[key])
+          }: set it in one place`,
+        });
+        continue;
+      }
+      out[key] = value;
+      from.set(key, path);
+    }
   });
   const srunGpus = slurm.srun?.gpus_per_node;
   if (srunGpus !== undefined && srunGpus !== null && srunGpus !== false) {

@@ -14,7 +14,7 @@ import { ConfigError } from "../errors.ts";
 import { MONITOR_FILE } from "../monitoring/monitor_file.ts";
 import { computePlan, type PlanDeps, type PlanOutcome, type PlanRequest } from "../plan/mod.ts";
 import { entryIndexChunks, runJsonLines, sweepJsonChunks } from "../plan/sweep_file.ts";
-import type { SweepPlan } from "../plan/types.ts";
+import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { ProcessRunner } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { RenderError, renderScripts } from "./script.ts";
@@ -135,13 +135,25 @@ async function claimRunDirs(plan: SweepPlan, fs: PlanDeps["fs"]): Promise<void> 
   await inBatches(outside.map((r, i) => [r, i] as const), 64, async ([r, i]) => {
     owners[i] = await readOwner(fs, `${r.runDir}/${RUN_OWNER_FILE}`);
   });
-  const foreign = outside.flatMap((r, i) => {
-    const o = owners[i];
-    return o && o.sweep_id !== plan.sweep.id ? [{ run: r, owner: o }] : [];
+  // A directory without an owner file is taken over (one the seed tool made), unless it is a
+  // sweep's own directory (another project's `<base>/<project>`).
+  const sweepDirs: { run: RunPlan; owner: RunOwner }[] = [];
+  await inBatches(outside.map((r, i) => [r, i] as const), 64, async ([r, i]) => {
+    if (owners[i] || !(await fs.exists(`${r.runDir}/sweep.json`))) return;
+    sweepDirs.push({ run: r, owner: { sweep_id: "", sweep_dir: r.runDir, run: "" } });
   });
+  const foreign = [
+    ...sweepDirs,
+    ...outside.flatMap((r, i) => {
+      const o = owners[i];
+      return o && o.sweep_id !== plan.sweep.id ? [{ run: r, owner: o }] : [];
+    }),
+  ];
   if (foreign.length) {
     const shown = foreign.slice(0, 5).map((f) =>
-      `"${f.run.name}" (${f.run.runDir}) belongs to the sweep in ${f.owner.sweep_dir}`
+      f.owner.sweep_id === ""
+        ? `"${f.run.name}" (${f.run.runDir}) is the directory of another sweep`
+        : `"${f.run.name}" (${f.run.runDir}) belongs to the sweep in ${f.owner.sweep_dir}`
     );
     throw new ConfigError({
       path: "project.run_layout",

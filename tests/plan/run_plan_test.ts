@@ -139,6 +139,13 @@ Deno.test("buildRunPlan: GPUs requested in sbatch_extra_directives or srun count
   });
   assertEquals(short.problems, []);
   assertEquals([short.plan!.gpus, short.plan!.minutes], [12, 60]);
+  // Several options on one line, a node range, and one time written two ways.
+  const line = plan({
+    sbatch: { time: 60 },
+    sbatch_extra_directives: ["#SBATCH -N 2-4 --gpus-per-node=8", "#SBATCH --time=01:00:00"],
+  });
+  assertEquals(line.problems, []);
+  assertEquals([line.plan!.nodes, line.plan!.gpus, line.plan!.minutes], [4, 32, 60]);
   // Two different answers are refused, naming both places.
   const both = plan({ ...lumi, sbatch: { ...lumi.sbatch, gpus_per_node: 4 } });
   assertEquals(both.problems.map((p) => p.path).sort(), [
@@ -207,6 +214,32 @@ Deno.test("buildRunPlan: the accelerate launcher sets ACCELERATE_NUM_PROCESSES a
   const own = plan({ type: "accelerate", gpu_ids: "0,1" }, { CUDA_VISIBLE_DEVICES: "2,3" });
   assertEquals(own.plan!.env.CUDA_VISIBLE_DEVICES, "2,3");
   assertEquals(own.warnings.some((w) => /CUDA_VISIBLE_DEVICES=2,3/.test(w)), true);
+  // gpu_ids: all (accelerate's default) narrows nothing.
+  assertEquals(
+    "CUDA_VISIBLE_DEVICES" in plan({ type: "accelerate", gpu_ids: "all" }).plan!.env,
+    false,
+  );
   // Other launchers set nothing.
   assertEquals("ACCELERATE_NUM_PROCESSES" in plan({ type: "torchrun" }).plan!.env, false);
+});
+
+Deno.test("buildRunPlan: one memory option reaches sbatch: compute's replaces the slurm preset's; two in slurm are refused", () => {
+  const plan = (sbatch: Record<string, unknown>, compute?: Record<string, unknown>) =>
+    buildRunPlan({
+      slurm: { sbatch },
+      ...(compute ? { compute } : {}),
+      backend: { name: "command", command: ["python", "train.py"] },
+    } as never, { index: 0, name: "r", values: {}, sweepDir: "/s" });
+  const r = plan({ partition: "a40", mem: "40G" }, { mem_per_gpu: "20G" });
+  assertEquals(r.problems, []);
+  assertEquals([r.plan!.script.resources.mem, r.plan!.script.resources.mem_per_gpu], [
+    undefined,
+    "20G",
+  ]);
+  const both = plan({ mem: "40G", mem_per_cpu: "4G" });
+  assertEquals(both.problems.map((p) => p.path), ["slurm.sbatch.mem_per_cpu"]);
+  assertEquals(
+    /one of --mem, --mem-per-cpu and --mem-per-gpu/.test(both.problems[0].message),
+    true,
+  );
 });

@@ -255,6 +255,10 @@ Deno.test("seed 001 log paths autoexp cannot honour are errors that say why", as
     /project\.log_path: .*uses the SLURM pattern %x/,
   );
   assertMatch(
+    await problemsOf(plan({ overrides: [...base, "project.log_path=/o/logs/%j/train.out"] })),
+    /project\.log_path: .*has %j in a folder name: SLURM does not create folders/,
+  );
+  assertMatch(
     await problemsOf(plan({ overrides: [...base, "+slurm.log_dir='/o/{run}/logs'"] })),
     /slurm\.log_dir: unknown placeholder \{run\} .*known: \{name\}/,
   );
@@ -432,6 +436,18 @@ Deno.test("seed 001 flat layout: a run directory of another sweep is refused bef
       host: host(),
     });
     assert_(await fs.exists(`${dir}/seed/100M_lr0.1_gbsz128_stable/${RUN_OWNER_FILE}`));
+    // Another project's sweep directory is not a run directory to take over.
+    await Deno.mkdir(`${dir}/proj/50M_lr0.1_gbsz128_stable`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/proj/50M_lr0.1_gbsz128_stable/sweep.json`, "{}");
+    assertMatch(
+      await problemsOf(
+        writePlan({ configDir: dir, overrides: [`project.base_output_dir=${dir}/proj`] }, {
+          fs,
+          host: host(),
+        }),
+      ),
+      /"50M_lr0\.1_gbsz128_stable" \(.*\) is the directory of another sweep/,
+    );
   }));
 
 Deno.test("seed 001 flat layout: a run named like the project would be the sweep's own directory", async () => {

@@ -112,5 +112,6 @@ export const slurmDocs: Record<string, string> = {
     "folder of the job scripts (default `<sweep>/scripts`); `{name}` (one folder per run) and the other placeholders of `project.log_path`; `{name}` needs single jobs, not arrays",
   log_dir:
     "folder of a run's logs, `<log_dir>/<job id>.log` (default `<run dir>/logs`); placeholders as in `project.log_path`",
-  log_path: "each attempt's log file, as `project.log_path` (this key wins when both are set)",
+  log_path:
+    "each attempt's log file, as `project.log_path` (when both are set they must name the same file)",
 };
