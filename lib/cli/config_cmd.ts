@@ -16,7 +16,7 @@ import type { ConfigValue } from "../config/tree.ts";
 import { detectHostPlatform } from "../platform/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { renderJson, renderTable } from "./output.ts";
-import { addConfigOptions, type ConfigOptions } from "./common.ts";
+import { addConfigOptions, type ConfigOptions, configOptionsOf } from "./common.ts";
 
 interface Options extends ConfigOptions {
   resolve?: boolean;
@@ -43,8 +43,8 @@ Examples:
   autoexp config -o +backend.args.lr=3e-4 --json`,
     );
   addConfigOptions(cmd);
-  cmd.action(async (opts) => {
-    await runConfig(opts as Options, rt());
+  cmd.action(async (...args: unknown[]) => {
+    await runConfig(configOptionsOf<Options>(args), rt());
   });
 }
 

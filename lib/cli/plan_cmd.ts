@@ -13,7 +13,7 @@ import { formatSlurmTime } from "../config/schema/sbatch_options.ts";
 import type { PlanOutcome } from "../plan/mod.ts";
 import { writePlan } from "../render/tree.ts";
 import type { Runtime } from "../runtime/mod.ts";
-import { addConfigOptions, type ConfigOptions } from "./common.ts";
+import { addConfigOptions, type ConfigOptions, configOptionsOf } from "./common.ts";
 import { renderJson, renderTable } from "./output.ts";
 
 interface Options extends ConfigOptions {
@@ -44,9 +44,9 @@ Examples:
   autoexp plan -C examples/scaling --json | jq '.runs[0].argv'`,
     );
   addConfigOptions(cmd);
-  cmd.action(async (opts) => {
+  cmd.action(async (...args: unknown[]) => {
     const r = rt();
-    const o = opts as Options;
+    const o = configOptionsOf<Options>(args);
     const outcome = await writePlan(
       {
         configDir: o.configDir,

@@ -16,7 +16,7 @@ import type { Runtime } from "../runtime/mod.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { SweepStore } from "../store/store.ts";
 import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
-import { addConfigOptions, type ConfigOptions } from "./common.ts";
+import { addConfigOptions, type ConfigOptions, configOptionsOf } from "./common.ts";
 import { followSweep } from "./monitor_cmd.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 
@@ -55,8 +55,8 @@ Examples:
   autoexp submit -C examples/scaling --no-monitor`,
     );
   addConfigOptions(cmd);
-  cmd.action(async (opts) => {
-    await runSubmit(opts as Options, rt());
+  cmd.action(async (...args: unknown[]) => {
+    await runSubmit(configOptionsOf<Options>(args), rt());
   });
 }
 

@@ -414,3 +414,26 @@ function* walk(dir: string): Generator<string> {
     else yield p;
   }
 }
+
+Deno.test("plan: overrides on the command line as Hydra takes them (seed 003), next to -o and --multirun", async () => {
+  await withTemp(async (out) => {
+    const r = await planIn(out, [
+      "-C",
+      QUICKSTART,
+      "+compute=killarney/l40s_1x",
+      "backend.args.lr=1e-2,1e-3",
+      "--multirun",
+      "-o",
+      "compute.mem_gb=32",
+      "--json",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    assertEquals(plan.runs.map((x: { values: unknown }) => x.values), [
+      { "backend.args.lr": 0.01 },
+      { "backend.args.lr": 0.001 },
+    ]);
+    assertEquals(plan.runs[0].script.resources.partition, "gpubase_l40s_b2");
+    assertEquals(plan.runs[0].script.resources.mem, "32G");
+  });
+});
