@@ -124,6 +124,40 @@ export function standardResolvers(world: ResolverEnvironment): Record<string, Re
       }
       return ctx.decode(v);
     },
+    // Hydra's own resolver, mapped onto autoexp's run context: the run directory is Hydra's
+    // output directory, the run name its job name, the sweep index its job number.
+    hydra: (args, ctx) => {
+      arity("hydra", args, 1, 1);
+      const key = keyArg("hydra", args[0]);
+      const fixed: Record<string, string> = {
+        "runtime.output_dir": "autoexp.run_dir",
+        "run.dir": "autoexp.run_dir",
+        "sweep.dir": "autoexp.sweep_dir",
+        "sweep.subdir": "autoexp.run_name",
+        "job.name": "autoexp.run_name",
+        "job.num": "autoexp.index",
+        "job.id": "autoexp.index",
+        "runtime.config_dir": "autoexp.config_dir",
+      };
+      const choice = key.match(/^runtime\.choices\.(.+)$/)?.[1];
+      const at = fixed[key] ?? (choice !== undefined ? `autoexp.choices.${choice}` : undefined);
+      if (at === undefined) {
+        throw new Error(
+          `\${hydra:${key}} is not known to autoexp; known: ${
+            [...Object.keys(fixed), "runtime.choices.<group>"].join(", ")
+          }`,
+        );
+      }
+      const v = ctx.select(at);
+      if (v === undefined) {
+        throw new Error(
+          choice !== undefined
+            ? `\${hydra:${key}}: no group "${choice}" was chosen`
+            : `\${hydra:${key}} has no value outside a planned run (autoexp plan gives it one)`,
+        );
+      }
+      return v;
+    },
     "oc.dict.keys": (args, ctx) => {
       arity("oc.dict.keys", args, 1, 1);
       const d = typeof args[0] === "string" ? ctx.select(args[0]) : args[0];

@@ -44,7 +44,11 @@ export interface LoadedConfig {
  * Adds the reserved `autoexp` key (`run_name`, `run_dir`, `sweep_dir`, `index`) as it is for a
  * single, unswept run; `autoexp plan` sets it per sweep point.
  */
-export function addRunContext(config: ConfigMap, configDir: string | null = null): void {
+export function addRunContext(
+  config: ConfigMap,
+  configDir: string | null = null,
+  choices: Readonly<Record<string, string | string[] | null>> = {},
+): void {
   if (config.autoexp !== undefined) return;
   const project = config.project;
   const flat = isMap(project) && project.run_layout === "flat";
@@ -56,6 +60,7 @@ export function addRunContext(config: ConfigMap, configDir: string | null = null
       ? "${project.base_output_dir}/${project.name}"
       : "${project.base_output_dir}/${project.name}/runs/${project.name}",
     index: 0,
+    choices: { ...choices } as ConfigMap,
   };
 }
 
@@ -95,6 +100,7 @@ export async function loadConfig(
       req.configDir === undefined
         ? null
         : await deps.fs.realPath(req.configDir).catch(() => req.configDir!),
+      composition.choices,
     );
   }
   const { value, problems } = resolveTree(composition.config, {

@@ -320,7 +320,15 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     const pointConfig = applyPointValues(config, {
       ...values,
       autoexp: {
-        ...runContext(sweepDir, name, point.index, runDirOf(name)),
+        // The group choices of this point, for ${hydra:runtime.choices.<group>}.
+        ...runContext(sweepDir, name, point.index, runDirOf(name), {
+          ...p.base.choices,
+          ...Object.fromEntries(
+            Object.entries(point.values).filter(([k]) => groupKeys.has(k)).map((
+              [k, v],
+            ) => [k, String(v)]),
+          ),
+        }),
         config_dir: configDirAbs,
       },
     });
@@ -653,8 +661,15 @@ export function runContext(
   runName: string,
   index: number,
   runDir = `${sweepDir}/runs/${runName}`,
+  choices?: Readonly<Record<string, string | string[] | null>>,
 ): ConfigMap {
-  return { run_name: runName, run_dir: runDir, sweep_dir: sweepDir, index };
+  return {
+    run_name: runName,
+    run_dir: runDir,
+    sweep_dir: sweepDir,
+    index,
+    ...(choices ? { choices: { ...choices } as ConfigMap } : {}),
+  };
 }
 
 /** How jobs start autoexp: `slurm.autoexp_command`, `$AUTOEXP_COMMAND`, or this program. */

@@ -382,3 +382,27 @@ Deno.test("computePlan: requeue=on overridden by a restart= choice is said, not 
   const alone = await plan({ overrides: ["requeue=on"] });
   assertEquals(alone.warnings.filter((w) => /requeue=/.test(w)), []);
 });
+
+Deno.test("computePlan: ${hydra:...} maps Hydra's run values onto autoexp's (output_dir, job name and num, choices)", async () => {
+  const out = await plan({
+    configDir: `${PLAN_DATA}/single`,
+    multirun: true,
+    overrides: [
+      "+backend.args.out=${hydra:runtime.output_dir}",
+      "+backend.args.job=${hydra:job.name}-${hydra:job.num}-${hydra:runtime.choices.slurm}",
+      "+seed=1,2",
+      "+backend.args.seed=${seed}",
+    ],
+  });
+  const argv = (i: number) => out.plan.runs[i].argv.join(" ");
+  assertMatch(argv(1), new RegExp(`--out ${out.plan.runs[1].runDir}( |$)`));
+  assertMatch(argv(1), new RegExp(`--job ${out.plan.runs[1].name}-1-base( |$)`));
+  await assertRejects(
+    () =>
+      plan({ configDir: `${PLAN_DATA}/single`, overrides: ["+backend.args.x=${hydra:job.nam}"] }),
+    (e) => {
+      assert_(e instanceof ConfigError);
+      assertMatch(e.message, /\$\{hydra:job\.nam\} is not known to autoexp; known: .*job\.name/);
+    },
+  );
+});
