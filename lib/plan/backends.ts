@@ -55,11 +55,21 @@ function scalar(v: ConfigValue): string {
   return isMap(v) || Array.isArray(v) ? JSON.stringify(v) : pythonStr(v);
 }
 
-function hydraValue(v: ConfigValue): string {
+/** A value in Hydra's override syntax; text that Hydra would read otherwise is quoted. */
+export function hydraValue(v: ConfigValue): string {
   if (Array.isArray(v)) return `[${v.map(hydraValue).join(",")}]`;
   if (isMap(v)) return `{${Object.entries(v).map(([k, x]) => `${k}:${hydraValue(x)}`).join(",")}}`;
   if (v === null) return "null";
   if (typeof v === "boolean") return v ? "true" : "false";
+  // Quoted: text with characters Hydra's grammar reads (a comma is a sweep), and text it would
+  // take for a number, boolean or null (a swept "001" stays text).
+  if (
+    typeof v === "string" &&
+    (/[,[\]{}()'"=\\]|^\s|\s$|^$/.test(v) ||
+      /^(?:true|false|null|[+-]?(?:inf|nan)|[+-]?[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?)$/i.test(v))
+  ) {
+    return `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+  }
   return pythonStr(v);
 }
 

@@ -37,6 +37,7 @@ import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
 import { envRefsOf, passEnvByName } from "./env_refs.ts";
 import { runDirFor, type RunLayout } from "./paths.ts";
+import { hydraValue } from "./backends.ts";
 import { buildRunPlan } from "./run_plan.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
@@ -371,6 +372,9 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
           }
         }
       }
+      const taskOverrides = checked.config.backend?.hydra_app === true
+        ? hydraTaskOverrides(p.overrides, point.values)
+        : undefined;
       const r = buildRunPlan(runConfig, {
         index: point.index,
         name,
@@ -379,6 +383,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
         runDir: runDirOf(name),
         cwd: deps.host.cwd(),
         monitoringLog: isMap(resolved.value.monitoring) ? resolved.value.monitoring : undefined,
+        ...(taskOverrides ? { taskOverrides } : {}),
       });
       found.push(...r.problems);
       for (const w of r.warnings) warnings.add(w);
@@ -476,6 +481,37 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     monitor,
     confirmAbove: { ...DEFAULT_CONFIRM_ABOVE, ...sweepSlurm?.confirm_above },
   };
+}
+
+/** Keys and groups that are autoexp's, not a Hydra application's (`backend.hydra_app`). */
+const AUTOEXP_NAMESPACES = new Set([
+  "project",
+  "slurm",
+  "backend",
+  "container",
+  "compute",
+  "monitoring",
+  "restart",
+  "requeue",
+  "sweep",
+  "autoexp",
+  "hydra",
+]);
+
+/**
+ * The overrides a Hydra application gets for one run (`backend.hydra_app`): those the user gave
+ * for keys and groups of their own (as typed), then the run's swept values of such keys, in
+ * Hydra's override syntax.
+ */
+export function hydraTaskOverrides(
+  overrides: readonly Override[],
+  values: Readonly<Record<string, ConfigValue>>,
+): string[] {
+  const own = (key: string) => !AUTOEXP_NAMESPACES.has(splitKey(key.replace(/^\//, ""))[0]);
+  return [
+    ...overrides.filter((o) => own(o.key)).map((o) => o.text),
+    ...Object.entries(values).filter(([k]) => own(k)).map(([k, v]) => `${k}=${hydraValue(v)}`),
+  ];
 }
 
 /**

@@ -39,6 +39,8 @@ export interface RunPlanInput {
   readonly cwd?: string;
   /** The resolved `monitoring.log_path` and `log_path_template` (seed spellings of the log path). */
   readonly monitoringLog?: { readonly log_path?: unknown; readonly log_path_template?: unknown };
+  /** The run's overrides of the user's own keys, for `backend.hydra_app` (Hydra syntax). */
+  readonly taskOverrides?: readonly string[];
 }
 
 /** The result: a plan, or the problems that prevent one. */
@@ -439,7 +441,18 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
   const cached = envPart(config, slurm, backend.env ?? NONE, container ?? NONE);
   problems.push(...cached.problems);
   let env = cached;
-  const prog = buildBackendProgram(backend);
+  const built = buildBackendProgram(backend);
+  // A Hydra application composes its own config: it gets what this run changes in it.
+  const prog = backend.hydra_app === true
+    ? {
+      ...built,
+      program: [
+        ...built.program,
+        ...(input.taskOverrides ?? []),
+        `hydra.run.dir=${input.runDir ?? `${input.sweepDir}/runs/${input.name}`}`,
+      ],
+    }
+    : built;
   problems.push(...prog.problems);
   const warnings = [...prog.warnings];
   const launched = applyLauncher(prog.program, backend.launcher, {

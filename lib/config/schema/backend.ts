@@ -64,6 +64,7 @@ export const backendSchema = z.strictObject({
   script: z.optional(z.string()),
   python: z.optional(z.string()),
   extra_args: z.optional(z.array(scalar)),
+  hydra_app: z.optional(z.boolean()),
 });
 
 /** The `container` group. */
@@ -97,6 +98,10 @@ export const backendDocs: Record<string, string> = {
   script: "megatron: training script relative to megatron_path (default pretrain_gpt.py)",
   python: "megatron: python interpreter (default python)",
   extra_args: "arguments appended verbatim after the rendered ones",
+  hydra_app:
+    "the command is a Hydra application: it gets the run's overrides of your own keys (those " +
+    "you typed and the swept values, not autoexp's groups) as key=value, and " +
+    "`hydra.run.dir=<run dir>`, so it composes the config each run was planned with",
 };
 
 /** Field descriptions of the container group. */
