@@ -20,7 +20,6 @@ import { describeFollow, type FollowDescription } from "../monitor/describe.ts";
 import { trackRun, trackRuns } from "../monitor/track.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { EventSink, latestAttempt } from "../store/state.ts";
-import { type ConfigValue, splitKey } from "../config/tree.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { loadPlan, readMonitorFile } from "../monitor/load_plan.ts";
 import {
@@ -30,7 +29,7 @@ import {
   type MonitorSummary,
   type ReplanRequest,
 } from "../monitor/monitor.ts";
-import { computePlan } from "../plan/mod.ts";
+import { computePlan, withOverrides } from "../plan/mod.ts";
 import { writePlanTree } from "../render/tree.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { refVariable } from "../plan/env_refs.ts";
@@ -443,25 +442,11 @@ export async function followSweep(
 export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedPlan> {
   const parent = req.parent.plan.sweep;
   const cwd = req.parent.monitor?.cwd ?? r.host.cwd();
-  const touched = req.overrides.map((o) => parseOverride(o).key);
-  // The parent's overrides, except sweep axes and those the action replaces: `monitoring=x`
-  // drops the parent's `monitoring.params...` (they would name keys x does not have).
-  const own = parent.overrides.filter((o) => {
-    const p = parseOverride(o);
-    return !p.sweep && !touched.some((t) => p.key === t || p.key.startsWith(`${t}.`));
-  });
-  const values: Record<string, ConfigValue> = {};
-  for (const [k, v] of Object.entries(req.run.values)) {
-    const path = splitKey(k).join(".");
-    if (touched.some((t) => t === path || path.startsWith(`${t}.`) || t.startsWith(`${path}.`))) {
-      continue;
-    }
-    values[k] = v;
-  }
+  const { overrides, values } = withOverrides(parent.overrides, req.run.values, req.overrides);
   const request = {
     configDir: parent.configDir ?? undefined,
     configName: parent.configName,
-    overrides: [...own, ...req.overrides],
+    overrides,
     point: { name: req.name, index: 0, values },
     sweepDir: req.dir,
     sweepId: parent.id,
@@ -482,21 +467,11 @@ export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedP
 export async function replanRun(req: ReplanRequest, r: Runtime): Promise<RunPlan> {
   const parent = req.loaded.plan.sweep;
   const cwd = req.loaded.monitor?.cwd ?? r.host.cwd();
-  const touched = req.overrides.map((o) => parseOverride(o).key);
-  const own = parent.overrides.filter((o) => {
-    const p = parseOverride(o);
-    return !p.sweep && !touched.some((t) => p.key === t || p.key.startsWith(`${t}.`));
-  });
-  const values: Record<string, ConfigValue> = {};
-  for (const [k, v] of Object.entries(req.run.values)) {
-    const path = splitKey(k).join(".");
-    if (touched.some((t) => t === path || path.startsWith(`${t}.`))) continue;
-    values[k] = v;
-  }
+  const { overrides, values } = withOverrides(parent.overrides, req.run.values, req.overrides);
   const request = {
     configDir: parent.configDir ?? undefined,
     configName: parent.configName,
-    overrides: [...own, ...req.overrides],
+    overrides,
     point: { name: req.run.name, index: req.run.index, values },
     sweepDir: parent.dir,
     sweepId: parent.id,

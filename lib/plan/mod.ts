@@ -483,6 +483,33 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   };
 }
 
+/**
+ * A run planned again with overrides (a derived run, a restart that changes arguments): the
+ * sweep's own overrides except sweep axes and those the new ones replace (`monitoring=x` drops
+ * the sweep's `monitoring.params...`, which x may not have), the run's point values except
+ * those the new overrides touch, then the new overrides.
+ */
+export function withOverrides(
+  sweepOverrides: readonly string[],
+  values: Readonly<Record<string, ConfigValue>>,
+  overrides: readonly string[],
+): { overrides: string[]; values: Record<string, ConfigValue> } {
+  const touched = overrides.map((o) => parseOverride(o).key);
+  const own = sweepOverrides.filter((o) => {
+    const p = parseOverride(o);
+    return !p.sweep && !touched.some((t) => p.key === t || p.key.startsWith(`${t}.`));
+  });
+  const kept: Record<string, ConfigValue> = {};
+  for (const [k, v] of Object.entries(values)) {
+    const path = splitKey(k).join(".");
+    if (touched.some((t) => t === path || path.startsWith(`${t}.`) || t.startsWith(`${path}.`))) {
+      continue;
+    }
+    kept[k] = v;
+  }
+  return { overrides: [...own, ...overrides], values: kept };
+}
+
 /** Keys and groups that are autoexp's, not a Hydra application's (`backend.hydra_app`). */
 const AUTOEXP_NAMESPACES = new Set([
   "project",
