@@ -600,6 +600,36 @@ CASES = [
     case("empty interpolation is a syntax error", {"a": "${}"}, problem=("a", ["column"])),
     case("unterminated interpolation is a syntax error", {"x": 1, "a": "${x"},
          problem=("a", ["unterminated", "column"])),
+    # --- issue 11: values turned into text as OmegaConf (Python) does ------------------------
+    case(
+        "oc.decode keeps the spaces of quoted text",
+        {"a": "${oc.decode:'  x '}", "b": "${oc.decode:\"' y '\"}", "c": "${oc.decode:' 5 '}"},
+    ),
+    deviation(
+        "oc.dict.keys of integer keys",
+        {"d": {1: "a", 2: "b"}, "k": "${oc.dict.keys:d}"},
+        "JavaScript holds mapping keys as text: the keys come back as '1' and '2'",
+        ours={"d": {"1": "a", "2": "b"}, "k": ["1", "2"]},
+    ),
+    deviation(
+        "a big integer is exact in an interpolated string",
+        {"n": 12345678901234567, "s": "id_${n}"},
+        "JavaScript numbers hold integers exactly up to 2^53; in YAML a bigger integer is "
+        "refused with a message (quote it), see omegaconf_yaml_cases.json",
+        ours={"n": 12345678901234568, "s": "id_1.2345678901234568e+16"},
+    ),
+    case(
+        "a reference through a scalar is an error",
+        {"a": 5, "b": "${a.x}"},
+        problem=("b", ["a.x"]),
+    ),
+    case(
+        "an interpolation of a missing value is an error, also with allow_missing",
+        {"a": "???", "b": "${a}", "c": 1},
+        allow_missing=True,
+        problem=("b", ["a"]),
+    ),
+    case("a missing value left by allow_missing stays ???", {"a": "???", "c": 1}, allow_missing=True),
 ]
 
 
@@ -700,6 +730,8 @@ YAML_DEVIATIONS = {
     "2:00:00": "as 1:30: OmegaConf reads 7200, which as a SLURM time is five days",
     "-1:30": "as 1:30",
     "1:30.5": "as 1:30 (a sexagesimal float)",
+    "12345678901234567": "beyond 2^53, which JavaScript numbers hold exactly: refused with a "
+    "message asking for quotes rather than rounded",
 }
 
 

@@ -467,6 +467,15 @@ class TreeResolver {
         }
       },
       decode: (text) => {
+        // OmegaConf's singleElement rule: a primitive with spaces around it ("  x ", " 5 ")
+        // is the text as it is, spaces kept; a number or word alone is typed.
+        const trimmed = text.trim();
+        if (
+          trimmed !== text && trimmed !== "" && !/^['"[{]/.test(trimmed) &&
+          !trimmed.includes("${")
+        ) {
+          return text;
+        }
         let node: ArgNode;
         try {
           node = parseArgument(text);

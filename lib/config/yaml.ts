@@ -91,6 +91,12 @@ export const OMEGACONF_SCALARS = [
       else if (v.startsWith("0x")) n = parseInt(v.slice(2), 16);
       else if (v.startsWith("0")) n = parseInt(v, 8);
       else n = Number(v);
+      if (!Number.isSafeInteger(n)) {
+        onError(
+          `${s} is beyond the integers autoexp holds exactly (2^53); write it in quotes as text`,
+        );
+        return s;
+      }
       return sign * n;
     },
   },
