@@ -76,11 +76,23 @@ async function runConfig(opts: Options, rt: Runtime): Promise<void> {
     sources = composition.sources;
     choices = composition.choices;
   } else {
+    // As OmegaConf prints a resolved config: a value still `???` is shown as such (an
+    // interpolation of one is an error); plan and submit require every one.
     const loaded = await loadConfig(
-      { ...request, schema: opts.schema !== false, requireAll: opts.resolve === true },
+      { ...request, schema: opts.schema !== false, requireAll: false },
       deps,
     );
     config = opts.resolve ? loaded.resolved : loaded.composition.config;
+    if (opts.resolve) {
+      const unset = missingPaths(loaded.resolved);
+      if (unset.length) {
+        rt.output.err(
+          `autoexp: ${unset.length} value${unset.length === 1 ? " is" : "s are"} unset (???): ${
+            unset.slice(0, 10).join(", ")
+          }${unset.length > 10 ? ", ..." : ""}; plan and submit need them (-o key=...)\n`,
+        );
+      }
+    }
     sources = loaded.composition.sources;
     choices = loaded.composition.choices;
   }
@@ -98,4 +110,14 @@ async function runConfig(opts: Options, rt: Runtime): Promise<void> {
   // Values whose names look secret are shown masked (lib/config/secrets.ts).
   const shown = maskSecrets(config as ConfigValue, extraSecretNames(rt.host.env));
   rt.output.out(opts.json ? renderJson(shown) : renderYaml(shown));
+}
+
+/** Key paths of values that are still `???`. */
+function missingPaths(v: unknown, at = ""): string[] {
+  if (v === "???") return [at];
+  if (Array.isArray(v)) return v.flatMap((x, i) => missingPaths(x, `${at}[${i}]`));
+  if (v !== null && typeof v === "object") {
+    return Object.entries(v).flatMap(([k, x]) => missingPaths(x, at ? `${at}.${k}` : k));
+  }
+  return [];
 }

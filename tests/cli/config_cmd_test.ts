@@ -158,11 +158,15 @@ Deno.test("a YAML syntax error shows file, line, column and the offending line",
   }
 });
 
-Deno.test("a missing required value is reported with the key to set", async () => {
+Deno.test("a missing required value: config --resolve shows ??? as OmegaConf does and lists it; plan refuses", async () => {
   const r = await runAutoexp(["config", "--resolve", "-o", "container=apptainer"]);
-  assertEquals(r.code, 2);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /image: "\?\?\?"|image: \?\?\?/);
+  assertMatch(r.stderr, /1 value is unset \(\?\?\?\): container\.image; plan and submit need them/);
+  const plan = await runAutoexp(["plan", "-o", "container=apptainer", "--json"]);
+  assertEquals(plan.code, 2);
   assertMatch(
-    r.stderr,
+    plan.stderr,
     /container\.image: missing required value \(set it with -o container\.image=\.\.\.\)/,
   );
   const ok = await runAutoexp([
