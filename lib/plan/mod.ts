@@ -78,6 +78,21 @@ export interface PlanOutcome {
   readonly monitor: MonitorFile;
   /** `slurm.confirm_above`: when `submit` asks first (defaults filled in). */
   readonly confirmAbove: ConfirmAbove;
+  /**
+   * Hydra's `.hydra/` files of runs whose backend is a Hydra application (`backend.hydra_app`):
+   * the run's config, its overrides and Hydra's run values, by run name.
+   */
+  readonly hydraFiles?: ReadonlyMap<string, HydraFiles>;
+}
+
+/** What Hydra writes to a run's `.hydra/` folder, as data. */
+export interface HydraFiles {
+  /** The run's resolved config (without autoexp's run context). */
+  readonly config: ConfigMap;
+  /** The run's overrides (Hydra's `overrides.yaml`). */
+  readonly overrides: readonly string[];
+  /** Hydra's own values for the run (`hydra.yaml`). */
+  readonly hydra: ConfigMap;
 }
 
 /** The world planning needs. */
@@ -291,6 +306,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const runProblems = new Map<string, { problem: ConfigProblem; runs: string[] }>();
   const autoexp = selfCommand(baseResolved.value, deps.host);
   const monitors = new MonitorPlanner();
+  const hydraFiles = new Map<string, HydraFiles>();
 
   for (let i = 0; i < points.length; i++) {
     const point = points[i];
@@ -375,6 +391,25 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       const taskOverrides = checked.config.backend?.hydra_app === true
         ? hydraTaskOverrides(p.overrides, point.values)
         : undefined;
+      if (taskOverrides) {
+        const { autoexp: context, ...config } = resolved.value;
+        const ctx = isMap(context) ? context : {};
+        hydraFiles.set(name, {
+          config,
+          overrides: taskOverrides,
+          hydra: {
+            hydra: {
+              run: { dir: String(ctx.run_dir ?? "") },
+              job: { name, num: point.index, id: point.index },
+              runtime: {
+                output_dir: String(ctx.run_dir ?? ""),
+                choices: isMap(ctx.choices) ? ctx.choices : {},
+              },
+              overrides: { task: [...taskOverrides] },
+            },
+          },
+        });
+      }
       const r = buildRunPlan(runConfig, {
         index: point.index,
         name,
@@ -480,6 +515,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     prepared: p,
     monitor,
     confirmAbove: { ...DEFAULT_CONFIRM_ABOVE, ...sweepSlurm?.confirm_above },
+    ...(hydraFiles.size ? { hydraFiles } : {}),
   };
 }
 

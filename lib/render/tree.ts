@@ -80,6 +80,21 @@ export async function writePlanTree(
   await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan, lines));
   await fs.writeTextFile(`${dir}/${MONITOR_FILE}`, JSON.stringify(outcome.monitor));
 
+  // A Hydra application's runs get the `.hydra/` folder Hydra would write (config.yaml,
+  // overrides.yaml, hydra.yaml), for the analysis scripts that read it; secrets masked.
+  const extraNames = extraSecretNames(deps.host.env);
+  const hydraRuns = [...(outcome.hydraFiles ?? new Map())];
+  const runsByName = new Map(hydraRuns.length ? plan.runs.map((r) => [r.name, r]) : []);
+  await inBatches(hydraRuns, 64, async ([name, files]) => {
+    const run = runsByName.get(name);
+    if (!run) return;
+    const at = `${run.runDir}/.hydra`;
+    await fs.mkdirp(at);
+    await fs.writeTextFile(`${at}/config.yaml`, renderYaml(maskSecrets(files.config, extraNames)));
+    await fs.writeTextFile(`${at}/overrides.yaml`, renderYaml([...files.overrides]));
+    await fs.writeTextFile(`${at}/hydra.yaml`, renderYaml(files.hydra));
+  });
+
   const prep = outcome.prepared;
   const resolvedBase =
     resolveTree(prep.base.config, { resolvers: prep.resolvers, allowMissing: true }).value;

@@ -1,9 +1,10 @@
 /**
  * End to end, on both schedulers: a Hydra application swept with Hydra's own command line (seed
  * 003: positional overrides and --multirun) receives each run's values (examples/hydra_app, whose
- * my_app.py stands in for a @hydra.main script: Hydra itself is not installed here).
+ * my_app.py stands in for a @hydra.main script: Hydra itself is not installed here), and each
+ * run has the `.hydra/` folder Hydra would write.
  */
-import { assertEquals } from "../_assert.ts";
+import { assertEquals, assertMatch } from "../_assert.ts";
 import { ROOT } from "../_helpers.ts";
 import { cli, type Ctx, shown, slurmHere, withCtx } from "./_monitor_helpers.ts";
 
@@ -24,6 +25,15 @@ async function sweepReachesTheApp(ctx: Ctx) {
     for (const hd of ["64", "128"]) {
       const dir = `${ctx.out}/hydra_app/runs/hydra_app_lr${lr}_hd${hd}`;
       got.push(JSON.parse(await Deno.readTextFile(`${dir}/result.json`)).trainer);
+      // Hydra's .hydra/ folder, for analysis scripts that read it.
+      const overrides = await Deno.readTextFile(`${dir}/.hydra/overrides.yaml`);
+      assertEquals(overrides, `- trainer.learning_rate=${lr}\n- trainer.hidden_dim=${hd}\n`);
+      const config = await Deno.readTextFile(`${dir}/.hydra/config.yaml`);
+      assertMatch(config, new RegExp(`trainer:\\n  learning_rate: ${lr}\\n  hidden_dim: ${hd}\\n`));
+      assertMatch(
+        await Deno.readTextFile(`${dir}/.hydra/hydra.yaml`),
+        new RegExp(`output_dir: ${dir}`),
+      );
     }
   }
   assertEquals(got, [

@@ -101,7 +101,8 @@ export const backendDocs: Record<string, string> = {
   hydra_app:
     "the command is a Hydra application: it gets the run's overrides of your own keys (those " +
     "you typed and the swept values, not autoexp's groups) as key=value, and " +
-    "`hydra.run.dir=<run dir>`, so it composes the config each run was planned with",
+    "`hydra.run.dir=<run dir>`, so it composes the config each run was planned with; each " +
+    "run directory gets Hydra's `.hydra/` (config.yaml, overrides.yaml, hydra.yaml)",
 };
 
 /** Field descriptions of the container group. */
