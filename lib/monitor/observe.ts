@@ -58,7 +58,7 @@ export interface ObserveDeps {
 export interface ObserveMemory {
   /** When each attempt's checkpoint folder was last read (ms), by attempt key. */
   readonly checkpointReads: Map<string, number>;
-  /** Each run's start gate, by run name. */
+  /** Each attempt's start gate, by attempt key (a new attempt checks the conditions again). */
   readonly starts: Map<string, StartGate>;
   /** Problems already told, to tell each once. */
   readonly told: Set<string>;
@@ -194,7 +194,7 @@ async function started(
 ): Promise<boolean> {
   const spec = t.spec.startConditions;
   if (!spec) return true;
-  const gate = memory.starts.get(t.run.name);
+  const gate = memory.starts.get(attemptKey(t.run.name, a.attempt));
   if (!startCheckDue(spec, gate, now)) return following(gate);
   const ctx = actionContext(t, a, log, now, {});
   let unmet: string | null = null;
@@ -221,7 +221,7 @@ async function started(
     if (unmet !== null) break;
   }
   const d = decideStart(spec, gate, unmet, now, t.run.name);
-  memory.starts.set(t.run.name, d.gate);
+  memory.starts.set(attemptKey(t.run.name, a.attempt), d.gate);
   if (d.say) deps.say?.(d.say);
   return following(d.gate);
 }
