@@ -624,6 +624,21 @@ CASES = [
         problem=("b", ["a.x"]),
     ),
     case(
+        "an index into a string is an error",
+        {"a": "abc", "b": "${a[0]}"},
+        problem=("b", ["a[0]"]),
+    ),
+    case(
+        "a dotted index into a string is an error",
+        {"a": "abc", "b": "${a.0}"},
+        problem=("b", ["a.0"]),
+    ),
+    case(
+        "length is no key of a list",
+        {"a": [1, 2], "b": "${a.length}"},
+        problem=("b", ["a.length"]),
+    ),
+    case(
         "an interpolation of a missing value is an error, also with allow_missing",
         {"a": "???", "b": "${a}", "c": 1},
         allow_missing=True,
