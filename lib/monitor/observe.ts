@@ -60,13 +60,15 @@ export interface ObserveMemory {
   readonly checkpointReads: Map<string, number>;
   /** Each attempt's start gate, by attempt key (a new attempt checks the conditions again). */
   readonly starts: Map<string, StartGate>;
+  /** Attempts whose start conditions are being checked (a command running in the background). */
+  readonly checking: Set<string>;
   /** Problems already told, to tell each once. */
   readonly told: Set<string>;
 }
 
 /** Empty {@link ObserveMemory}. */
 export function observeMemory(): ObserveMemory {
-  return { checkpointReads: new Map(), starts: new Map(), told: new Set() };
+  return { checkpointReads: new Map(), starts: new Map(), checking: new Set(), told: new Set() };
 }
 
 /** Logs read at once (each a stat, a read when it grew). */
@@ -194,8 +196,33 @@ async function started(
 ): Promise<boolean> {
   const spec = t.spec.startConditions;
   if (!spec) return true;
-  const gate = memory.starts.get(attemptKey(t.run.name, a.attempt));
-  if (!startCheckDue(spec, gate, now)) return following(gate);
+  const key = attemptKey(t.run.name, a.attempt);
+  const gate = memory.starts.get(key);
+  if (memory.checking.has(key) || !startCheckDue(spec, gate, now)) return following(gate);
+  const check = checkStart(t, a, log, deps, memory, now, key);
+  // A command may take its whole timeout: it runs beside the rounds (its answer counts from the
+  // round after it ends), so one slow condition holds up no other run's log or state.
+  if (spec.conditions.some((c) => c.kind === "command")) {
+    memory.checking.add(key);
+    check.catch((e) => deps.say?.(`${t.run.name}: checking its start conditions: ${e.message}`))
+      .finally(() => memory.checking.delete(key));
+    return following(gate);
+  }
+  await check;
+  return following(memory.starts.get(key));
+}
+
+/** Checks a run's start conditions once and records the gate it leads to. */
+async function checkStart(
+  t: TrackedRun,
+  a: AttemptRecord,
+  log: AttemptLog,
+  deps: ObserveDeps,
+  memory: ObserveMemory,
+  now: number,
+  key: string,
+): Promise<void> {
+  const spec = t.spec.startConditions!;
   const ctx = actionContext(t, a, log, now, {});
   let unmet: string | null = null;
   for (const c of spec.conditions) {
@@ -220,10 +247,9 @@ async function started(
     }
     if (unmet !== null) break;
   }
-  const d = decideStart(spec, gate, unmet, now, t.run.name);
-  memory.starts.set(attemptKey(t.run.name, a.attempt), d.gate);
+  const d = decideStart(spec, memory.starts.get(key), unmet, now, t.run.name);
+  memory.starts.set(key, d.gate);
   if (d.say) deps.say?.(d.say);
-  return following(d.gate);
 }
 
 /**

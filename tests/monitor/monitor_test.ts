@@ -377,3 +377,31 @@ Deno.test("monitor: a preempted job with --requeue is waited for, not restarted 
     }
   }
 });
+
+Deno.test("monitor: a start-condition command that hangs holds up no round (it runs beside them)", async () => {
+  const w = await world([
+    "+monitoring.start_conditions=[{command: 'sleep 999', timeout_seconds: 999}]",
+  ]);
+  try {
+    let release = () => {};
+    w.proc.run = (argv, opts) => {
+      w.proc.ran.push({ argv, opts });
+      return new Promise((res) => {
+        release = () => res({ code: 0, stdout: "", stderr: "", timedOut: false });
+      });
+    };
+    w.fake.set("100", "running");
+    const store = await w.store();
+    const monitor = w.monitor(store);
+    // One round returns although the command has not answered.
+    const done = await Promise.race([
+      monitor.run().then(() => "returned"),
+      new Promise((res) => setTimeout(() => res("blocked"), 5000)),
+    ]);
+    assertEquals(done, "returned");
+    assertEquals(w.proc.ran.filter((r) => r.argv.join(" ").includes("sleep 999")).length, 1);
+    release();
+  } finally {
+    await Deno.remove(w.out, { recursive: true });
+  }
+});
