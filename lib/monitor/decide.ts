@@ -8,6 +8,7 @@
 import type {
   ActionRecord,
   AttemptRecord,
+  IntentRecord,
   Reach,
   RestartRequest,
   RunRecord,
@@ -248,6 +249,43 @@ export function openActions(
  * A run is done when its latest attempt has a final verdict that was decided (no restart
  * pending) and none of its actions is still open. A run without attempts is not done.
  */
+/** Marks the attempt made again without the monitor's `--exclude` (tried once). */
+export const WITHOUT_EXCLUDE = "again without excluding the failed node";
+
+/**
+ * A restart that excluded the failed attempt's node, refused by sbatch because no other node
+ * can run the job (a partition of one node, or all others down): the request to make it once
+ * more without the exclusion, or null. Pure: the run's attempts and the refused intent.
+ */
+export function retryWithoutExclude(
+  run: RunRecord,
+  intents: Readonly<Record<string, IntentRecord>>,
+): RestartRequest | null {
+  const n = run.attempts.length;
+  const a = run.attempts[n - 1];
+  const prev = run.attempts[n - 2];
+  if (!a || !prev?.restart || a.state !== "submit_failed") return null;
+  const intent = intents[String(a.intent)];
+  if (intent?.status !== "failed") return null;
+  const extra = prev.restart.extraArgs ?? [];
+  if (!extra.some((x) => x.startsWith("--exclude="))) return null;
+  if (
+    !/node configuration is not available|ReqNodeNotAvail|Invalid node name/i.test(
+      intent.error ?? "",
+    )
+  ) {
+    return null;
+  }
+  if (run.attempts.some((x) => x.why?.includes(WITHOUT_EXCLUDE))) return null;
+  const rest = extra.filter((x) => !x.startsWith("--exclude="));
+  const { extraArgs: _, ...request } = prev.restart;
+  return {
+    ...request,
+    why: `${prev.restart.why}; ${WITHOUT_EXCLUDE} (sbatch: ${intent.error})`,
+    ...(rest.length ? { extraArgs: rest } : {}),
+  };
+}
+
 export function runDone(
   run: RunRecord,
   actions: Readonly<Record<string, ActionRecord>> | undefined,

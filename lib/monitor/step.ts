@@ -35,6 +35,7 @@ import {
   openActions,
   policyDecision,
   RESTART_CANCEL_PREFIX,
+  retryWithoutExclude,
   runDone,
   STALL_CANCEL_PREFIX,
   stateEventsFor,
@@ -853,6 +854,20 @@ class Step {
         ...entries,
       };
     }
+    const again = retryWithoutExclude(rec, this.store.intents);
+    if (again) {
+      // The refused submission's own entries (frozen or re-planned) are submitted again.
+      return {
+        run: t.run,
+        attempt: rec.attempts.length + 1,
+        why: again.why,
+        ...(again.timeMinutes !== undefined ? { time: again.timeMinutes } : {}),
+        ...(again.extraArgs?.length ? { extraArgs: again.extraArgs } : {}),
+        ...(again.overrides?.length && !intent?.entries
+          ? { overrides: rec.attempts.flatMap((x) => x.restart?.overrides ?? []) }
+          : entries),
+      };
+    }
     if (a.restart && a.verdictFinal) {
       const notBefore = a.restart.notBefore ? Date.parse(a.restart.notBefore) : NaN;
       if (notBefore > this.obs.now) {
@@ -1097,6 +1112,7 @@ export function allDone(
       continue;
     }
     if (interrupted(state.store, latestAttempt(rec)!)) return false;
+    if (retryWithoutExclude(rec, state.store.intents)) return false;
     if (!runDone(rec, state.store.actions)) return false;
   }
   return state.running.size === 0;

@@ -109,6 +109,8 @@ export interface IntentRecord {
   readonly offset?: number;
   readonly runs: readonly string[];
   status: "open" | "submitted" | "failed" | "abandoned";
+  /** What the scheduler said when the submission failed. */
+  error?: string;
   jobId?: string;
   /** The frozen entries file its jobs run (restarts of its runs run the same). */
   readonly entries?: string;
@@ -334,6 +336,7 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
       const intent = state.intents[String(ev.intent)];
       if (!intent) break;
       intent.status = ev.type === "submit_failed" ? "failed" : "abandoned";
+      if (ev.type === "submit_failed") intent.error = ev.error;
       for (const name of intent.runs) {
         const a = state.runs[name]?.attempts.find((x) => x.intent === ev.intent);
         if (a) a.state = "submit_failed";

@@ -9,7 +9,7 @@
  * They run when `sinfo` answers; CI sets AUTOEXP_SLURM_TESTS=1, and then a cluster that does
  * not answer is a failure, not a skip.
  */
-import { assertEquals } from "../_assert.ts";
+import { assert_, assertEquals, assertMatch } from "../_assert.ts";
 import {
   attemptLog,
   attemptsOf,
@@ -70,6 +70,28 @@ if (slurmHere) {
 
   Deno.test("monitor slurm: a dependency that can never be satisfied is reported blocked", () =>
     withCtx("slurm", {}, blockedDependency));
+
+  Deno.test("monitor slurm: an NCCL restart sbatch refuses for its excluded node runs again without the exclusion", () =>
+    withCtx("slurm", {}, async (ctx) => {
+      // The test cluster has one node: sbatch refuses --exclude=<it> ("Requested node
+      // configuration is not available"), so the run is restarted once more without it.
+      const sweep = sweepOf(ctx);
+      const r = await cli(ctx, submitArgs(ctx, "nccl", []), 180_000);
+      const events = await readJournal(sweep);
+      assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
+      const failed = ofType(events, "submit_failed");
+      assertEquals(failed.length, 1, dump(events));
+      assertMatch(String(failed[0].error), /node configuration is not available/);
+      const att = attemptsOf(events, RUN).filter((a) => a.jobId);
+      assertEquals(att.map((a) => a.final), ["nccl_failed", "completed"], dump(events));
+      const whys = ofType(events, "submit_intent").flatMap((e) =>
+        (e.runs as { why: string }[]).map((x) => x.why)
+      );
+      assert_(
+        whys.some((w) => w.includes("again without excluding the failed node")),
+        dump(events),
+      );
+    }));
 
   Deno.test("monitor slurm: a checkpoint line runs its conversion and one cooldown run, once", () =>
     withCtx("slurm", {}, checkpointConversionAndCooldownOnce));

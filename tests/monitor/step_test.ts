@@ -1057,3 +1057,58 @@ Deno.test("step: a run waiting for its start conditions is not judged stalled; i
   w.schedulerStep({ [job]: "running" });
   assertEquals(w.latest("a").verdict, "stalled");
 });
+
+Deno.test("step: a restart sbatch refuses for its excluded node is made once more without the exclusion", () => {
+  const w = new World({}, [{
+    mode: "nccl",
+    implementation: {
+      class_name: "AlwaysRestartPolicy",
+      max_retries: 2,
+      exclude_failed_nodes: true,
+    },
+  }]);
+  const job = w.submit("a");
+  w.schedulerStep({ [job]: { state: "running", nodeList: "vm" } });
+  w.schedulerStep({ [job]: "failed" }, {
+    logs: [w.log("a", NCCL_WATCHDOG)],
+    markers: failedMarker(1),
+  });
+  assertEquals(w.latest("a").restart?.extraArgs, ["--exclude=vm"]);
+  // The restart's sbatch: a one-node partition has no other node.
+  const refuse = () => {
+    w.record({
+      type: "submit_intent",
+      key: "a",
+      comment: "tag-x",
+      runs: [{ name: "a", index: 0, attempt: w.attempts("a") + 1, fingerprint: "fp-a", why: "r" }],
+      entries: "/sweep/entries-a.jsonl",
+    });
+    w.record({
+      type: "submit_failed",
+      intent: w.state.store.seq,
+      error:
+        "sbatch: error: Batch job submission failed: Requested node configuration is not available",
+    });
+  };
+  refuse();
+  const r = w.schedulerStep({});
+  const chosen = ofKind(r, "submit")[0]?.chosen[0];
+  assertEquals(chosen?.attempt, 3);
+  assertEquals(chosen?.extraArgs, undefined);
+  assert_(chosen?.why.includes("again without excluding the failed node"), chosen?.why);
+  // Refused again (for another reason or the same): not a third time.
+  w.record({
+    type: "submit_intent",
+    key: "a",
+    comment: "tag-y",
+    runs: [{ name: "a", index: 0, attempt: 3, fingerprint: "fp-a", why: chosen!.why }],
+    entries: "/sweep/entries-a.jsonl",
+  });
+  w.record({
+    type: "submit_failed",
+    intent: w.state.store.seq,
+    error:
+      "sbatch: error: Batch job submission failed: Requested node configuration is not available",
+  });
+  assertEquals(ofKind(w.schedulerStep({}), "submit").length, 0);
+});
