@@ -26,6 +26,7 @@ import {
   type DeriveRequest,
   type LoadedPlan,
   Monitor,
+  type MonitorDeps,
   type MonitorSummary,
   type ReplanRequest,
 } from "../monitor/monitor.ts";
@@ -268,24 +269,10 @@ async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime)
         `in ${req.dir}`,
     );
     const monitor = new Monitor(
-      {
-        fs: r.fs,
-        scheduler,
-        proc: r.proc,
-        tails: denoTailSource(),
-        now: () => r.host.now().getTime(),
-        sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-        watch: watchPaths,
-        probe: denoProcessProbe,
-        say,
-      },
+      monitorDeps(r, scheduler, say),
       store,
       loaded,
-      {
-        once: o.once === true,
-        minIntervalMs: local ? 500 : 2000,
-        ...(local ? { maxIntervalMs: 5000 } : {}),
-      },
+      loopOptions(o.once === true, local),
     );
     const summary = await untilInterrupted(monitor, `autoexp monitor ${adhocArgv(job, o, req)}`);
     if (!summary.done) return;
@@ -377,26 +364,14 @@ export async function followSweep(
   const main: LoadedPlan = { plan, monitor: await readMonitorFile(r.fs, plan.sweep.dir) };
   const monitor = new Monitor(
     {
-      fs: r.fs,
-      scheduler,
-      proc: r.proc,
-      tails: denoTailSource(),
-      now: () => r.host.now().getTime(),
-      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-      watch: watchPaths,
+      ...monitorDeps(r, scheduler, say),
       derive: (req) => deriveRun(req, r),
       replan: (req) => replanRun(req, r),
       loadPlan: (dir) => loadPlan(r.fs, dir),
-      probe: denoProcessProbe,
-      say,
     },
     store,
     main,
-    {
-      once: o.once,
-      minIntervalMs: o.local ? 500 : 2000,
-      ...(o.local ? { maxIntervalMs: 5000 } : {}),
-    },
+    loopOptions(o.once === true, o.local === true),
   );
   // Ctrl-C stops following, not the jobs.
   const summary = await untilInterrupted(monitor, `autoexp monitor --state ${plan.sweep.dir}`);
@@ -433,6 +408,26 @@ export async function followSweep(
     );
   }
   return summary;
+}
+
+/** The ports every monitor of this process acts through (a sweep's adds re-planning). */
+function monitorDeps(r: Runtime, scheduler: Scheduler, say: (line: string) => void): MonitorDeps {
+  return {
+    fs: r.fs,
+    scheduler,
+    proc: r.proc,
+    tails: denoTailSource(),
+    now: () => r.host.now().getTime(),
+    sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+    watch: watchPaths,
+    probe: denoProcessProbe,
+    say,
+  };
+}
+
+/** Rounds every 2 s on SLURM; faster on the local scheduler, whose jobs are short. */
+function loopOptions(once: boolean, local: boolean) {
+  return { once, minIntervalMs: local ? 500 : 2000, ...(local ? { maxIntervalMs: 5000 } : {}) };
 }
 
 /**

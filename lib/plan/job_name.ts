@@ -8,6 +8,7 @@
  */
 import { strftime } from "../config/resolvers.ts";
 import type { ConfigProblem } from "../errors.ts";
+import { runIdentity } from "./paths.ts";
 
 /** The `{placeholders}` of a job name, with what they stand for. */
 export const JOB_NAME_PLACEHOLDERS: Readonly<Record<string, string>> = {
@@ -104,14 +105,9 @@ export function fillJobName(template: string, ctx: JobNameContext): string {
       if (!ctx.now) return all;
       return strftime(ctx.now, q1 ?? q2 ?? bare ?? "%Y%m%d_%H%M%S");
     }
+    const own = runIdentity(key.trim(), ctx);
+    if (own !== undefined) return own;
     switch (key.trim()) {
-      case "name":
-        return ctx.name;
-      case "index":
-        return String(ctx.index);
-      case "project":
-      case "project_name":
-        return ctx.project;
       case "attempt":
         return ctx.attempt ?? all;
       case "timestamp":

@@ -658,25 +658,25 @@ function checkDerivedRuns(p: Prepared, req: PlanRequest, specs: readonly Monitor
       const key = JSON.stringify([path, overrides]);
       if (seen.has(key)) continue;
       seen.add(key);
+      // Placeholders are filled when the action fires; a word stands in for each here. The
+      // request is the one the monitor will make (withOverrides, as lib/cli/monitor_cmd.ts).
+      const filled = overrides.filter((o) => !/^[^=]*\{/.test(o)).map((o) =>
+        o.replace(/\{([A-Za-z_][\w.]*)\}/g, (_, n: string) => `placeholder_${n}`)
+      );
       let parsed: Override[];
       try {
-        // Placeholders are filled when the action fires; a word stands in for each here.
-        parsed = overrides.filter((o) => !/^[^=]*\{/.test(o)).map((o) =>
-          parseOverride(o.replace(/\{([A-Za-z_][\w.]*)\}/g, (_, n: string) => `placeholder_${n}`))
+        parsed = withOverrides(p.overrides.map((o) => o.text), {}, filled).overrides.map(
+          parseOverride,
         );
       } catch (e) {
         problems.push({ path, message: (e as Error).message });
         continue;
       }
-      const touched = parsed.map((o) => o.key);
-      const own = p.overrides.filter((o) =>
-        !touched.some((t) => o.key === t || o.key.startsWith(`${t}.`))
-      );
       try {
         composeConfig({
           files: p.files,
           configName: req.configName ?? "autoexp",
-          overrides: [...own, ...parsed],
+          overrides: parsed,
           resolvers: p.resolvers,
           declared: p.declared,
         });

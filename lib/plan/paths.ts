@@ -53,7 +53,11 @@ export const RUN_PATH_PLACEHOLDERS: Readonly<Record<string, string>> = {
   sweep_dir: "the sweep directory",
 };
 
-function placeholderValue(key: string, ctx: RunPathContext): string | undefined {
+/** The placeholders that name a run (`{name}`, `{index}`, `{project}`), in paths and job names. */
+export function runIdentity(
+  key: string,
+  ctx: { readonly name: string; readonly index: number; readonly project: string },
+): string | undefined {
   switch (key) {
     case "name":
       return ctx.name;
@@ -62,6 +66,14 @@ function placeholderValue(key: string, ctx: RunPathContext): string | undefined 
     case "project":
     case "project_name":
       return ctx.project;
+  }
+  return undefined;
+}
+
+function placeholderValue(key: string, ctx: RunPathContext): string | undefined {
+  const own = runIdentity(key, ctx);
+  if (own !== undefined) return own;
+  switch (key) {
     case "output_dir":
     case "run_dir":
       return ctx.runDir;
