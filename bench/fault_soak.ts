@@ -73,6 +73,8 @@ const submit = autoexp([
   "-o",
   `+n=${points}`,
   "-o",
+  "sweep.metadata_keys=[n]",
+  "-o",
   "slurm.sbatch.requeue=true",
   "-o",
   "backend.args.train_iters=150",
