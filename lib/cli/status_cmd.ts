@@ -16,31 +16,42 @@ import { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
-import { renderJson, renderTable } from "./output.ts";
+import { type Column, fitTable, renderJson } from "./output.ts";
+import { makeStyle, type Style } from "./style.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 import { loadPlan } from "../monitor/load_plan.ts";
 import { watchFileOf, type WatchRecord } from "../monitor/log_watch.ts";
 import { attemptLogPath } from "../monitor/step.ts";
 
-/** One row of `autoexp status`. */
+/** One row of `autoexp status` (and of `status --json`). */
 export interface StatusRow {
   run: string;
   index: number;
   state: string;
   attempts: number;
   job: string | null;
+  /** The exit code of an attempt that ended by itself (none for a cancelled one). */
   exit_code: number | null;
   reason: string | null;
-  progress: string | null;
+  /** The last `iteration N/M` the log showed. */
+  progress: { iteration: number; total: number | null } | null;
+  /** Since when the latest attempt is in its state (running: since it started), ISO. */
+  since: string | null;
+  /** When the latest attempt ended, ISO. */
+  ended_at: string | null;
+  /** Seconds left at the rate the latest attempt advanced, while it runs. */
+  eta_seconds: number | null;
+  /** How the attempt before the latest ended, and how far it got. */
+  previous: { attempt: number; state: string; iteration: number | null } | null;
   /** The last notable log event the monitor saw (checkpoint, resume, error). */
   last_event: string | null;
-  /** Monitor actions of the run: finished ok / all. */
-  actions: { ok: number; failed: number; total: number };
-  /** The run's actions' statuses (for the table). */
-  actionList: { status: string }[];
+  /** Monitor actions of the run by outcome (`open`: queued or running). */
+  actions: { ok: number; failed: number; skipped: number; open: number; total: number };
   /** For a derived run (cooldown, evaluation): the run it came from. */
   parent: string | null;
   log: string | null;
+  /** Nothing more will happen to the run: a final verdict, no restart due, no action open. */
+  final: boolean;
 }
 
 /** The last `iteration N/M` of a log's tail, Megatron style (or `iteration N`). */
@@ -49,6 +60,29 @@ export function progressOf(tail: string): string | null {
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(tail); m; m = re.exec(tail)) last = m;
   return last ? `${Number(last[1])}/${Number(last[2])}` : null;
+}
+
+/** `"240/300"` or `"240"` as numbers. */
+function progressFields(p: string | null): StatusRow["progress"] {
+  const m = p?.match(/^(\d+)(?:\/(\d+))?$/);
+  return m ? { iteration: Number(m[1]), total: m[2] !== undefined ? Number(m[2]) : null } : null;
+}
+
+/**
+ * Seconds left for a running attempt: the iterations still to go at the rate it made since it
+ * started (from the checkpoint it resumed, when the attempt before reached one).
+ */
+export function etaSeconds(
+  progress: StatusRow["progress"],
+  runningSinceMs: number | null,
+  fromIteration: number,
+  nowMs: number,
+): number | null {
+  if (!progress || progress.total === null || runningSinceMs === null) return null;
+  const done = progress.iteration - fromIteration;
+  const elapsed = (nowMs - runningSinceMs) / 1000;
+  if (done <= 0 || elapsed <= 0) return null;
+  return Math.max(0, Math.round(((progress.total - progress.iteration) * elapsed) / done));
 }
 
 async function tailText(r: Runtime, path: string, bytes = 65536): Promise<string> {
@@ -135,73 +169,140 @@ export async function statusRows(
     const log = a ? attemptLogPath(plan, run, a) : null;
     const w = a ? watches[`${run.name}#${a.attempt}`] : undefined;
     const acts = Object.values(store.state.actions ?? {}).filter((x) => x.run === run.name);
+    const count = (...st: string[]) => acts.filter((x) => st.includes(x.status)).length;
+    const progress = progressFields(
+      w?.progress ?? (log ? progressOf(await tailText(r, log)) : null),
+    );
+    const prev = rec && rec.attempts.length > 1 ? rec.attempts[rec.attempts.length - 2] : null;
+    const running = state === "running" && a?.stateSince ? Date.parse(a.stateSince) : null;
     rows.push({
       run: run.name,
       index: run.index,
       state,
       attempts: attemptsMade(rec),
       job: a?.jobId ?? null,
-      exit_code: exit,
+      exit_code: state === "cancelled" ? null : exit,
       reason: reason && reason !== "None" ? reason : null,
-      progress: w?.progress ?? (log ? progressOf(await tailText(r, log)) : null),
+      progress,
+      since: a?.stateSince ?? null,
+      ended_at: a?.endedAt ?? null,
+      eta_seconds: etaSeconds(
+        progress,
+        running,
+        prev?.reached?.checkpoint ?? 0,
+        r.host.now().getTime(),
+      ),
+      previous: prev
+        ? {
+          attempt: prev.attempt,
+          state: prev.verdict ?? prev.state,
+          iteration: prev.reached?.iteration ?? null,
+        }
+        : null,
       last_event: w?.lastEvent ?? null,
       actions: {
-        ok: acts.filter((x) => x.status === "ok").length,
-        failed: acts.filter((x) => x.status === "failed").length,
+        ok: count("ok"),
+        failed: count("failed"),
+        skipped: count("skipped"),
+        open: count("queued", "started"),
         total: acts.length,
       },
       parent: rec?.parent ?? null,
-      actionList: acts.map((x) => ({ status: x.status })),
       log,
+      final: !!a?.verdictFinal && !a.restart && !count("queued", "started"),
     });
   }
   return rows;
 }
 
-/** `13 ok, 3 skipped, 1 failed` (skipped: a condition did not hold), or `-`. */
-export function actionCounts(actions: readonly { status: string }[]): string {
-  if (!actions.length) return "-";
-  const n = (s: string) => actions.filter((a) => a.status === s).length;
-  const parts = [`${n("ok")} ok`];
-  if (n("skipped")) parts.push(`${n("skipped")} skipped`);
-  if (n("failed")) parts.push(`${n("failed")} failed`);
-  const open = n("queued") + n("started");
-  if (open) parts.push(`${open} open`);
+/** `13 ok, 3 skipped, 1 failed, 2 open` (skipped: a condition did not hold), or `-`. */
+export function actionCounts(a: StatusRow["actions"]): string {
+  if (!a.total) return "-";
+  const parts = [`${a.ok} ok`];
+  if (a.skipped) parts.push(`${a.skipped} skipped`);
+  if (a.failed) parts.push(`${a.failed} failed`);
+  if (a.open) parts.push(`${a.open} open`);
   return parts.join(", ");
 }
 
+/** A duration in one short unit: `45s`, `12m`, `3h`, `2d`. */
+export function shortDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 86400) return `${Math.round(s / 360) / 10}h`.replace(".0h", "h");
+  return `${Math.round(s / 8640) / 10}d`.replace(".0d", "d");
+}
+
+/** A log event's name as users read it: `megatron_training_done 40` -> `training done 40`. */
+export function eventLabel(event: string): string {
+  return event.replace(/^(megatron|pytorch|slurm|torch)_/, "").replaceAll("_", " ");
+}
+
+/** The attempt column: `2`, or `2 (1: crash @25)` with how the attempt before ended. */
+function attemptCell(row: StatusRow): string {
+  if (!row.previous) return String(row.attempts);
+  const p = row.previous;
+  const word = p.state === "failed" ? "crash" : p.state;
+  return `${row.attempts} (${p.attempt}: ${word}${p.iteration !== null ? ` @${p.iteration}` : ""})`;
+}
+
+/** How to render the status table. */
+export interface StatusView {
+  /** Terminal width to fit (null: no limit, as when piped). */
+  readonly width: number | null;
+  readonly style: Style;
+  readonly now: Date;
+}
+
 /** The status table with a closing count per state. */
-export function renderStatus(rows: StatusRow[], plan: SweepPlan): string {
+export function renderStatus(rows: StatusRow[], plan: SweepPlan, view?: StatusView): string {
+  const style = view?.style ?? makeStyle(false);
+  const nowMs = (view?.now ?? new Date()).getTime();
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
-  const table = renderTable(
-    [
-      "run",
-      "state",
-      "attempt",
-      "job",
-      "exit",
-      "progress",
-      "last event",
-      "actions",
-      "reason",
-      "from",
-    ],
+  const when = (x: StatusRow) => {
+    const t = x.ended_at ?? x.since;
+    return t ? `${shortDuration((nowMs - Date.parse(t)) / 1000)} ago` : "-";
+  };
+  const columns: Column[] = [
+    { header: "run", priority: 0, shrink: { min: 16, lastResort: true } },
+    { header: "state", priority: 0 },
+    { header: "attempt", priority: 3 },
+    { header: "progress", priority: 1 },
+    { header: "eta", priority: 4 },
+    { header: "since", priority: 6 },
+    { header: "job", priority: 7 },
+    { header: "exit", priority: 8 },
+    { header: "last event", priority: 10, shrink: { min: 10 } },
+    { header: "actions", priority: 5 },
+    { header: "reason", priority: 2, shrink: { min: 12 } },
+    { header: "from", priority: 9, shrink: { min: 8 } },
+  ];
+  const { text: table, dropped } = fitTable(
+    columns,
     rows.map((x) => [
       x.run,
       x.state,
-      String(x.attempts),
+      attemptCell(x),
+      x.progress
+        ? `${x.progress.iteration}${x.progress.total !== null ? `/${x.progress.total}` : ""}`
+        : "-",
+      x.eta_seconds !== null ? shortDuration(x.eta_seconds) : "-",
+      when(x),
       x.job ?? "-",
       x.exit_code === null ? "-" : String(x.exit_code),
-      x.progress ?? "-",
-      x.last_event ?? "-",
-      actionCounts(x.actionList),
-      x.reason ?? "",
+      x.last_event ? eventLabel(x.last_event) : "-",
+      actionCounts(x.actions),
+      x.state === "completed" && x.reason === "exited 0" ? "" : x.reason ?? "",
       x.parent ?? "",
     ]),
+    view?.width ?? null,
+    (col, row, text) => (col === 1 ? style.state(rows[row].state, text) : text),
   );
-  const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
-  return `${table}\n${rows.length} runs: ${summary} (sweep ${plan.sweep.dir})\n`;
+  const summary = [...counts].map(([s, n]) => style.state(s, `${n} ${s}`)).join(", ");
+  const left = dropped.length ? style.dim(` (not shown: ${dropped.join(", ")}; --wide)`) : "";
+  return `${table}\n${rows.length} runs: ${summary} (sweep ${plan.sweep.dir})${left}\n`;
 }
 
 /** Registers `status` and `logs`. */
@@ -212,24 +313,51 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
       "one row per run: state, attempts, job id, exit code, progress, last event, actions",
     )
     .option("--json", "print JSON")
-    .option("--watch [seconds]", "refresh every few seconds (default 5) until Ctrl-C")
-    .option("--no-live", "do not ask the scheduler; show what the sweep's store recorded");
+    .option("--watch [seconds]", "redraw every few seconds (default 5) until every run has ended")
+    .option("--wide", "show every column (by default the table fits the terminal)")
+    .option("--no-live", "do not ask the scheduler; show what the sweep's store recorded")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp status                          the sweep of ./outputs or the one you are in
+  autoexp status --state outputs/demo --watch 10
+  autoexp status --json | jq '.runs[] | select(.state != "completed") | .run'`,
+    );
   addSweepLocationOptions(status as unknown as CommandUnknownOpts);
   status.action(async (opts) => {
     const r = rt();
-    const o = opts as SweepLocation & { json?: boolean; watch?: string | boolean; live: boolean };
+    const o = opts as SweepLocation & {
+      json?: boolean;
+      watch?: string | boolean;
+      wide?: boolean;
+      live: boolean;
+    };
     const loc = await locateSweep(o, r);
     const every = o.watch === undefined
       ? 0
       : Math.max(1, Number(o.watch === true ? 5 : o.watch) || 5);
+    const style = makeStyle(r.host.color);
     for (;;) {
       const rows = await statusRows(r, loc, o.live !== false);
-      const text = o.json
+      const now = r.host.now();
+      const ended = rows.every((x) => x.final || x.state === "not submitted") &&
+        rows.some((x) => x.final);
+      let text = o.json
         ? renderJson({ sweep: loc.plan.sweep.dir, runs: rows })
-        : renderStatus(rows, loc.plan);
-      if (every && r.host.color) r.output.out("\x1b[H\x1b[2J");
+        : renderStatus(rows, loc.plan, {
+          width: o.wide ? null : r.host.columns?.() ?? null,
+          style,
+          now,
+        });
+      if (every && !o.json) {
+        const head = `every ${every}s · ${now.toTimeString().slice(0, 8)} · ${loc.plan.sweep.dir}` +
+          (ended ? " · every run has ended" : " · Ctrl-C to stop");
+        text = `${style.bold(head)}\n\n${text}`;
+        if (r.host.terminal) text = `\x1b[H\x1b[2J${text}`;
+      }
       r.output.out(text);
-      if (!every) return;
+      if (!every || ended) return;
       await new Promise((res) => setTimeout(res, every * 1000));
     }
   });

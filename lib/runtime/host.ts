@@ -14,6 +14,10 @@ export interface Host {
   now(): Date;
   /** True when standard output is a terminal and colour is allowed (NO_COLOR honoured). */
   readonly color: boolean;
+  /** True when standard output is a terminal (lines may be redrawn in place). */
+  readonly terminal?: boolean;
+  /** The terminal's width in columns, or null when standard output is not a terminal. */
+  columns?(): number | null;
   /**
    * How a job starts this same autoexp: the compiled binary's own path, or
    * `deno run -A <main module>` when running from a checkout or the bundle.
@@ -87,6 +91,15 @@ export function denoHost(): Host {
     cwd: () => Deno.cwd(),
     now: () => new Date(),
     color: !("NO_COLOR" in env) && Deno.stdout.isTerminal(),
+    terminal: Deno.stdout.isTerminal(),
+    columns: () => {
+      if (!Deno.stdout.isTerminal()) return null;
+      try {
+        return Deno.consoleSize().columns || null;
+      } catch {
+        return null;
+      }
+    },
     pid: Deno.pid,
     selfCommand: () => [...self.command],
   };
