@@ -85,12 +85,17 @@ async function readWatches(r: Runtime, storeDir: string): Promise<Record<string,
   }
 }
 
-/** Builds the status rows; with `live`, active attempts get their state from the scheduler. */
+/**
+ * Builds the status rows; with `live`, active attempts get their state from the scheduler.
+ * `progress: false` skips reading logs' tails for the progress column (when the monitor's watch
+ * file does not have it), for callers that read the logs themselves.
+ */
 export async function statusRows(
   r: Runtime,
   loc: { plan: SweepPlan; kind?: "slurm" | "local" },
   live: boolean,
   opened?: SweepStore,
+  opts: { progress?: boolean } = {},
 ): Promise<StatusRow[]> {
   const store = opened ??
     await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
@@ -143,7 +148,8 @@ export async function statusRows(
       job: a?.jobId ?? null,
       exit_code: exit,
       reason: reason && reason !== "None" ? reason : null,
-      progress: w?.progress ?? (log ? progressOf(await tailText(r, log)) : null),
+      progress: w?.progress ??
+        (log && opts.progress !== false ? progressOf(await tailText(r, log)) : null),
       last_event: w?.lastEvent ?? null,
       actions: {
         ok: acts.filter((x) => x.status === "ok").length,
