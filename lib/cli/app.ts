@@ -14,6 +14,7 @@ import { registerSubmit } from "./submit_cmd.ts";
 import { registerCancel } from "./cancel_cmd.ts";
 import { registerStatus } from "./status_cmd.ts";
 import { registerResults } from "./results_cmd.ts";
+import { registerReport } from "./report_cmd.ts";
 import { registerMonitor } from "./monitor_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 import { registerSelfCheck, renderVersion } from "./self_check_cmd.ts";
@@ -54,6 +55,7 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
   registerMonitor(program, rt);
   registerStatus(program, rt);
   registerResults(program, rt);
+  registerReport(program, rt);
   registerCancel(program, rt);
   registerConfig(program, rt);
   registerPlatform(program, rt);

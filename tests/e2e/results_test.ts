@@ -8,6 +8,14 @@ import { assert_, assertEquals, assertMatch } from "../_assert.ts";
 import { ROOT } from "../_helpers.ts";
 import { cli, type Ctx, shown, withCtx } from "./_monitor_helpers.ts";
 
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
 const RUNS = ["demo_lr0.001", "demo_lr0.0003", "demo_lr0.0001"];
 const ALL = [...RUNS, ...RUNS.map((r) => `${r}_cooldown_20`)];
 
@@ -94,7 +102,71 @@ async function demoThenResults(ctx: Ctx): Promise<void> {
   // The second call read the logs from where the first stopped: same rows.
   const again = await cli(ctx, ["results", "--state", sweep, "--json"]);
   assertEquals(JSON.parse(again.stdout).runs, data.runs);
+
+  // The report: one self-contained page, checked in a real browser.
+  const rep = await cli(ctx, ["report", "--state", sweep]);
+  assertEquals(rep.code, 0, shown(rep));
+  const html = await Deno.readTextFile(`${sweep}/report.html`);
+  assert_(
+    !/<script[^>]+src=|<link[^>]+href=|https?:\/\/[^"' ]+\.(js|css)/.test(html),
+    "nothing fetched",
+  );
+  if (!CHROMIUM) {
+    console.warn("report: no chromium (apt-get install -y chromium): the browser part is skipped");
+    return;
+  }
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(String(e)));
+    const requests: string[] = [];
+    page.on("request", (req) => !req.url().startsWith("file:") && requests.push(req.url()));
+    await page.goto(`file://${sweep}/report.html`);
+    interface Chart {
+      root: { querySelector(s: string): { textContent: string | null } | null };
+      data: (number | null)[][];
+      series: { label: string }[];
+    }
+    const charts = await page.evaluate(() =>
+      (globalThis as unknown as { autoexpCharts: Chart[] }).autoexpCharts.map((u) => ({
+        title: u.root.querySelector(".u-title")?.textContent ?? "",
+        drawn: u.data.slice(1).map((d) => d.filter((v) => v !== null).length),
+        labels: u.series.slice(1).map((x) => x.label),
+      }))
+    );
+    assertEquals(errors, [], "no console errors");
+    assertEquals(requests, [], "no network");
+    assertEquals(await page.locator("#results tbody tr").count(), 6, "one row per run");
+    const loss = charts.find((c: { title: string }) => c.title === "lm loss");
+    assert_(loss, JSON.stringify(charts));
+    // Seven curves: six runs, the crashed one with two attempts; every one drew points.
+    assertEquals(loss.drawn.length, 7, JSON.stringify(loss));
+    assert_(loss.drawn.every((n: number) => n > 1), JSON.stringify(loss));
+    assert_(
+      loss.labels.some((l: string) => /demo_lr0\.0003 #1 \(crash\)/.test(l)),
+      loss.labels.join("; "),
+    );
+    assert_(loss.labels.some((l: string) => /demo_lr0\.0003 #2/.test(l)), loss.labels.join("; "));
+    const scatter = charts.find((c: { title: string }) =>
+      c.title === "final loss vs backend.args.lr"
+    );
+    assertEquals(scatter?.drawn, [6], JSON.stringify(charts));
+    assertEquals(await page.locator("#timeline .tl span").count(), 7, "an attempt bar each");
+    assertMatch(await page.locator("#failures").innerText(), /injected crash at iteration 25/);
+    // Sorting by a column reorders the rows.
+    await page.locator("#results th", { hasText: /^loss$/ }).click();
+    assertMatch(await page.locator("#results tbody tr").first().innerText(), /^demo_lr0\.0003\s/);
+    if (Deno.env.get("UPDATE_SCREENSHOT") === "1") {
+      await page.locator("#results th", { hasText: /^run$/ }).click();
+      await page.screenshot({ path: `${ROOT}/docs/img/report-demo.png`, fullPage: true });
+    }
+  } finally {
+    await browser.close();
+  }
 }
 
-Deno.test("results (local): the demo's six runs, their metrics, and the crash with --failed", () =>
+Deno.test("results (local): the demo's six runs, their metrics, the crash with --failed, the report in a browser", () =>
   withCtx("local", {}, demoThenResults));
