@@ -44,7 +44,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["config", "scheduler"],
   ["platform", "sweep", "monitoring"],
   ["plan", "store"],
-  ["render"],
+  ["render", "results"],
   ["submit"],
   ["monitor"],
   ["cli"],

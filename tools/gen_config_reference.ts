@@ -19,6 +19,7 @@ import {
 } from "../lib/config/schema/backend.ts";
 import { sweepDocs, sweepSchema } from "../lib/config/schema/sweep.ts";
 import { computeDocs, computeSchema } from "../lib/config/schema/compute.ts";
+import { resultsDocs, resultsSchema } from "../lib/config/schema/results.ts";
 import { SBATCH_OPTIONS } from "../lib/config/schema/sbatch_options.ts";
 import {
   actionDocs,
@@ -154,6 +155,13 @@ export function renderReference(): string {
   out.push(schemaTable(computeSchema, computeDocs));
   h("## `sweep`");
   out.push(schemaTable(sweepSchema, sweepDocs));
+  h("## `results`");
+  out.push(
+    "What `autoexp results` and `autoexp report` read besides the journal: metric files the " +
+      "runs write, and which log metrics count (see the README's results section).",
+    "",
+  );
+  out.push(schemaTable(resultsSchema, resultsDocs));
   h("## `monitoring`");
   out.push(
     "| key | meaning |",

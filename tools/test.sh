@@ -99,6 +99,14 @@ else
   skip "shellcheck of rendered scripts" "$why_not; install the Debian package shellcheck"
   export AUTOEXP_NO_SHELLCHECK=1
 fi
+# a real browser for the report test (tests/e2e/results_test.ts; playwright-core drives it)
+if command -v chromium >/dev/null 2>&1; then
+  :
+elif [ "$can_install" = 1 ]; then
+  apt_install chromium || note "chromium could not be installed: the report's browser check is skipped"
+else
+  skip "the report in a browser" "$why_not; install the Debian package chromium"
+fi
 
 # qemu-user and an aarch64 C library: the aarch64 single file is run under emulation
 aarch64_libs=/usr/aarch64-linux-gnu

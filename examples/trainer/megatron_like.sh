@@ -50,8 +50,8 @@ now() { # sets ts: local time with microseconds
   local t=$EPOCHREALTIME
   printf -v ts '%(%Y-%m-%d %H:%M:%S)T.%s' "${t%[.,]*}" "${t#*[.,]}"
 }
-loss_at() { # iteration -> sets loss: 10 / (1 + i / 10), as Megatron prints it
-  local q=$((100 * 1000000000000000 / (10 + $1))) frac
+loss_at() { # iteration -> sets loss: 10 / (1 + i / 10) + lr_penalty, as Megatron prints it
+  local q=$((100 * 1000000000000000 / (10 + $1) + lr_penalty)) frac
   printf -v frac '%015d' $((q % 1000000000000000))
   printf -v loss '%.6E' "$((q / 1000000000000000)).$frac"
 }
@@ -105,7 +105,8 @@ fi
 [ "$start" -gt 0 ] || echo " > no checkpoint found in ${load:-(none)}, starting from scratch"
 
 if [ "$skip_train" -eq 1 ]; then
-  loss=$(awk -v i="$start" 'BEGIN { printf "%.6E", 10 / (1 + i / 10) }')
+  lr_penalty=$(awk -v l="$lr" 'BEGIN { d = log(l / 3e-4); if (d < 0) d = -d; printf "%.0f", d / 3 * 1e15 }')
+  loss_at "$start"
   echo "--------------------------------------------------------------------------------------------"
   printf ' validation loss at iteration %d on validation set | lm loss value: %s | lm loss PPL: %s | \n' \
     "$start" "$loss" "$(awk -v l="$loss" 'BEGIN { printf "%.6E", exp(l) }')"
@@ -114,6 +115,10 @@ if [ "$skip_train" -eq 1 ]; then
 fi
 
 iter_ms=$(awk -v s="$iter_seconds" 'BEGIN { print s * 1000 }')
+# The loss is lowest for lr 3e-4 (|ln(lr / 3e-4)| / 3 higher elsewhere), in units of 1e-15, so a
+# learning-rate sweep has a best run.
+lr_penalty=$(awk -v l="$lr" 'BEGIN { d = log(l / 3e-4); if (d < 0) d = -d; printf "%.0f", d / 3 * 1e15 }')
+tflops=$(awk -v s="$iter_seconds" 'BEGIN { printf "%.1f", 4.2 / (s > 0 ? s : 0.1) }')
 lr_e=$(awk -v l="$lr" 'BEGIN { printf "%.6E", l }')
 it=$start
 while [ "$it" -lt "$train_iters" ]; do
@@ -144,8 +149,8 @@ while [ "$it" -lt "$train_iters" ]; do
   if [ $((it % log_interval)) -eq 0 ] || [ "$it" -eq $((start + 1)) ]; then
     loss_at "$it"
     now
-    printf ' [%s] iteration %8d/%8d | consumed samples: %12d | elapsed time per iteration (ms): %.1f | learning rate: %s | global batch size: %5d | lm loss: %s | loss scale: 1.0 | grad norm: 1.234 | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
-      "$ts" "$it" "$train_iters" $((it * gbs)) "$iter_ms" "$lr_e" "$gbs" "$loss"
+    printf ' [%s] iteration %8d/%8d | consumed samples: %12d | elapsed time per iteration (ms): %.1f | throughput per GPU (TFLOP/s/GPU): %s | learning rate: %s | global batch size: %5d | lm loss: %s | loss scale: 1.0 | grad norm: 1.234 | number of skipped iterations:   0 | number of nan iterations:   0 |\n' \
+      "$ts" "$it" "$train_iters" $((it * gbs)) "$iter_ms" "$tflops" "$lr_e" "$gbs" "$loss"
   fi
   if saved_at "$it"; then save_checkpoint "$it"; fi
   if [ "$stop" -eq 1 ]; then

@@ -13,6 +13,8 @@ import { registerPlan } from "./plan_cmd.ts";
 import { registerSubmit } from "./submit_cmd.ts";
 import { registerCancel } from "./cancel_cmd.ts";
 import { registerStatus } from "./status_cmd.ts";
+import { registerResults } from "./results_cmd.ts";
+import { registerReport } from "./report_cmd.ts";
 import { registerMonitor } from "./monitor_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 import { registerSelfCheck, renderVersion } from "./self_check_cmd.ts";
@@ -52,6 +54,8 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
   registerSubmit(program, rt);
   registerMonitor(program, rt);
   registerStatus(program, rt);
+  registerResults(program, rt);
+  registerReport(program, rt);
   registerCancel(program, rt);
   registerConfig(program, rt);
   registerPlatform(program, rt);

@@ -119,12 +119,17 @@ async function readWatches(r: Runtime, storeDir: string): Promise<Record<string,
   }
 }
 
-/** Builds the status rows; with `live`, active attempts get their state from the scheduler. */
+/**
+ * Builds the status rows; with `live`, active attempts get their state from the scheduler.
+ * `progress: false` skips reading logs' tails for the progress column (when the monitor's watch
+ * file does not have it), for callers that read the logs themselves.
+ */
 export async function statusRows(
   r: Runtime,
   loc: { plan: SweepPlan; kind?: "slurm" | "local" },
   live: boolean,
   opened?: SweepStore,
+  opts: { progress?: boolean } = {},
 ): Promise<StatusRow[]> {
   const store = opened ??
     await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
@@ -171,7 +176,8 @@ export async function statusRows(
     const acts = Object.values(store.state.actions ?? {}).filter((x) => x.run === run.name);
     const count = (...st: string[]) => acts.filter((x) => st.includes(x.status)).length;
     const progress = progressFields(
-      w?.progress ?? (log ? progressOf(await tailText(r, log)) : null),
+      w?.progress ??
+        (log && opts.progress !== false ? progressOf(await tailText(r, log)) : null),
     );
     const prev = rec && rec.attempts.length > 1 ? rec.attempts[rec.attempts.length - 2] : null;
     const running = state === "running" && a?.stateSince ? Date.parse(a.stateSince) : null;

@@ -564,6 +564,8 @@ export const MEGATRON_EVENTS: readonly LogEventSpec[] = [
     extra_patterns: [
       String.raw`\|\s*lm loss:\s*(?P<lm_loss>[0-9.]+E[+-]\d+|INF)\s*\|`,
       String.raw`elapsed time per iteration \(ms\):\s*(?P<ms_per_iter>[0-9.]+)`,
+      String.raw`learning rate:\s*(?P<lr>[0-9.]+E[+-]\d+|[0-9.]+)`,
+      String.raw`throughput per GPU \(TFLOP/s/GPU\):\s*(?P<tflops>[0-9.]+)`,
       String.raw`grad norm:\s*(?P<grad_norm>[0-9.]+|nan|inf)`,
       String.raw`number of skipped iterations:\s*(?P<skipped_iters>\d+)`,
       String.raw`number of nan iterations:\s*(?P<nan_iters>\d+)`,
@@ -575,7 +577,10 @@ export const MEGATRON_EVENTS: readonly LogEventSpec[] = [
     kind: "progress",
     pattern: String
       .raw`validation(?P<suffix>-\S+)? loss at iteration (?P<iteration>\d+)(?: on (?P<split>validation|test) set)? \|`,
-    extra_patterns: [String.raw`lm loss value: (?P<lm_loss>[0-9.]+E[+-]\d+|INF|NAN)`],
+    extra_patterns: [
+      String.raw`lm loss value: (?P<lm_loss>[0-9.]+E[+-]\d+|INF|NAN)`,
+      String.raw`lm loss PPL: (?P<lm_ppl>[0-9.]+E[+-]\d+|INF|NAN)`,
+    ],
     extract_groups: { iteration: "iteration", split: "split", suffix: "suffix" },
   },
   {

@@ -579,6 +579,7 @@ export function buildRunPlan(config: ValidConfig, input: RunPlanInput): RunPlanR
     fingerprint: stableHash(
       `${settingsHash(env, sp, script)}\u0000${workdir}\u0000${argv.join("\u0000")}`,
     ),
+    ...(config.results ? { results: config.results } : {}),
   };
   return { plan, problems, warnings, derived: prog.derived };
 }

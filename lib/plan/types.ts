@@ -6,6 +6,7 @@
  * @module
  */
 import type { ConfigValue } from "../config/tree.ts";
+import type { ResultsConfig } from "../config/schema/mod.ts";
 
 /** An environment variable of a job: a literal value, or a shell expression evaluated in the job. */
 export interface EnvValue {
@@ -59,6 +60,11 @@ export interface RunPlan {
   readonly backend: string;
   /** Hash of everything that determines the job; a change means the run's config changed. */
   readonly fingerprint: string;
+  /**
+   * The config's `results` key (metric files, log metrics, best goals), when it has one: what
+   * `autoexp results` reads. Not in the fingerprint (it changes nothing the job does).
+   */
+  readonly results?: ResultsConfig;
 }
 
 /** A chunk of an array group that fits in MaxArraySize: task id + offset = sweep index. */

@@ -29,6 +29,9 @@ Deno.test("--help and config --help match their golden files", async () => {
   await assertGolden("help_config.txt", cfg.stdout);
   const plat = await runAutoexp(["platform", "--help"]);
   await assertGolden("help_platform.txt", plat.stdout);
+  const results = await runAutoexp(["results", "--help"]);
+  assertEquals(results.code, 0);
+  await assertGolden("help_results.txt", results.stdout);
 });
 
 Deno.test("an unknown command exits 2 with a suggestion", async () => {

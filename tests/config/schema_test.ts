@@ -153,6 +153,12 @@ Deno.test("the group schemas only check: parsing returns every value as it was",
   // planner read something other than what was validated.
   const config: ConfigMap = {
     project: { name: "p", base_output_dir: "/o", tags: ["a"], resume: true },
+    results: {
+      files: [{ name: "eval", glob: "evaluations/*.json", key: "results", format: "json" }],
+      log_metrics: true,
+      best: { "eval.mmlu": "max" },
+      sort: "loss",
+    },
     slurm: {
       sbatch: { nodes: 2, time: 90, mem: "64G", partition: "gpu", exclusive: true },
       sbatch_extra_directives: ["#SBATCH --gpu-bind=closest"],

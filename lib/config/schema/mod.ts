@@ -13,6 +13,7 @@ import { type envSchema, slurmSchema } from "./slurm.ts";
 import { backendSchema, containerSchema, type launcherSchema } from "./backend.ts";
 import { sweepSchema } from "./sweep.ts";
 import { type ComputeConfig, computeSchema } from "./compute.ts";
+import { resultsSchema } from "./results.ts";
 
 /** Group name -> schema: the groups the planner reads. */
 export const GROUP_SCHEMAS = {
@@ -21,6 +22,7 @@ export const GROUP_SCHEMAS = {
   backend: backendSchema,
   container: containerSchema,
   compute: computeSchema,
+  results: resultsSchema,
 } as const;
 
 /** A group with a schema. */
@@ -39,6 +41,8 @@ export type BackendConfig = z.infer<typeof backendSchema>;
 export type LauncherConfig = z.infer<typeof launcherSchema>;
 /** `container` as validated. */
 export type ContainerConfig = z.infer<typeof containerSchema>;
+/** `results` as validated. */
+export type ResultsConfig = z.infer<typeof resultsSchema>;
 /** An environment mapping (`slurm.env`, `backend.env`, `container.env`) as validated. */
 export type EnvConfig = z.infer<typeof envSchema>;
 
@@ -56,6 +60,7 @@ export interface ValidConfig {
   readonly backend?: BackendConfig;
   readonly container?: ContainerConfig;
   readonly compute?: ComputeConfig;
+  readonly results?: ResultsConfig;
 }
 
 /** A validation: every problem, and the typed config when there are none. */
