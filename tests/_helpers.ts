@@ -5,6 +5,7 @@
  * them after an intended change, and review the diff.
  */
 import { assertEquals } from "./_assert.ts";
+import { parseJsonWithFloats } from "../lib/config/whole_float.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -110,3 +111,9 @@ export async function assertGolden(name: string, actual: string): Promise<void> 
     `output differs from golden file ${name} (UPDATE_GOLDEN=1 rewrites it)`,
   );
 }
+
+/**
+ * `JSON.parse` for JSON written by Python (`json.dumps`): a float with an integral value (`1.0`)
+ * becomes a `WholeFloat`, as autoexp's config trees hold it.
+ */
+export const parsePythonJson: <T>(text: string) => T = parseJsonWithFloats;

@@ -29,6 +29,7 @@ import {
   STATE_CLASS_MODES,
 } from "../lib/monitoring/spec.ts";
 import { FAILURE_MODES } from "../lib/monitor/lifecycle.ts";
+import { WholeFloat } from "../lib/config/whole_float.ts";
 import { EMBEDDED_FILES } from "../lib/assets/embedded.gen.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -60,7 +61,8 @@ export function typeOf(s: Schema): string {
     case "pipe":
       return typeOf(def.in);
     case "custom": // a config value the schema does not check (the backend checks `args`)
-      return "any";
+      // A whole float (`1.0`), kept where values become text: a number to the user.
+      return s?._zod?.bag?.Class === WholeFloat ? "number" : "any";
     default:
       return def.type === "number" && def.format?.includes("int") ? "integer" : def.type;
   }

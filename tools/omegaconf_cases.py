@@ -8,7 +8,13 @@ Run with Debian's python, which has OmegaConf 2.2 installed:
 
 Configs are Python literals, never YAML text: YAML 1.1 vs 1.2 scalar typing is a separate,
 deliberate choice of autoexp and is kept out of this comparison. Only resolvers built into
-OmegaConf 2.2 are used (oc.env, oc.select, oc.decode, oc.dict.keys, oc.dict.values).
+OmegaConf 2.2 are used (oc.env, oc.select, oc.decode, oc.dict.keys, oc.dict.values), plus
+`eval`, registered as users register it (Python's `eval`), restricted to the functions of
+autoexp's own `${eval:...}` (lib/config/eval_expr.ts).
+
+Python floats are written as JSON numbers with a decimal point or an exponent (`1.0`, `1e+16`),
+ints without: the tests read them back so (tests/_helpers.ts `parsePythonJson`), so a case
+also checks that a float with an integral value stays a float.
 
 Each case becomes one JSON record:
 
@@ -27,6 +33,7 @@ Without `allow_missing`, `???` values are errors (`throw_on_missing=True`), as i
 
 import copy
 import json
+import math
 import os
 import sys
 import warnings
@@ -172,12 +179,9 @@ CASES = [
             "s": "${a}|${b}|${c}|${d}|${e}|${f}|${g}|${h}|${i}",
         },
     ),
-    deviation(
+    case(
         "string interpolation of a whole float",
         {"a": 100.0, "b": 2.0, "s": "x${a}_${b}"},
-        why="JavaScript has one number type: a Python float 100.0 is held as 100 and prints "
-        "as an int; OmegaConf prints '100.0'",
-        ours={"a": 100, "b": 2, "s": "x100_2"},
     ),
     case(
         "string interpolation of bools and None",
@@ -373,12 +377,9 @@ CASES = [
             "f": "${oc.env:" + UNSET + ",{k: v}}",
         },
     ),
-    deviation(
+    case(
         "oc.env whole-float default becomes a string",
         {"a": "${oc.env:" + UNSET + ",2.0}"},
-        why="JavaScript has one number type: the default 2.0 is held as 2 and stringified as '2'; "
-        "OmegaConf gives '2.0'",
-        ours={"a": "2"},
     ),
     case(
         "oc.env default from an interpolation",
@@ -645,7 +646,64 @@ CASES = [
         problem=("b", ["a"]),
     ),
     case("a missing value left by allow_missing stays ???", {"a": "???", "c": 1}, allow_missing=True),
+    # --- issue 11: whole floats stay floats (1.0 is not 1) -------------------------------------
+    case(
+        "a reference to a whole float keeps it a float",
+        {"a": 1.0, "b": "${a}", "c": "${b}", "i": 1, "j": "${i}"},
+    ),
+    case(
+        "lists and dicts holding whole floats",
+        {"l": [1.0, 2, 0.5, -0.0], "d": {"x": 1.0, "y": 3}, "r": "${l}", "e": "${d}",
+         "s": "l=${l} d=${d}", "t": "${l[0]}_${d.x}"},
+    ),
+    case(
+        "negative zero, 1e10, 300.0 and 1e16 in a run-name template",
+        {"z": -0.0, "e": 1e10, "h": 300.0, "big": 1e16, "lr": 1e-05, "n": 3,
+         "name": "run_z${z}_e${e}_h${h}_b${big}_lr${lr}_n${n}"},
+    ),
+    case(
+        "a run name and an output path from whole floats",
+        {"trainer": {"lr": 1.0, "scale": 2.0, "steps": 100},
+         "name": "w_${trainer.lr}", "dir": "/out/s${trainer.scale}/st${trainer.steps}"},
+    ),
+    case(
+        "oc.decode of whole floats",
+        {"a": "${oc.decode:'1.0'}", "b": "${oc.decode:'1e3'}", "c": "${oc.decode:'-0.0'}",
+         "d": "${oc.decode:'[1.0, 2, {x: 3.0}]'}", "s": "x${oc.decode:'2.0'}"},
+    ),
+    case(
+        "whole floats as resolver arguments",
+        {"a": "${oc.select:nope,1.0}", "b": "${oc.select:nope,[1.0, 2]}",
+         "c": "${oc.env:" + UNSET + ",1e10}", "d": "${oc.env:" + UNSET + ",-0.0}"},
+    ),
+    case(
+        "eval: true division gives a float, int arithmetic an int",
+        {"a": "${eval:'6/2'}", "b": "${eval:'2*1.0'}", "c": "${eval:'2*3'}",
+         "d": "${eval:'7//2'}", "e": "${eval:'7.0//2'}", "f": "${eval:'0.5 + 0.5'}",
+         "g": "${eval:'2 ** -1'}", "h": "${eval:'1 ** -1'}", "i": "${eval:'-0.0'}",
+         "j": "${eval:'7 % 2.0'}"},
+    ),
+    case(
+        "eval: functions keep Python's int and float results",
+        {"a": "${eval:'float(3)'}", "b": "${eval:'int(3.0)'}", "c": "${eval:'abs(-2.0)'}",
+         "d": "${eval:'abs(-2)'}", "e": "${eval:'round(2.5)'}", "f": "${eval:'round(2.0, 1)'}",
+         "g": "${eval:'max(1, 2.0)'}", "h": "${eval:'min(1, 2.0)'}", "i": "${eval:'ceil(2.5)'}",
+         "j": "${eval:'floor(2.0)'}"},
+    ),
+    case(
+        "eval of whole floats from the config, in a name",
+        {"x": 1.0, "n": 4, "a": "${eval:'${x} * 2'}", "b": "${eval:'${n} / 2'}",
+         "c": "${eval:'${n} // 2'}", "name": "w_${eval:'${x} * 3'}_h${eval:'${n} / 4'}"},
+    ),
 ]
+
+# `eval` as users register it: Python's eval, with the functions autoexp's evaluator offers.
+EVAL_GLOBALS = {
+    "__builtins__": {},
+    "int": int, "float": float, "bool": bool, "abs": abs, "round": round, "min": min,
+    "max": max, "ceil": math.ceil, "floor": math.floor,
+}
+OmegaConf.register_new_resolver("eval", lambda expr: eval(expr, dict(EVAL_GLOBALS)))  # noqa: S307
 
 
 def resolve_with_omegaconf(c):
@@ -732,6 +790,8 @@ YAML_SCALARS = [
     "0b101", "-0b11", "0b1_0", "0x1F", "0x_1f", "-0x10", "0X1F", "123456789012",
     # floats: PyYAML's (a dot) and OmegaConf's own rule (an exponent without a dot)
     "1.0", "1.", "-1.5", "+2.5", ".5", "-.5", "1e10", "1E10", "1e-5", "1e+5", "2.5e-3",
+    # whole floats stay floats (issue 11)
+    "300.0", "-0.0", "0.0", "-1.0", "+1.0", "1e16", "1_000.0",
     "1.0e5", "3.", "1_000.5", ".inf", "-.inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN",
     "e5", "1e", "1.2.3", "1,000",
     # text that looks like something else

@@ -12,7 +12,7 @@ import { parseOverride } from "../config/overrides.ts";
 import { standardResolvers } from "../config/resolvers.ts";
 import { renderYaml } from "../config/yaml.ts";
 import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
-import type { ConfigValue } from "../config/tree.ts";
+import { type ConfigValue, isMap } from "../config/tree.ts";
 import { detectHostPlatform } from "../platform/mod.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { renderJson, renderTable } from "./output.ts";
@@ -116,7 +116,7 @@ async function runConfig(opts: Options, rt: Runtime): Promise<void> {
 function missingPaths(v: unknown, at = ""): string[] {
   if (v === "???") return [at];
   if (Array.isArray(v)) return v.flatMap((x, i) => missingPaths(x, `${at}[${i}]`));
-  if (v !== null && typeof v === "object") {
+  if (isMap(v)) {
     return Object.entries(v).flatMap(([k, x]) => missingPaths(x, at ? `${at}.${k}` : k));
   }
   return [];

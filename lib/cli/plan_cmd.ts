@@ -6,7 +6,7 @@
  */
 import { scriptPathIn } from "../plan/paths.ts";
 import { extraSecretNames, maskSecrets } from "../config/secrets.ts";
-import type { ConfigValue } from "../config/tree.ts";
+import { type ConfigValue, isContainer } from "../config/tree.ts";
 import type { Command } from "@commander-js/extra-typings";
 import { pythonStr } from "../config/python_str.ts";
 import { formatSlurmTime } from "../config/schema/sbatch_options.ts";
@@ -117,7 +117,7 @@ export function renderPlanTable(outcome: PlanOutcome, all: boolean): string {
 }
 
 function short(v: unknown): string {
-  const s = typeof v === "object" && v !== null ? JSON.stringify(v) : pythonStr(v);
+  const s = isContainer(v) ? JSON.stringify(v) : pythonStr(v);
   return s.length > 24 ? `${s.slice(0, 21)}...` : s;
 }
 

@@ -36,6 +36,7 @@ import {
   mergeInto,
   setPath,
   splitKey,
+  WholeFloat,
 } from "./tree.ts";
 
 /** Where a composed value came from. */
@@ -634,8 +635,11 @@ function parseDefaults(yaml: YamlFile, file: ConfigFile, problems: ConfigProblem
         return;
       }
       const flags = [m[1], m[2]];
-      // YAML reads `- model: 7` as a number; the option is still the file `model/7.yaml`.
-      if (typeof value === "number" || typeof value === "boolean") value = String(value);
+      // YAML reads `- model: 7` as a number; the option is still the file `model/7.yaml`
+      // (`- lr: 1.0` is the file `lr/1.0.yaml`, as in Hydra).
+      if (typeof value === "number" || typeof value === "boolean" || value instanceof WholeFloat) {
+        value = String(value);
+      }
       if (
         value !== null && typeof value !== "string" &&
         !(Array.isArray(value) && value.every((v) => typeof v === "string"))

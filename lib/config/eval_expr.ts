@@ -21,15 +21,21 @@
  * Semantics follow Python where they can: `/` is true division, `//` floors, `%` takes the
  * sign of the divisor, `and`/`or` short-circuit and return an operand, booleans count as 0/1
  * in arithmetic, truthiness is Python's (`0`, `''`, `None`, `False` are false), `round` rounds
- * half to even on the exact binary value. There is no int/float distinction: integers are
- * exact only up to 2**53. Unknown names are reported when evaluated (short-circuited branches
+ * half to even on the exact binary value. Ints and floats are told apart as in Python: a float
+ * literal (`2.0`, `1e3`), `/`, `float()` and any operation with a float operand give a float,
+ * which is a {@link WholeFloat} when its value is integral (`6 / 2` is `3.0`, `2 * 1.0` is
+ * `2.0`, `2 * 3` is `6`), so it prints as Python prints it. Integers are exact only up to 2**53. Unknown names are reported when evaluated (short-circuited branches
  * are not looked up); use {@link CompiledExpression.names} to validate up front.
  *
  * @module
  */
+import { floatValue, isPythonFloat, WholeFloat } from "./whole_float.ts";
 
-/** A value an expression can take, and that a variable may hold. */
-export type EvalValue = number | string | boolean | null;
+/**
+ * A value an expression can take, and that a variable may hold. A float with an integral value
+ * is a {@link WholeFloat}; other numbers are floats when not integral, else ints.
+ */
+export type EvalValue = number | WholeFloat | string | boolean | null;
 
 /** Longest expression accepted, in UTF-16 code units. */
 const MAX_LENGTH = 10_000;
@@ -147,7 +153,7 @@ export function evaluateExpression(
 // Tokens
 
 type Token =
-  | { kind: "number"; value: number; text: string; pos: number }
+  | { kind: "number"; value: number | WholeFloat; text: string; pos: number }
   | { kind: "string"; value: string; text: string; pos: number }
   | { kind: "name"; value: string; pos: number }
   | { kind: "keyword"; value: string; pos: number }
@@ -254,7 +260,8 @@ class Lexer {
       const value = Number(text.replaceAll("_", ""));
       if (!Number.isFinite(value)) throw this.fail(pos, `number ${text} is out of range`);
       this.#offset = NUMBER_RE.lastIndex;
-      return { kind: "number", value, text, pos };
+      // `2.0`, `2.`, `1e3` are float literals, `2` and `1_000` ints.
+      return { kind: "number", value: /[.eE]/.test(text) ? floatValue(value) : value, text, pos };
     }
 
     if (ch === "'" || ch === '"') return this.#scanString(pos, ch);
@@ -595,7 +602,7 @@ function evaluateNode(node: Node, ctx: Context): EvalValue {
       if (!isNumeric(value)) {
         throw fail(ctx, node.pos, `bad operand type for unary "${node.op}": ${typeName(value)}`);
       }
-      return node.op === "-" ? -Number(value) : Number(value);
+      return numberOf(node.op === "-" ? -Number(value) : Number(value), isPythonFloat(value));
     }
     case "arithmetic": {
       let acc = evaluateNode(node.first, ctx);
@@ -642,7 +649,7 @@ function lookup(name: string, pos: number, ctx: Context): EvalValue {
   const value = ctx.vars[name];
   if (
     value === null || typeof value === "number" || typeof value === "string" ||
-    typeof value === "boolean"
+    typeof value === "boolean" || value instanceof WholeFloat
   ) {
     return value;
   }
@@ -661,19 +668,28 @@ function describeForeign(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function isNumeric(value: EvalValue): value is number | boolean {
-  return typeof value === "number" || typeof value === "boolean";
+function isNumeric(value: EvalValue): value is number | WholeFloat | boolean {
+  return typeof value === "number" || typeof value === "boolean" || value instanceof WholeFloat;
+}
+
+/**
+ * A numeric result: a float (a {@link WholeFloat} when integral) when `float`, else an int
+ * (adding 0 turns -0 into 0: ints have no negative zero).
+ */
+function numberOf(n: number, float: boolean): number | WholeFloat {
+  return float ? floatValue(n) : n + 0;
 }
 
 /** Python truthiness: `0`, `''`, `None` and `False` are false; NaN is true. */
 function isTruthy(value: EvalValue): boolean {
   if (typeof value === "number") return value !== 0;
+  if (value instanceof WholeFloat) return value.value !== 0;
   if (typeof value === "string") return value.length > 0;
   return value === true;
 }
 
 function typeName(value: EvalValue): string {
-  return value === null ? "None" : typeof value;
+  return value === null ? "None" : value instanceof WholeFloat ? "number" : typeof value;
 }
 
 function arithmetic(
@@ -693,22 +709,23 @@ function arithmetic(
   }
   const a = Number(left);
   const b = Number(right);
+  const float = isPythonFloat(left) || isPythonFloat(right);
   switch (op) {
     case "+":
-      return a + b;
+      return numberOf(a + b, float);
     case "-":
-      return a - b;
+      return numberOf(a - b, float);
     case "*":
-      return a * b;
+      return numberOf(a * b, float);
     case "/":
       if (b === 0) throw fail(ctx, pos, "division by zero");
-      return a / b;
+      return floatValue(a / b);
     case "//":
       if (b === 0) throw fail(ctx, pos, "division by zero");
-      return pythonFloorDiv(a, b);
+      return numberOf(pythonFloorDiv(a, b), float);
     case "%":
       if (b === 0) throw fail(ctx, pos, "modulo by zero");
-      return pythonMod(a, b);
+      return numberOf(pythonMod(a, b), float);
   }
 }
 
@@ -730,7 +747,12 @@ function pythonFloorDiv(a: number, b: number): number {
   return floor;
 }
 
-function power(base: EvalValue, exponent: EvalValue, pos: number, ctx: Context): number {
+function power(
+  base: EvalValue,
+  exponent: EvalValue,
+  pos: number,
+  ctx: Context,
+): number | WholeFloat {
   if (!isNumeric(base) || !isNumeric(exponent)) {
     throw fail(
       ctx,
@@ -749,7 +771,8 @@ function power(base: EvalValue, exponent: EvalValue, pos: number, ctx: Context):
     const show = (n: number) => (n < 0 ? `(${n})` : `${n}`);
     throw fail(ctx, pos, `result of ${show(a)} ** ${show(b)} is not a finite number`);
   }
-  return result;
+  // An int to a negative int power is a float in Python (`2 ** -1`, `1 ** -1` is 1.0).
+  return numberOf(result, isPythonFloat(base) || isPythonFloat(exponent) || b < 0);
 }
 
 function compare(
@@ -859,9 +882,9 @@ const BUILTINS: ReadonlyMap<string, BuiltinFunction> = new Map<string, BuiltinFu
     minArgs: 1,
     maxArgs: 1,
     apply([value], fail) {
-      if (typeof value !== "string") return numberArg("float", value, fail);
+      if (typeof value !== "string") return floatValue(numberArg("float", value, fail));
       const text = value.trim();
-      if (FLOAT_TEXT_RE.test(text)) return Number(text.replaceAll("_", ""));
+      if (FLOAT_TEXT_RE.test(text)) return floatValue(Number(text.replaceAll("_", "")));
       const special = FLOAT_SPECIAL_RE.exec(text);
       if (special === null) {
         throw fail(`could not convert string to float: ${JSON.stringify(value)}`);
@@ -874,7 +897,8 @@ const BUILTINS: ReadonlyMap<string, BuiltinFunction> = new Map<string, BuiltinFu
   ["abs", {
     minArgs: 1,
     maxArgs: 1,
-    apply: ([value], fail) => Math.abs(numberArg("abs", value, fail)),
+    apply: ([value], fail) =>
+      numberOf(Math.abs(numberArg("abs", value, fail)), isPythonFloat(value)),
   }],
   ["ceil", {
     minArgs: 1,
@@ -900,7 +924,8 @@ const BUILTINS: ReadonlyMap<string, BuiltinFunction> = new Map<string, BuiltinFu
       if (!Number.isFinite(result) && Number.isFinite(x)) {
         throw fail("round() result is too large to represent");
       }
-      return result;
+      // round(float, n) is a float, round(int, n) an int.
+      return numberOf(result, isPythonFloat(value));
     },
   }],
   ["min", { minArgs: 2, maxArgs: Infinity, apply: (args, fail) => extreme("min", args, fail) }],

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { floatValue, type WholeFloat } from "./whole_float.ts";
 
 /** A reference to another node. `key` holds text and nested interpolations, e.g. `a.${k}`. */
 export interface RefNode {
@@ -37,7 +38,7 @@ export type Piece = string | Interp;
 
 /** A resolver argument. */
 export type ArgNode =
-  | { readonly kind: "value"; readonly value: string | number | boolean | null }
+  | { readonly kind: "value"; readonly value: string | number | WholeFloat | boolean | null }
   | { readonly kind: "interp"; readonly node: Interp }
   | { readonly kind: "concat"; readonly parts: readonly Piece[] }
   | { readonly kind: "list"; readonly items: readonly ArgNode[] }
@@ -97,8 +98,11 @@ export function parseArgument(s: string): ArgNode {
   return node;
 }
 
-/** Converts unquoted argument text to a typed primitive, as OmegaConf's grammar does. */
-export function parsePrimitive(text: string): string | number | boolean | null {
+/**
+ * Converts unquoted argument text to a typed primitive, as OmegaConf's grammar does; float
+ * syntax with an integral value (`2.0`, `1e3`) gives a {@link WholeFloat}.
+ */
+export function parsePrimitive(text: string): string | number | WholeFloat | boolean | null {
   const t = text.trim();
   const lower = t.toLowerCase();
   if (lower === "null") return null;
@@ -109,7 +113,7 @@ export function parsePrimitive(text: string): string | number | boolean | null {
     /^[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?$/.test(t) &&
     /[.eE]/.test(t)
   ) {
-    return Number(t.replaceAll("_", ""));
+    return floatValue(Number(t.replaceAll("_", "")));
   }
   if (/^[+-]?inf$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^[+-]?nan$/i.test(t)) return NaN;

@@ -8,6 +8,7 @@
  */
 import { UsageError } from "../errors.ts";
 import type { ConfigMap, ConfigValue } from "./tree.ts";
+import { floatValue, isPythonFloat, type WholeFloat } from "./whole_float.ts";
 
 /** What an override does. */
 export type OverrideKind = "set" | "add" | "force" | "delete";
@@ -81,6 +82,8 @@ export function parseOverrideValue(
     const inner = new ValueParser(fn[2], offset + src.indexOf("(") + 1).elements(null);
     if (fn[1] === "choice") return { value: inner[0] ?? null, sweep: inner };
     const nums = inner.map(Number);
+    // Hydra's range gives floats when any argument is a float: range(1.0,3) is 1.0, 2.0.
+    const floats = inner.some(isPythonFloat);
     if (nums.length < 1 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
       throw new Error(`range() takes 1 to 3 numbers, got "${fn[2]}"`);
     }
@@ -88,9 +91,10 @@ export function parseOverrideValue(
       ? [0, nums[0], 1]
       : [nums[0], nums[1], nums[2] ?? 1];
     if (step === 0) throw new Error("range() step cannot be 0");
-    const out: number[] = [];
+    const out: (number | WholeFloat)[] = [];
     for (let x = start; step > 0 ? x < stop : x > stop; x += step) {
-      out.push(Number(x.toPrecision(12)));
+      const n = Number(x.toPrecision(12));
+      out.push(floats ? floatValue(n) : n);
       if (out.length > 100_000) throw new Error("range() produces more than 100000 values");
     }
     return { value: out[0] ?? null, sweep: out };
@@ -101,7 +105,10 @@ export function parseOverrideValue(
   return { value: items[0], sweep: items };
 }
 
-/** Converts unquoted override text to a typed value (Hydra's rules). */
+/**
+ * Converts unquoted override text to a typed value (Hydra's rules). Float syntax (`1.0`, `1e3`)
+ * gives a float: a {@link WholeFloat} when its value is integral.
+ */
 export function parseOverridePrimitive(text: string): ConfigValue {
   const t = text.trim();
   const lower = t.toLowerCase();
@@ -112,7 +119,7 @@ export function parseOverridePrimitive(text: string): ConfigValue {
   if (/^[+-]?(?:0|[1-9](?:_?\d)*)$/.test(t)) return Number(t.replaceAll("_", ""));
   if (/^[+-]?(?:\d(?:_?\d)*)?\.?\d*(?:[eE][+-]?\d+)?$/.test(t) && /\d/.test(t) && /[.eE]/.test(t)) {
     const n = Number(t.replaceAll("_", ""));
-    if (Number.isFinite(n)) return n;
+    if (Number.isFinite(n)) return floatValue(n); // `1.0` stays a float
   }
   if (/^[+-]?inf$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return NaN;

@@ -17,7 +17,14 @@ import {
   type Piece,
 } from "./interpolation.ts";
 import { pythonStr } from "./python_str.ts";
-import { cloneTree, type ConfigMap, type ConfigValue, formatPath, isMap } from "./tree.ts";
+import {
+  cloneTree,
+  type ConfigMap,
+  type ConfigValue,
+  formatPath,
+  isContainer,
+  isMap,
+} from "./tree.ts";
 
 /** What a resolver function gets besides its arguments. */
 export interface ResolverContext {
@@ -132,12 +139,12 @@ const dynamicNodes = new WeakSet<object>();
 /** A scalar that resolution leaves as it is (not an interpolation, not `???`). */
 function isPlainLeaf(v: ConfigValue): boolean {
   if (typeof v === "string") return v !== MISSING_VALUE && !v.includes("${");
-  return v === null || typeof v !== "object";
+  return !isContainer(v);
 }
 
 function isStatic(node: ConfigValue): boolean {
   if (typeof node === "string") return node !== MISSING_VALUE && !node.includes("${");
-  if (node === null || typeof node !== "object") return true;
+  if (!isContainer(node)) return true;
   if (staticNodes.has(node)) return true;
   if (dynamicNodes.has(node)) return false;
   let ok = true;
@@ -173,7 +180,7 @@ class TreeResolver {
     const visit = (node: ConfigValue, path: Seg[]): ConfigValue => {
       // Copy on write: a container whose children all stay the same is returned as is, so a
       // resolved tree shares every subtree without interpolations with its input.
-      if (typeof node === "object" && node !== null && isStatic(node)) return node;
+      if (isContainer(node) && isStatic(node)) return node;
       if (Array.isArray(node)) {
         let out: ConfigValue[] | undefined;
         for (let i = 0; i < node.length; i++) {

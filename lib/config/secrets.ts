@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ConfigValue, isMap } from "./tree.ts";
+import { type ConfigValue, isMap, WholeFloat } from "./tree.ts";
 
 /** What a masked value reads as. */
 export const MASKED = "***";
@@ -56,7 +56,7 @@ function maskOverride(text: string, extra?: RegExp): string {
 
 function maskValue(v: ConfigValue): ConfigValue {
   if (typeof v === "string") return v === "" || /^\$\{[^{}]*\}$/.test(v) ? v : MASKED;
-  if (typeof v === "number") return MASKED;
+  if (typeof v === "number" || v instanceof WholeFloat) return MASKED;
   if (isMap(v) && "value" in v) return { ...v, value: maskValue(v.value ?? "") };
   return v;
 }

@@ -1,20 +1,37 @@
 /**
  * Plain-data config trees: the helpers every other config module uses to walk, read, write and
- * merge them. A tree is JSON-like data (objects, arrays, strings, numbers, booleans, null).
+ * merge them. A tree is JSON-like data (objects, arrays, strings, numbers, booleans, null), plus
+ * {@link WholeFloat} scalars: Python floats with an integral value (`1.0`), which a JavaScript
+ * number cannot tell from the int `1`.
  *
  * @module
  */
+import { WholeFloat } from "./whole_float.ts";
+
+export { WholeFloat };
 
 /** A config node: a mapping, a list or a scalar. */
-export type ConfigValue = ConfigMap | ConfigValue[] | string | number | boolean | null;
+export type ConfigValue =
+  | ConfigMap
+  | ConfigValue[]
+  | string
+  | number
+  | WholeFloat
+  | boolean
+  | null;
 /** A mapping node. */
 export interface ConfigMap {
   [key: string]: ConfigValue;
 }
 
-/** True for a mapping node (a plain object, not an array or null). */
+/** True for a mapping node (a plain object, not an array, a {@link WholeFloat} or null). */
 export function isMap(v: unknown): v is ConfigMap {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof WholeFloat);
+}
+
+/** True for a container (a mapping or a list), as opposed to a scalar. */
+export function isContainer(v: unknown): v is ConfigMap | ConfigValue[] {
+  return typeof v === "object" && v !== null && !(v instanceof WholeFloat);
 }
 
 /** A key path as a list of segments: strings for mapping keys, numbers for list indices. */
@@ -99,7 +116,7 @@ export function setPath(
       next = {};
       cur[String(seg)] = next;
     }
-    if (typeof next !== "object" || next === null) return false;
+    if (!isContainer(next)) return false;
     cur = next;
   }
   const last = path[path.length - 1];
@@ -129,7 +146,10 @@ export function deletePath(root: ConfigMap, path: readonly (string | number)[]):
   return true;
 }
 
-/** A deep copy of plain config data. */
+/**
+ * A deep copy of config data ({@link WholeFloat}s, being immutable, are shared; use this, not
+ * `structuredClone`, which turns them into plain objects).
+ */
 export function cloneTree<T extends ConfigValue>(v: T): T {
   if (Array.isArray(v)) return v.map(cloneTree) as T;
   if (isMap(v)) {
@@ -162,7 +182,7 @@ export function mergeInto(
       base[k] = cloneTree(o);
       if (onSet) {
         onSet(path);
-        if (typeof o === "object" && o !== null) walkLeaves(o, path, onSet);
+        if (isContainer(o)) walkLeaves(o, path, onSet);
       }
     }
   }
@@ -194,4 +214,41 @@ export function allPaths(v: ConfigValue): (string | number)[][] {
   const out: (string | number)[][] = [];
   walkLeaves(v, [], (p) => out.push(p));
   return out;
+}
+
+const plainMemo = new WeakMap<object, ConfigValue>();
+
+/**
+ * `v` with every {@link WholeFloat} replaced by its plain number, for code that wants numbers
+ * (schema validation, the typed config). Subtrees without whole floats are returned as they are
+ * (the same objects), and results are remembered per container, so points of a sweep that
+ * share a subtree share its plain form too. Treat input and output as read-only.
+ */
+export function withPlainNumbers<T extends ConfigValue>(v: T): T {
+  if (v instanceof WholeFloat) return v.value as T;
+  if (typeof v !== "object" || v === null) return v;
+  const hit = plainMemo.get(v);
+  if (hit !== undefined) return hit as T;
+  let out: ConfigValue = v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const c = withPlainNumbers(v[i]);
+      if (c !== v[i] && out === v) out = v.slice(0, i);
+      if (out !== v) (out as ConfigValue[]).push(c);
+    }
+  } else {
+    for (const k in v) {
+      const c = withPlainNumbers(v[k]);
+      if (c !== v[k] && out === v) {
+        out = {};
+        for (const k2 in v) {
+          if (k2 === k) break;
+          out[k2] = v[k2];
+        }
+      }
+      if (out !== v) (out as ConfigMap)[k] = c;
+    }
+  }
+  plainMemo.set(v, out);
+  return out as T;
 }

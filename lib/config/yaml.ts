@@ -22,11 +22,13 @@ import {
 import type { Node as YamlNode } from "yaml";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import type { ConfigValue } from "./tree.ts";
+import { floatValue, WholeFloat } from "./whole_float.ts";
 
 /**
  * Plain scalars are typed as OmegaConf's loader types them: PyYAML's YAML 1.1 rules (its
  * `SafeLoader` resolvers) without timestamps, plus OmegaConf's own float rule (`1e10`, `1e-5`
- * without a dot). So `on`/`off`/`yes`/`no` are booleans, `010` is octal (8), `0b101` is 5,
+ * without a dot). A float with an integral value (`1.0`, `300.0`, `1e10`, `-0.0`) is a
+ * {@link WholeFloat}, so it prints as Python prints it. So `on`/`off`/`yes`/`no` are booleans, `010` is octal (8), `0b101` is 5,
  * `1_000` is 1000, `0x1f` is 31, and `0o17`, `08` and `y`/`n` stay strings.
  *
  * One deliberate difference: a sexagesimal number (`1:30`, `2:00:00`, which YAML 1.1 reads as
@@ -64,7 +66,7 @@ export const OMEGACONF_SCALARS = [
       }
       if (/^[-+]?\.inf$/.test(v)) return v.startsWith("-") ? -Infinity : Infinity;
       if (v === ".nan") return NaN;
-      return Number(v);
+      return floatValue(Number(v)); // `1.0` stays a float: a WholeFloat
     },
   },
   {
@@ -174,6 +176,8 @@ export function parseYamlFile(text: string, file: string): YamlFile {
   visit(doc, {
     Pair(_k, pair) {
       const key = pair.key;
+      // A key typed float (`1.0:`) is text in JavaScript: written as Python's str() gives it.
+      if (isScalar(key) && key.value instanceof WholeFloat) key.value = String(key.value);
       if (isScalar(key) && key.value === null) {
         const pos = lineCounter.linePos(key.range?.[0] ?? 0);
         problems.push({
@@ -271,7 +275,7 @@ function openingOf(text: string, pos: number, code: string, message: string): nu
  * under YAML 1.1 and 1.2.
  */
 export function renderYaml(data: unknown): string {
-  const doc = new Document(data, { aliasDuplicateObjects: false });
+  const doc = new Document(data, { aliasDuplicateObjects: false, customTags: [WHOLE_FLOAT_OUT] });
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === "string" && node.value !== "" && notStringInYaml11(node.value)) {
@@ -281,6 +285,16 @@ export function renderYaml(data: unknown): string {
   });
   return doc.toString({ lineWidth: 0 });
 }
+
+/** Writes a {@link WholeFloat} as Python does (`1.0`, `-0.0`), a float for any YAML reader. */
+const WHOLE_FLOAT_OUT = {
+  tag: "tag:yaml.org,2002:float",
+  default: true,
+  identify: (v: unknown) => v instanceof WholeFloat,
+  resolve: (s: string) => floatValue(Number(s)),
+  // PyYAML's representer: `repr()`, with ".0" before an exponent (`1.0e+16`).
+  stringify: (item: { value: unknown }) => String(item.value).replace(/^([^.e]*)e/, "$1.0e"),
+};
 
 function notStringInYaml11(s: string): boolean {
   try {

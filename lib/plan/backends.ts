@@ -8,7 +8,7 @@
  */
 import type { ConfigProblem } from "../errors.ts";
 import { pythonStr } from "../config/python_str.ts";
-import { type ConfigMap, type ConfigValue, isMap } from "../config/tree.ts";
+import { type ConfigMap, type ConfigValue, isMap, withPlainNumbers } from "../config/tree.ts";
 import type { BackendConfig } from "../config/schema/mod.ts";
 import { splitShellWords } from "../shell.ts";
 import {
@@ -79,7 +79,9 @@ export function buildBackendProgram(backend: BackendConfig): BackendProgram {
   const warnings: string[] = [];
   const args = backend.args ?? {};
   if (backend.name === "megatron") {
-    const expanded = expandConvenienceArgs(args, "backend.args");
+    // Megatron's arguments are typed by its argument table, which also decides how a value is
+    // written (`--lr` is a float whatever the YAML says): its code reads plain numbers.
+    const expanded = expandConvenienceArgs(withPlainNumbers(args), "backend.args");
     problems.push(...expanded.problems);
     // A failed expansion makes validation repeat the same mistake ("training length missing").
     const checked = expanded.problems.length

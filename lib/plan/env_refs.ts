@@ -8,7 +8,7 @@
  * @module
  */
 import type { EnvConfig, ValidConfig } from "../config/schema/mod.ts";
-import { type ConfigMap, getPath, isMap } from "../config/tree.ts";
+import { cloneTree, type ConfigMap, getPath, isMap } from "../config/tree.ts";
 
 /** The environment sections of a job, by key path. */
 export const ENV_SECTIONS = [
@@ -95,7 +95,7 @@ export function withEnvRefsUnresolved(
 ): ConfigMap {
   const refs = envRefsOf(raw, env);
   if (!refs.size) return resolved;
-  const out = structuredClone(resolved);
+  const out = cloneTree(resolved);
   for (const [path, entries] of refs) {
     const section = getPath(out, path.split("."));
     const written = getPath(raw, path.split("."));

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { WholeFloat } from "../config/tree.ts";
 
 /** 16 hex digits identifying `text`. */
 export function stableHash(text: string): string {
@@ -20,7 +21,8 @@ export function stableHash(text: string): string {
 /** JSON with sorted object keys, so equal data hashes equally. */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v && typeof v === "object") {
+  // A whole float is a number, written as JSON writes it (`1.0`).
+  if (v && typeof v === "object" && !(v instanceof WholeFloat)) {
     const keys = Object.keys(v as Record<string, unknown>).sort();
     return `{${
       keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)

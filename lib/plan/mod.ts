@@ -21,9 +21,11 @@ import type { SlurmConfig } from "../config/schema/mod.ts";
 import { computeToSbatch } from "../config/schema/compute.ts";
 import { closestMatches } from "../config/suggest.ts";
 import {
+  cloneTree,
   type ConfigMap,
   type ConfigValue,
   getPath,
+  isContainer,
   isMap,
   mergeInto,
   splitKey,
@@ -193,7 +195,7 @@ function applyPatch(node: ConfigMap, patch: Patch): ConfigMap {
     }
     const prev = copy[k];
     if (isMap(prev) && isMap(p.value)) {
-      const merged = structuredClone(prev);
+      const merged = cloneTree(prev);
       mergeInto(merged, p.value);
       copy[k] = merged;
     } else copy[k] = p.value;
@@ -282,7 +284,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const baseValues = spec?.baseValues;
   let withBase = p.base.config;
   if (baseValues && isMap(baseValues)) {
-    withBase = structuredClone(p.base.config);
+    withBase = cloneTree(p.base.config);
     mergeInto(withBase, baseValues);
   }
   // Points that choose a group option (e.g. `slurm: [lumi, leonardo]`) need their own composition.
@@ -328,7 +330,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
           resolvers: p.resolvers,
           declared: p.declared,
         }).config;
-        if (baseValues && isMap(baseValues)) mergeInto(composed, structuredClone(baseValues));
+        if (baseValues && isMap(baseValues)) mergeInto(composed, cloneTree(baseValues));
         compositions.set(key, composed);
       }
       config = composed;
@@ -716,7 +718,7 @@ function nameEnvVars(p: ConfigProblem, config: ConfigMap): ConfigProblem {
 
 /** Reports every `???` leaf left after resolution (one that came out of an interpolation). */
 function collectMissing(node: ConfigValue | undefined, path: string[], out: ConfigProblem[]) {
-  if (typeof node === "object" && node !== null) {
+  if (isContainer(node)) {
     if (noMissing.has(node)) return;
     const before = out.length;
     collectMissingInner(node, path, out);

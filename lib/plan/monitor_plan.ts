@@ -10,7 +10,7 @@ import { pythonStr } from "../config/python_str.ts";
 import type { ConfigProblem } from "../errors.ts";
 import { ConfigError } from "../errors.ts";
 import { closestMatches } from "../config/suggest.ts";
-import { type ConfigMap, getPath, isMap, splitKey } from "../config/tree.ts";
+import { type ConfigMap, getPath, isContainer, isMap, splitKey } from "../config/tree.ts";
 import { checkpointAliases, type LogEventSpec, MEGATRON_EVENTS } from "../monitoring/events.ts";
 import type { MonitorFile } from "../monitoring/monitor_file.ts";
 import { parseMonitorSpec, restartPoliciesPath } from "../monitoring/spec.ts";
@@ -86,7 +86,7 @@ export class MonitorPlanner {
     const vars: Record<string, string> = {};
     for (const key of entry.configKeys) {
       const v = getPath(config, splitKey(key));
-      if (v === undefined || (typeof v === "object" && v !== null)) {
+      if (v === undefined || isContainer(v)) {
         problems.push({
           path: "monitoring",
           message: `placeholder {${key}} names ${

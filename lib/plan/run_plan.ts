@@ -7,7 +7,7 @@
 import type { ConfigProblem } from "../errors.ts";
 import { pythonStr } from "../config/python_str.ts";
 import { parseSlurmTime, SBATCH_OPTIONS } from "../config/schema/sbatch_options.ts";
-import type { ConfigValue } from "../config/tree.ts";
+import { type ConfigValue, WholeFloat } from "../config/tree.ts";
 import type { EnvConfig, SlurmConfig, ValidConfig } from "../config/schema/mod.ts";
 import { type ComputeConfig, computeToSbatch } from "../config/schema/compute.ts";
 import { closestMatches } from "../config/suggest.ts";
@@ -92,7 +92,7 @@ export function collectEnv(
       delete plain[k];
       delete shell[k];
       if (v === null) continue;
-      if (typeof v === "object") {
+      if (typeof v === "object" && !(v instanceof WholeFloat)) {
         if (v.shell === true) shell[k] = v.value;
         else plain[k] = v.value;
       } else plain[k] = envString(v);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { parseJsonWithFloats } from "../config/whole_float.ts";
 import type { RunPlan, SweepPlan } from "./types.ts";
 
 /** The current `sweep.json` version. */
@@ -50,7 +51,9 @@ export function* sweepJsonChunks(plan: SweepPlan, lines = runJsonLines(plan)): G
 export function parseSweepJson(text: string, file: string): SweepPlan {
   let data: SweepPlan;
   try {
-    data = JSON.parse(text);
+    // Whole floats in the runs' values (`1.0`) read back as floats, so a run planned again
+    // (a restart with overrides, a derived run) gets the values it was planned with.
+    data = parseJsonWithFloats(text);
   } catch (e) {
     throw new Error(
       `${file} is not valid JSON (${(e as Error).message}); re-create it with autoexp plan`,

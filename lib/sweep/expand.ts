@@ -50,8 +50,10 @@ import {
   type ConfigMap,
   type ConfigValue,
   formatPath,
+  isContainer,
   isMap,
   type KeyPath,
+  WholeFloat,
 } from "../config/tree.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { describeValues, indexKeys, type KeyIndex, quoteList } from "./_keys.ts";
@@ -281,7 +283,7 @@ export function expandSweep(
   for (let i = 0; i < rows.length; i++) {
     const values: PointValues = {};
     for (const [k, v] of rows[i]) {
-      values[k] = typeof v === "object" && v !== null ? cloneTree(v) : v;
+      values[k] = isContainer(v) ? cloneTree(v) : v;
     }
     points[i] = { index: i, values };
   }
@@ -683,6 +685,7 @@ function lookup(row: SweepRow, key: string): ConfigValue {
 function truthy(v: unknown): boolean {
   if (v === null || v === undefined || v === false) return false;
   if (typeof v === "number") return v !== 0;
+  if (v instanceof WholeFloat) return v.value !== 0;
   if (typeof v === "string") return v.length > 0;
   return true;
 }

@@ -20,7 +20,7 @@
  */
 import { pythonStr } from "../config/python_str.ts";
 import { closestMatches } from "../config/suggest.ts";
-import type { ConfigValue } from "../config/tree.ts";
+import { type ConfigValue, isContainer, WholeFloat } from "../config/tree.ts";
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { describeValues, indexKeys, type KeyIndex, quoteList } from "./_keys.ts";
 import { parseTemplate } from "./_template.ts";
@@ -112,8 +112,8 @@ export function defaultNameTemplate(points: readonly SweepPoint[]): string {
     for (const p of points) {
       if (!Object.hasOwn(p.values, key)) continue;
       const v = p.values[key];
-      if (typeof v === "object" && v !== null) container = true;
-      if (typeof v !== "number") allNumbers = false;
+      if (isContainer(v)) container = true;
+      if (typeof v !== "number" && !(v instanceof WholeFloat)) allNumbers = false;
     }
     if (container) needIndex = true;
     else {
@@ -200,7 +200,7 @@ function compileTemplate(template: string, keys: readonly string[]): Render {
     const cache = new Map<ConfigValue | undefined, string>();
     pieces.push((v, i, p) => {
       const value = got(v, i, p);
-      if (typeof value === "object" && value !== null) return format(value);
+      if (isContainer(value)) return format(value);
       let text = cache.get(value);
       if (text === undefined) cache.set(value, text = format(value));
       return text;
@@ -263,6 +263,7 @@ function formatterFor(
   const zero = m[1] === "0";
   const width = m[2] === "" ? 0 : Number(m[2]);
   return (v) => {
+    // A float (`1.0` too) is refused, as Python's format(1.0, "04d") refuses it.
     if (typeof v !== "number" || !Number.isInteger(v)) {
       throw new ConfigError({
         path: TEMPLATE_PATH,
@@ -280,13 +281,13 @@ function formatterFor(
 /** A value as it appears in a name: Python's str() for scalars, a hash for containers. */
 function formatValue(v: ConfigValue | undefined): string {
   if (v === undefined) return "None";
-  if (typeof v === "object" && v !== null) return `h${hashHex(canonicalJson(v)).slice(0, 10)}`;
+  if (isContainer(v)) return `h${hashHex(canonicalJson(v)).slice(0, 10)}`;
   return pythonStr(v);
 }
 
 function canonicalJson(v: ConfigValue): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (typeof v === "object" && v !== null) {
+  if (isContainer(v)) {
     return `{${
       Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")
     }}`;

@@ -310,3 +310,29 @@ Deno.test("config --no-schema --resolve shows a plain YAML tree of one's own as 
     await removeTree(dir);
   }
 });
+
+Deno.test("config --resolve prints a whole float as Python does (x: 1.0, w_1.0)", async () => {
+  const r = await runAutoexp([
+    "config",
+    "-C",
+    QUICKSTART,
+    "--resolve",
+    "-o",
+    "+x=1.0",
+    "-o",
+    "+name=w_${x}",
+    "-o",
+    "+half=${eval:'6/2'}",
+  ], { env: { AUTOEXP_OUTPUT_DIR: "/scratch/me" } });
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /^x: 1\.0$/m);
+  assertMatch(r.stdout, /^name: w_1\.0$/m);
+  assertMatch(r.stdout, /^half: 3\.0$/m);
+  const json = await runAutoexp(
+    ["config", "-C", QUICKSTART, "--resolve", "--json", "-o", "+x=1.0"],
+    {
+      env: { AUTOEXP_OUTPUT_DIR: "/scratch/me" },
+    },
+  );
+  assertMatch(json.stdout, /"x": 1\.0\b/);
+});

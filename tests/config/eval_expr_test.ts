@@ -5,6 +5,10 @@ import {
   type EvalValue,
   ExpressionError,
 } from "../../lib/config/eval_expr.ts";
+import { WholeFloat } from "../../lib/config/whole_float.ts";
+
+/** A Python float with an integral value, as the evaluator returns it. */
+const f = (n: number) => new WholeFloat(n);
 
 type Vars = Readonly<Record<string, unknown>>;
 
@@ -25,7 +29,8 @@ interface ErrorCase {
 
 function checkValues(cases: readonly ValueCase[]): void {
   for (const { expr, expected, vars } of cases) {
-    assert.strictEqual(evaluateExpression(expr, vars), expected, expr);
+    // deepStrictEqual: a whole float (`2.0`) is a WholeFloat, not the int 2.
+    assert.deepStrictEqual(evaluateExpression(expr, vars), expected, expr);
   }
 }
 
@@ -59,9 +64,9 @@ Deno.test("evaluateExpression: literals", () => {
     { expr: "1_000_000", expected: 1_000_000 },
     { expr: "1.5", expected: 1.5 },
     { expr: ".5", expected: 0.5 },
-    { expr: "2.", expected: 2 },
+    { expr: "2.", expected: f(2) },
     { expr: "1e-3", expected: 0.001 },
-    { expr: "2.5E3", expected: 2500 },
+    { expr: "2.5E3", expected: f(2500) },
     { expr: "'single'", expected: "single" },
     { expr: '"double"', expected: "double" },
     { expr: String.raw`'it\'s'`, expected: "it's" },
@@ -84,7 +89,7 @@ Deno.test("evaluateExpression: operator precedence", () => {
     { expr: "1 + 2 * 3", expected: 7 },
     { expr: "(1 + 2) * 3", expected: 9 },
     { expr: "10 - 4 - 3", expected: 3 },
-    { expr: "100 / 10 / 5", expected: 2 },
+    { expr: "100 / 10 / 5", expected: f(2) },
     { expr: "2 ** 3 ** 2", expected: 512 },
     { expr: "(2 ** 3) ** 2", expected: 64 },
     { expr: "-2 ** 2", expected: -4 },
@@ -106,13 +111,13 @@ Deno.test("evaluateExpression: operator precedence", () => {
 Deno.test("evaluateExpression: Python division, floor division and modulo", () => {
   checkValues([
     { expr: "7 / 2", expected: 3.5 },
-    { expr: "6 / 3", expected: 2 },
+    { expr: "6 / 3", expected: f(2) },
     { expr: "7 // 2", expected: 3 },
     { expr: "-7 // 2", expected: -4 },
     { expr: "7 // -2", expected: -4 },
     { expr: "-7 // -2", expected: 3 },
-    { expr: "7.5 // 2", expected: 3 },
-    { expr: "1 // 0.1", expected: 9 },
+    { expr: "7.5 // 2", expected: f(3) },
+    { expr: "1 // 0.1", expected: f(9) },
     { expr: "7 % 3", expected: 1 },
     { expr: "-7 % 3", expected: 2 },
     { expr: "7 % -3", expected: -2 },
@@ -223,7 +228,7 @@ Deno.test("evaluateExpression: built-in functions", () => {
     { expr: "int('42')", expected: 42 },
     { expr: "int(' -7 ')", expected: -7 },
     { expr: "int('1_000')", expected: 1000 },
-    { expr: "float(3)", expected: 3 },
+    { expr: "float(3)", expected: f(3) },
     { expr: "float('2.5')", expected: 2.5 },
     { expr: "float(' 1e-3 ')", expected: 0.001 },
     { expr: "float('-inf') < 0", expected: true },
@@ -295,7 +300,7 @@ Deno.test("evaluateExpression: realistic config and sweep expressions", () => {
       vars: { model_size: "7B", nodes: 4 },
       expected: false,
     },
-    { expr: "round(3e-4 * 1e4, 3)", expected: 3 },
+    { expr: "round(3e-4 * 1e4, 3)", expected: f(3) },
   ]);
 });
 
@@ -507,4 +512,27 @@ Deno.test("compileExpression: reports syntax errors before any evaluation", () =
   const compiled = compileExpression("missing + 1");
   assert.throws(() => compiled.evaluate({}), /unknown name "missing"/);
   assert.strictEqual(compiled.evaluate({ missing: 1 }), 2);
+});
+
+Deno.test("evaluateExpression: ints and floats as in Python (6/2 is 3.0, 2*3 is 6)", () => {
+  checkValues([
+    { expr: "6 / 2", expected: f(3) },
+    { expr: "2 * 1.0", expected: f(2) },
+    { expr: "2 * 3", expected: 6 },
+    { expr: "-0.0", expected: f(-0) },
+    { expr: "-0", expected: 0 },
+    { expr: "7 // 2", expected: 3 },
+    { expr: "7.0 % 2", expected: f(1) },
+    { expr: "2 ** -1", expected: 0.5 },
+    { expr: "1 ** -1", expected: f(1) },
+    { expr: "2 ** 3", expected: 8 },
+    { expr: "int(3.0)", expected: 3 },
+    { expr: "abs(-2.0)", expected: f(2) },
+    { expr: "round(2.5)", expected: 2 },
+    { expr: "round(2.0, 1)", expected: f(2) },
+    { expr: "max(1, 2.0)", expected: f(2) },
+    { expr: "x * 2", vars: { x: f(1) }, expected: f(2) },
+    { expr: "x == 1", vars: { x: f(1) }, expected: true },
+    { expr: "x or 5", vars: { x: f(0) }, expected: 5 },
+  ]);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { WholeFloat } from "../../lib/config/whole_float.ts";
 import {
   type ArgNode,
   type CallNode,
@@ -283,16 +284,19 @@ Deno.test("parseArgument parses one element, as oc.decode does", async (t) => {
 });
 
 Deno.test("parsePrimitive types unquoted text as OmegaConf's grammar does", () => {
-  const cases: [string, string | number | boolean | null][] = [
+  const cases: [string, string | number | WholeFloat | boolean | null][] = [
     ["42", 42],
     ["-7", -7],
     ["+3", 3],
     ["1_000", 1000],
     ["1.5", 1.5],
     [".5", 0.5],
-    ["5.", 5],
+    // A float with an integral value stays a float (prints "5.0", as OmegaConf's str()).
+    ["5.", new WholeFloat(5)],
+    ["2.0", new WholeFloat(2)],
+    ["-0.0", new WholeFloat(-0)],
     ["1e-5", 1e-5],
-    ["1E3", 1000],
+    ["1E3", new WholeFloat(1000)],
     ["inf", Infinity],
     ["-INF", -Infinity],
     ["true", true],

@@ -1,13 +1,16 @@
 /**
  * Replays the cases in `tests/testdata/omegaconf_cases.json`, resolved by real OmegaConf 2.2
  * (regenerate with `/usr/bin/python3 tools/omegaconf_cases.py`), against autoexp's engine.
- * Cases marked `deviation` hold autoexp's documented result instead of OmegaConf's.
+ * Cases marked `deviation` hold autoexp's documented result instead of OmegaConf's. Python
+ * floats with an integral value (`1.0` in the JSON) are read as `WholeFloat`s, so a case
+ * checks that `1.0` stays a float, as it does in OmegaConf.
  */
 import assert from "node:assert/strict";
 import type { ConfigProblem } from "../../lib/errors.ts";
 import { resolveTree } from "../../lib/config/resolve.ts";
 import { standardResolvers } from "../../lib/config/resolvers.ts";
-import type { ConfigMap } from "../../lib/config/tree.ts";
+import { cloneTree, type ConfigMap } from "../../lib/config/tree.ts";
+import { parsePythonJson } from "../_helpers.ts";
 
 interface CompatCase {
   readonly name: string;
@@ -24,7 +27,7 @@ interface CompatCase {
   readonly deviation?: string;
 }
 
-const cases: CompatCase[] = JSON.parse(
+const cases: CompatCase[] = parsePythonJson(
   await Deno.readTextFile(new URL("../testdata/omegaconf_cases.json", import.meta.url)),
 );
 
@@ -34,7 +37,7 @@ function resolveCase(c: CompatCase) {
     now: new Date(2024, 0, 2, 3, 4, 5),
     platform: "base",
   });
-  return resolveTree(structuredClone(c.config), {
+  return resolveTree(cloneTree(c.config), {
     resolvers,
     allowMissing: c.allow_missing,
   });

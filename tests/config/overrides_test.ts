@@ -10,7 +10,7 @@ import {
   parseOverridePrimitive,
   parseOverrideValue,
 } from "../../lib/config/overrides.ts";
-import type { ConfigValue } from "../../lib/config/tree.ts";
+import { type ConfigValue, WholeFloat } from "../../lib/config/tree.ts";
 import { UsageError } from "../../lib/errors.ts";
 
 Deno.test("parseOverride: prefixes choose the kind; keys and packages", () => {
@@ -60,9 +60,14 @@ Deno.test("parseOverride: scalars are typed as Hydra types them", () => {
     ["1.5", 1.5],
     ["-0.25", -0.25],
     [".5", 0.5],
-    ["1.", 1],
+    // A float with an integral value stays a float, as in Hydra (`x=1.0` prints "1.0").
+    ["1.", new WholeFloat(1)],
+    ["1.0", new WholeFloat(1)],
+    ["300.0", new WholeFloat(300)],
+    ["-0.0", new WholeFloat(-0)],
+    ["1e10", new WholeFloat(1e10)],
     ["1e-3", 0.001],
-    ["2.5E3", 2500],
+    ["2.5E3", new WholeFloat(2500)],
     ["1_0.5", 10.5],
     ["inf", Infinity],
     ["-inf", -Infinity],
@@ -178,8 +183,12 @@ Deno.test("parseOverride: sweeps list their values in order", () => {
     ["range(1,5)", [1, 2, 3, 4]],
     ["range(1, 10, 3)", [1, 4, 7]],
     ["range(5,1,-2)", [5, 3]],
-    ["range(0,1,0.25)", [0, 0.25, 0.5, 0.75]],
-    ["range(0,0.3,0.1)", [0, 0.1, 0.2]],
+    // Hydra's range gives floats when any argument is a float.
+    ["range(0,1,0.25)", [new WholeFloat(0), 0.25, 0.5, 0.75]],
+    ["range(0,0.3,0.1)", [new WholeFloat(0), 0.1, 0.2]],
+    ["range(1.0,3)", [new WholeFloat(1), new WholeFloat(2)]],
+    ["range(1,4,1.5)", [new WholeFloat(1), 2.5]],
+    ["1.0,2.0", [new WholeFloat(1), new WholeFloat(2)]],
     ["choice(a,b)", ["a", "b"]],
     ["choice(1, 'x,y', [2])", [1, "x,y", [2]]],
   ];

@@ -3,7 +3,7 @@ import { assertEquals, assertMatch } from "../_assert.ts";
 import { GROUP_SCHEMAS, objectKeysAt, validateConfig } from "../../lib/config/schema/mod.ts";
 import { slurmSchema } from "../../lib/config/schema/slurm.ts";
 import { formatSlurmTime, parseSlurmTime } from "../../lib/config/schema/sbatch_options.ts";
-import type { ConfigMap } from "../../lib/config/tree.ts";
+import { type ConfigMap, WholeFloat } from "../../lib/config/tree.ts";
 
 const origin = (
   p: string,
@@ -198,4 +198,15 @@ Deno.test("the group schemas only check: parsing returns every value as it was",
     assertEquals(parsed.success, true, group);
     assertEquals(parsed.data as unknown, config[group], group);
   }
+});
+
+Deno.test("validateConfig: whole floats are plain numbers, except in free-form values", () => {
+  const { problems, config } = validateConfig({
+    slurm: { sbatch: { nodes: new WholeFloat(2) }, env: { RATIO: new WholeFloat(3) } },
+    backend: { name: "command", command: ["python3"], args: { lr: new WholeFloat(1) } },
+  }, origin);
+  assertEquals(problems, []);
+  assertEquals(config?.slurm?.sbatch?.nodes, 2);
+  assertEquals(String(config?.slurm?.env?.RATIO), "3.0");
+  assertEquals(String(config?.backend?.args?.lr), "1.0");
 });

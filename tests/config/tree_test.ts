@@ -17,6 +17,8 @@ import {
   mergeInto,
   setPath,
   splitKey,
+  WholeFloat,
+  withPlainNumbers,
 } from "../../lib/config/tree.ts";
 
 const sample = (): ConfigMap => ({
@@ -253,4 +255,28 @@ Deno.test("allPaths: every node, parents before children", () => {
   ]);
   assert.deepStrictEqual(allPaths("scalar"), []);
   assert.deepStrictEqual(allPaths({}), []);
+});
+
+Deno.test("WholeFloat: a scalar for isMap, cloneTree and mergeInto; JSON writes it as Python does", () => {
+  const one = new WholeFloat(1);
+  assert.strictEqual(isMap(one), false);
+  const tree: ConfigMap = { a: one, l: [new WholeFloat(-0), 2], m: { x: 1 } };
+  const copy = cloneTree(tree);
+  assert.strictEqual(copy.a, one); // immutable: shared, not turned into a plain object
+  assert.deepStrictEqual(copy, tree);
+  const base: ConfigMap = { a: { nested: 1 } };
+  mergeInto(base, { a: one });
+  assert.strictEqual(base.a, one);
+  assert.strictEqual(JSON.stringify(tree), '{"a":1.0,"l":[-0.0,2],"m":{"x":1}}');
+  assert.strictEqual(`${one}|${new WholeFloat(1e16)}|${Number(one) + 1}`, "1.0|1e+16|2");
+});
+
+Deno.test("withPlainNumbers: numbers for whole floats, the same objects where there are none", () => {
+  const plain = { x: 1, y: [2, "a"] };
+  const tree: ConfigMap = { p: plain, f: { lr: new WholeFloat(1), n: 3 } };
+  const out = withPlainNumbers(tree);
+  assert.deepStrictEqual(out, { p: plain, f: { lr: 1, n: 3 } });
+  assert.strictEqual(out.p, plain);
+  assert.strictEqual(withPlainNumbers(tree), out); // remembered
+  assert.strictEqual(withPlainNumbers(plain), plain);
 });

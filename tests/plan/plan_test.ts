@@ -4,7 +4,7 @@
  * autoexp, required values, fingerprints, the written tree and the run-entry index.
  */
 import { assert_, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { removeTree, ROOT } from "../_helpers.ts";
+import { makeTree, removeTree, ROOT } from "../_helpers.ts";
 import type { ConfigMap } from "../../lib/config/tree.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import {
@@ -404,5 +404,69 @@ Deno.test("computePlan: ${hydra:...} maps Hydra's run values onto autoexp's (out
       assert_(e instanceof ConfigError);
       assertMatch(e.message, /\$\{hydra:job\.nam\} is not known to autoexp; known: .*job\.name/);
     },
+  );
+});
+
+Deno.test("computePlan: whole floats stay floats in run names, paths, arguments, env and sweep.json (issue 11)", async () => {
+  const dir = await makeTree({
+    "autoexp.yaml": [
+      "defaults:",
+      "  - project: default",
+      "  - slurm: base",
+      "  - backend: command",
+      "  - _self_",
+      "project:",
+      "  name: fl",
+      "sweep:",
+      "  name_template: w_{scale}",
+      "backend:",
+      "  command: [python3, train.py]",
+      "  args:",
+      "    lr: 1.0",
+      "    out: /ckpt/s${scale}",
+      "    steps: ${eval:'${scale} * 3'}",
+      "  env:",
+      "    SCALE: ${scale}",
+      "    RATIO: 300.0",
+      "",
+    ].join("\n"),
+  });
+  try {
+    const { plan: p } = await plan(
+      { configDir: dir, overrides: ["+scale=1.0,2.0"], multirun: true },
+      { AUTOEXP_OUTPUT_DIR: "/scratch/me" },
+    );
+    assertEquals(p.runs.map((r) => r.name), ["w_1.0", "w_2.0"]);
+    assertEquals(p.runs[0].runDir, "/scratch/me/fl/runs/w_1.0");
+    assertEquals(
+      p.runs[0].argv.slice(2),
+      ["--lr", "1.0", "--out", "/ckpt/s1.0", "--steps", "3.0"],
+    );
+    assertEquals(p.runs[1].env, { SCALE: "2.0", RATIO: "300.0" });
+    // sweep.json writes the values as Python does and reads them back as floats.
+    const text = JSON.stringify(p.runs[0].values);
+    assertEquals(text, '{"scale":1.0}');
+    assertEquals(
+      String(parseSweepJson(JSON.stringify(p), "sweep.json").runs[0].values.scale),
+      "1.0",
+    );
+  } finally {
+    await removeTree(dir);
+  }
+});
+
+Deno.test("computePlan: a hydra_app run's task override keeps a whole float a float (trainer.lr=1.0)", async () => {
+  const { plan: p } = await plan(
+    {
+      configDir: `${ROOT}/examples/hydra_app`,
+      overrides: ["trainer.learning_rate=1.0,0.5", "trainer.epochs=3.0"],
+      multirun: true,
+    },
+    { AUTOEXP_OUTPUT_DIR: "/scratch/me" },
+  );
+  assertEquals(p.runs.map((r) => r.name), ["hydra_app_lr1.0", "hydra_app_lr0.5"]);
+  assertEquals(
+    p.runs[0].argv.filter((a) => a.startsWith("trainer.")),
+    ["trainer.epochs=3.0", "trainer.learning_rate=1.0"],
   );
 });

@@ -4,11 +4,13 @@
  * @module
  */
 import * as z from "zod/mini";
-import type { ConfigValue } from "../tree.ts";
+import { type ConfigValue, WholeFloat } from "../tree.ts";
 import { envSchema } from "./slurm.ts";
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const words = z.union([z.string(), z.array(z.union([z.string(), z.number()]))]);
+/** A whole float (`1.0`) is kept where values become text: see `FREE_FORM_PATHS`. */
+const wholeFloat = z.instanceof(WholeFloat);
+const scalar = z.union([z.string(), z.number(), wholeFloat, z.boolean(), z.null()]);
+const words = z.union([z.string(), z.array(z.union([z.string(), z.number(), wholeFloat]))]);
 const count = z.union([z.int().check(z.positive()), z.string()]);
 /** Any config value (the backend checks `args` itself). */
 const anyValue = z.custom<ConfigValue>(() => true);

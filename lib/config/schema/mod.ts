@@ -7,7 +7,7 @@
 import type * as z from "zod/mini";
 import type { ConfigProblem } from "../../errors.ts";
 import { closestMatches } from "../suggest.ts";
-import { type ConfigMap, type ConfigValue, formatPath, isMap } from "../tree.ts";
+import { type ConfigMap, type ConfigValue, formatPath, isMap, withPlainNumbers } from "../tree.ts";
 import { projectSchema } from "./project.ts";
 import { type envSchema, slurmSchema } from "./slurm.ts";
 import { backendSchema, containerSchema, type launcherSchema } from "./backend.ts";
@@ -120,7 +120,7 @@ export function validateConfig(
   }
   const typed: Record<string, ConfigValue> = {};
   for (const group of SCHEMA_GROUPS) {
-    const value = config[group];
+    const value = config[group] === undefined ? undefined : plainGroup(group, config[group]);
     if (value === undefined) continue;
     if (isMap(value) && cache) problems.push(...cache.check(group, value, origin));
     else problems.push(...checkGroup(group, value, origin));
@@ -128,6 +128,54 @@ export function validateConfig(
   }
   // Checked above: each group passed its schema, which does not change values.
   return problems.length ? { problems } : { problems, config: typed as ValidConfig };
+}
+
+/**
+ * Where a group holds free-form values that autoexp turns into text for the job (program
+ * arguments, environment values): there a whole float stays a {@link WholeFloat},
+ * so `--lr 1.0` and `LR=1.0` come out as Python's `str()` writes them, and the schemas accept
+ * it (their `scalar` unions include it). Everywhere else a group is validated, and typed, with
+ * plain numbers: `nodes: 2.0` is the count 2. Paths are relative to the group.
+ */
+export const FREE_FORM_PATHS: Readonly<Record<SchemaGroup, readonly string[]>> = {
+  project: [],
+  slurm: ["env", "environment"],
+  backend: ["args", "command", "extra_args", "env", "launcher.extra_args"],
+  container: ["env", "extra_args", "binds"],
+  compute: [],
+};
+
+const plainGroups = new WeakMap<object, ConfigValue>();
+
+/**
+ * A group's value as validation and the typed config see it: whole floats replaced by their
+ * numbers outside {@link FREE_FORM_PATHS}. A group without whole floats (the common case) is
+ * returned as it is, and results are remembered per group object, so runs that share a group
+ * object share its plain form (the {@link ValidationCache} then still recognises it).
+ */
+function plainGroup(group: SchemaGroup, value: ConfigValue): ConfigValue {
+  if (!isMap(value)) return withPlainNumbers(value);
+  const hit = plainGroups.get(value);
+  if (hit !== undefined) return hit;
+  const out = plainExcept(value, FREE_FORM_PATHS[group], "");
+  plainGroups.set(value, out);
+  return out;
+}
+
+function plainExcept(node: ConfigMap, keep: readonly string[], prefix: string): ConfigMap {
+  let out: ConfigMap | undefined;
+  for (const k in node) {
+    const path = prefix + k;
+    const v = node[k];
+    const plain = keep.includes(path)
+      ? v
+      : isMap(v) && keep.some((p) => p.startsWith(`${path}.`))
+      ? plainExcept(v, keep, `${path}.`)
+      : withPlainNumbers(v);
+    if (plain !== v) out ??= { ...node };
+    if (out) out[k] = plain;
+  }
+  return out ?? node;
 }
 
 function checkGroup(group: SchemaGroup, value: ConfigValue, origin: OriginOf): ConfigProblem[] {

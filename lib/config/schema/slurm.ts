@@ -5,6 +5,7 @@
  * @module
  */
 import * as z from "zod/mini";
+import { WholeFloat } from "../tree.ts";
 import { SBATCH_OPTIONS, type SbatchOption, SLURM_MEMORY, SLURM_TIME } from "./sbatch_options.ts";
 
 function optionSchema(o: SbatchOption) {
@@ -37,13 +38,21 @@ export const sbatchSchema = z.strictObject(
 );
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** An env value: a whole float (`1.0`) is kept there, see `FREE_FORM_PATHS`. */
+const envScalar = z.union([
+  z.string(),
+  z.number(),
+  z.instanceof(WholeFloat),
+  z.boolean(),
+  z.null(),
+]);
 
 /** Environment variables: a string value, or `{value, shell: true}` for a shell expression. */
 export const envSchema = z.record(
   z.string().check(
     z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"),
   ),
-  z.union([scalar, z.strictObject({ value: z.string(), shell: z.optional(z.boolean()) })]),
+  z.union([envScalar, z.strictObject({ value: z.string(), shell: z.optional(z.boolean()) })]),
 );
 
 /** The `slurm` group. */
