@@ -143,6 +143,7 @@ export const FREE_FORM_PATHS: Readonly<Record<SchemaGroup, readonly string[]>> =
   backend: ["args", "command", "extra_args", "env", "launcher.extra_args"],
   container: ["env", "extra_args", "binds"],
   compute: [],
+  results: [],
 };
 
 const plainGroups = new WeakMap<object, ConfigValue>();
