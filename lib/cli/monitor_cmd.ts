@@ -43,6 +43,9 @@ import { SweepStore } from "../store/store.ts";
 import { recoverFromMarkers } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderStatus, statusRows } from "./status_cmd.ts";
+import { streamFor, type StreamView } from "./stream.ts";
+import { makeStyle } from "./style.ts";
+import type { SayNote } from "../monitor/step.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 
 /** The command line of `autoexp monitor`. */
@@ -54,6 +57,8 @@ interface MonitorOpts extends SweepLocation {
   scheduler?: string;
   dryRun?: boolean;
   json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** Registers the command. */
@@ -86,7 +91,9 @@ export function registerMonitor(program: Command, rt: () => Runtime): void {
     )
     .option("--scheduler <kind>", "ad-hoc with a job id: auto (default), slurm or local")
     .option("--dry-run", "print what it would follow and do, touching nothing")
-    .option("--json", "with --dry-run: as JSON")
+    .option("--json", "one JSON object per event line (with --dry-run: the description)")
+    .option("-q, --quiet", "only how runs end, restarts and failures")
+    .option("-v, --verbose", "every state change and each action's outcome on its own line")
     .addHelpText(
       "after",
       `
@@ -115,7 +122,6 @@ Examples:
   cmd.action(async (job, opts) => {
     const r = rt();
     const o = opts as MonitorOpts;
-    if (o.json && !o.dryRun) throw new UsageError("--json goes with --dry-run");
     const adhoc = job !== undefined || (o.log?.length ?? 0) > 0 || o.action?.length ||
       o.config !== undefined;
     if (adhoc) {
@@ -179,6 +185,8 @@ Examples:
       await followSweep(loc.plan, store, scheduler, r, {
         once: o.once === true,
         local: kind === "local",
+        json: o.json === true,
+        view: streamFor(r, loc.plan.runs.map((x) => x.name), o),
       });
     } finally {
       await release();
@@ -259,7 +267,8 @@ async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime)
   const store = await SweepStore.open(r.fs, r.host, req.dir);
   for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
   const release = await store.lock("autoexp monitor");
-  const say = (line: string) => r.output.out(`${line}\n`);
+  const view = streamFor(r, req.logs.map((l) => l.name), o);
+  const say = (line: string, note?: SayNote) => view.say(line, note);
   try {
     const adopt = adoptEvents(store.state, req, r.host.now().toISOString());
     if (adopt.length) await store.appendMany(adopt);
@@ -274,7 +283,14 @@ async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime)
       loaded,
       loopOptions(o.once === true, local),
     );
-    const summary = await untilInterrupted(monitor, `autoexp monitor ${adhocArgv(job, o, req)}`);
+    const ticker = setInterval(() => view.tick(), 1000);
+    let summary: MonitorSummary;
+    try {
+      summary = await untilInterrupted(monitor, `autoexp monitor ${adhocArgv(job, o, req)}`);
+    } finally {
+      clearInterval(ticker);
+      view.close();
+    }
     if (!summary.done) return;
     const actions = Object.values(store.state.actions ?? {});
     const failed = actions.filter((a) => a.status === "failed");
@@ -347,6 +363,10 @@ export interface FollowOptions {
   readonly once?: boolean;
   /** Jobs run on this machine: shorter intervals. */
   readonly local?: boolean;
+  /** Where messages go (default: a stream on standard output at the normal level). */
+  readonly view?: StreamView;
+  /** Print the closing table as JSON (with `--json`). */
+  readonly json?: boolean;
 }
 
 /**
@@ -360,7 +380,8 @@ export async function followSweep(
   r: Runtime,
   o: FollowOptions = {},
 ): Promise<MonitorSummary> {
-  const say = (line: string) => r.output.out(`${line}\n`);
+  const view = o.view ?? streamFor(r, plan.runs.map((x) => x.name), {});
+  const say = (line: string, note?: SayNote) => view.say(line, note);
   const main: LoadedPlan = { plan, monitor: await readMonitorFile(r.fs, plan.sweep.dir) };
   const monitor = new Monitor(
     {
@@ -373,19 +394,44 @@ export async function followSweep(
     main,
     loopOptions(o.once === true, o.local === true),
   );
-  // Ctrl-C stops following, not the jobs.
-  const summary = await untilInterrupted(monitor, `autoexp monitor --state ${plan.sweep.dir}`);
+  await monitor.open();
+  view.banner(`following ${plan.sweep.name} (${plan.sweep.dir})`, monitor.view());
+  const ticker = setInterval(() => view.tick(monitor.view()), 1000);
+  let summary: MonitorSummary;
+  try {
+    // Ctrl-C stops following, not the jobs.
+    summary = await untilInterrupted(monitor, `autoexp monitor --state ${plan.sweep.dir}`);
+  } finally {
+    clearInterval(ticker);
+    view.close();
+  }
   if (!summary.done) return summary;
   const rows = await statusRows(r, { plan }, false, store);
-  r.output.out(`\n${renderStatus(rows, plan)}`);
+  if (o.json) {
+    r.output.out(`${JSON.stringify({ sweep: plan.sweep.dir, runs: rows })}\n`);
+  } else {
+    r.output.out(
+      `\n${
+        renderStatus(rows, plan, {
+          width: r.host.columns?.() ?? null,
+          style: makeStyle(r.host.color),
+          now: r.host.now(),
+        })
+      }`,
+    );
+  }
   const first = plan.runs[0];
   const runsIn = first && first.runDir.endsWith(`/${first.name}`)
     ? first.runDir.slice(0, -first.name.length)
     : `${plan.sweep.dir}/runs/`;
-  r.output.out(
-    `outputs: ${runsIn}<run>/ (logs/, attempts/, actions/ and what the jobs wrote)` +
-      `${rows.some((x) => x.parent) ? `; derived runs in ${plan.sweep.dir}/derived/<run>/` : ""}\n`,
-  );
+  if (!o.json) {
+    r.output.out(
+      `outputs: ${runsIn}<run>/ (logs/, attempts/, actions/ and what the jobs wrote)` +
+        `${
+          rows.some((x) => x.parent) ? `; derived runs in ${plan.sweep.dir}/derived/<run>/` : ""
+        }\n`,
+    );
+  }
   const failedActions = Object.values(store.state.actions ?? {}).filter((a) =>
     a.status === "failed"
   );
@@ -411,7 +457,11 @@ export async function followSweep(
 }
 
 /** The ports every monitor of this process acts through (a sweep's adds re-planning). */
-function monitorDeps(r: Runtime, scheduler: Scheduler, say: (line: string) => void): MonitorDeps {
+function monitorDeps(
+  r: Runtime,
+  scheduler: Scheduler,
+  say: (line: string, note?: SayNote) => void,
+): MonitorDeps {
   return {
     fs: r.fs,
     scheduler,

@@ -18,6 +18,8 @@ import { SweepStore } from "../store/store.ts";
 import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
 import { addConfigOptions, type ConfigOptions, configOptionsOf } from "./common.ts";
 import { followSweep } from "./monitor_cmd.ts";
+import { launchList, streamFor, type StreamView } from "./stream.ts";
+import type { SayNote } from "../monitor/step.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 
 interface Options extends ConfigOptions {
@@ -27,6 +29,9 @@ interface Options extends ConfigOptions {
   monitor: boolean;
   newAttempt?: boolean;
   yes?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
 }
 
 /** Registers the command. */
@@ -40,19 +45,26 @@ export function registerSubmit(program: Command, rt: () => Runtime): void {
       "auto (SLURM if its controller answers, else local), slurm or local",
     )
     .option("--dry-run", "print the sbatch calls instead of making them")
-    .option("--no-monitor", "return after submitting (follow later with autoexp status)")
+    .option(
+      "--no-monitor",
+      "return after submitting; restarts and actions then need autoexp monitor",
+    )
     .option(
       "--new-attempt",
       "start new attempts for runs whose config changed since their last one",
     )
     .option("-y, --yes", "submit without asking, also above slurm.confirm_above")
+    .option("-q, --quiet", "while following: only how runs end, restarts and failures")
+    .option("-v, --verbose", "while following: every state change and each action's outcome")
+    .option("--json", "one JSON object per event line, and the final table as JSON")
     .addHelpText(
       "after",
       `
 Examples:
   autoexp submit -C examples/quickstart --scheduler local
   autoexp submit -C examples/scaling --dry-run
-  autoexp submit -C examples/scaling --no-monitor`,
+  autoexp submit -C examples/scaling --no-monitor
+  autoexp submit -C examples/demo trainer.lr=1e-2,1e-3 --multirun -q`,
     );
   addConfigOptions(cmd);
   cmd.action(async (...args: unknown[]) => {
@@ -61,7 +73,9 @@ Examples:
 }
 
 async function runSubmit(o: Options, r: Runtime): Promise<void> {
-  const say = (line: string) => r.output.out(`${line}\n`);
+  let view: StreamView | null = null;
+  const say = (line: string, note?: SayNote) =>
+    view ? view.say(line, note) : r.output.out(`${line}\n`);
   const request = {
     configDir: o.configDir,
     configName: o.configName,
@@ -74,6 +88,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
   const previous = await readPreviousPlan(request, r);
   // Computed first, written only once the submission is decided (a refused submit changes nothing).
   const planned = await computePlan(request, deps);
+  if (!o.dryRun) view = streamFor(r, planned.plan.runs.map((x) => x.name), o);
   const wanted = o.scheduler ?? configuredScheduler(planned.prepared.base.config) ?? "auto";
   const choice = await chooseScheduler(wanted, {
     proc: r.proc,
@@ -127,12 +142,21 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
     });
     if (!report.submitted.length) {
       say(`nothing to submit: ${report.skipped.length} run(s) already pending, running or done`);
+    } else if (!o.quiet && !o.json) {
+      for (const l of launchList(decided.submit.map((c) => c.run))) say(l);
     }
     if (!o.monitor) {
-      say(`not following the sweep (--no-monitor); state: ${plan.sweep.dir}/.autoexp`);
+      say(
+        `not following the sweep (--no-monitor): restarts, log events and actions need ` +
+          `autoexp monitor --state ${plan.sweep.dir} (safe to start and stop at any time)`,
+      );
       return;
     }
-    await followSweep(plan, store, scheduler, r, { local: choice.kind === "local" });
+    await followSweep(plan, store, scheduler, r, {
+      local: choice.kind === "local",
+      json: o.json === true,
+      ...(view ? { view } : {}),
+    });
   } finally {
     await release();
   }

@@ -13,7 +13,7 @@ import type { SweepStore } from "../store/store.ts";
 import { type ChosenRun, submitChosen } from "../submit/mod.ts";
 import { type DeriveRequest, runAction } from "./action_runner.ts";
 import type { LoadedPlan } from "./load_plan.ts";
-import type { ActionOutcome, MonitorState, StepResult, TrackedRun } from "./step.ts";
+import type { ActionOutcome, MonitorState, SayNote, StepResult, TrackedRun } from "./step.ts";
 import { trackRun } from "./track.ts";
 
 /** A run to plan again with a restart policy's overrides (same sweep, name and index). */
@@ -34,7 +34,7 @@ export interface EffectDeps {
   /** Re-plans a run with a restart's overrides (its command and environment). */
   readonly replan?: (req: ReplanRequest) => Promise<RunPlan>;
   readonly probe?: ProcessProbe;
-  readonly say: (line: string) => void;
+  readonly say: (line: string, note?: SayNote) => void;
 }
 
 /** Performs a monitor's effects; actions run in the background. */
@@ -83,14 +83,15 @@ export class EffectRunner {
     for (const e of result.effects) {
       switch (e.kind) {
         case "say":
-          this.deps.say(e.line);
+          this.deps.say(e.line, e.note);
           break;
         case "cancel":
           try {
             await this.deps.scheduler.cancel([e.jobId]);
           } catch (err) {
             this.state.cancelsSent.delete(e.key); // asked again next round
-            this.deps.say(`${e.run}: cancelling job ${e.jobId} failed: ${(err as Error).message}`);
+            const text = `cancelling job ${e.jobId} failed: ${(err as Error).message}`;
+            this.deps.say(`${e.run}: ${text}`, { kind: "run", run: e.run, text, bad: true });
           }
           break;
         case "submit": {
@@ -154,7 +155,12 @@ export class EffectRunner {
       });
       await this.store.append({ type: "submit_failed", intent: intent.seq, error });
       await this.store.snapshot();
-      this.deps.say(`${c.run.name}: ${error}`);
+      this.deps.say(`${c.run.name}: ${error}`, {
+        kind: "run",
+        run: c.run.name,
+        text: error,
+        bad: true,
+      });
       return;
     }
     const plan = {

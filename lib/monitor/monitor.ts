@@ -17,6 +17,7 @@
 import type { FileSystem, ProcessProbe, ProcessRunner } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { latestAttempt } from "../store/state.ts";
+import { attemptKey } from "../submit/mod.ts";
 import type { SweepStore } from "../store/store.ts";
 import type { DeriveRequest } from "./action_runner.ts";
 import { EffectRunner, type ReplanRequest } from "./effects.ts";
@@ -27,6 +28,7 @@ import { askScheduler, observeMemory, observeRound, type SchedulerAnswer } from 
 import {
   allDone,
   type MonitorState,
+  type SayNote,
   stepMonitor,
   type StepResult,
   type TrackedRun,
@@ -56,7 +58,8 @@ export interface MonitorDeps {
   readonly loadPlan?: (dir: string) => Promise<LoadedPlan>;
   /** Whether an action command an earlier monitor started still runs. */
   readonly probe?: ProcessProbe;
-  readonly say: (line: string) => void;
+  /** A message for the user; `note` says what it is about (lib/cli/stream.ts arranges them). */
+  readonly say: (line: string, note?: SayNote) => void;
 }
 
 /** Options of {@link Monitor.run}. */
@@ -90,6 +93,19 @@ export interface MonitorSummary {
   /** Runs whose latest attempt did not complete (when done). */
   readonly failed: readonly string[];
   readonly rounds: number;
+}
+
+/** A followed run as a live view shows it: its latest attempt's state and progress. */
+export interface RunView {
+  readonly run: string;
+  /** The monitor's verdict on the latest attempt, else its last known state. */
+  readonly state: string;
+  /** Nothing more will happen to it (a final verdict and no restart due). */
+  readonly final: boolean;
+  readonly attempt: number;
+  /** The last `iteration N/M` its log showed in this attempt. */
+  readonly iteration: number | null;
+  readonly total: number | null;
 }
 
 /** The monitor of one sweep (see the module documentation). */
@@ -134,6 +150,25 @@ export class Monitor {
       () => this.#wake?.(),
       opts.conditionPollMs,
     );
+  }
+
+  /** Each followed run's state and progress now (for a live view; reads memory only). */
+  view(): RunView[] {
+    const out: RunView[] = [];
+    for (const name of this.#tracked.keys()) {
+      const a = latestAttempt(this.store.state.runs[name]);
+      const p = a ? this.#state.logs.get(attemptKey(name, a.attempt))?.progress : null;
+      const m = p?.match(/^(\d+)(?:\/(\d+))?$/);
+      out.push({
+        run: name,
+        state: a ? a.verdict ?? a.state : "not submitted",
+        final: !!a?.verdictFinal && !a.restart,
+        attempt: a?.attempt ?? 0,
+        iteration: m ? Number(m[1]) : null,
+        total: m?.[2] !== undefined ? Number(m[2]) : null,
+      });
+    }
+    return out;
   }
 
   /** Loads the runs, derived plans and persisted watches (done by {@link run}). */

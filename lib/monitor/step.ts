@@ -175,9 +175,35 @@ export interface StepConfig {
   readonly lostAfterMs?: number;
 }
 
+/**
+ * What a message is about, for a view that arranges them (lib/cli/stream.ts): a run's new state,
+ * a part of the one line a fired log event and its actions make (`group` is the event, `of` how
+ * many actions it has; a part with empty text only counts), or another message about a run.
+ * The message's `line` says it all without a view.
+ */
+export type SayNote =
+  | {
+    readonly kind: "state";
+    readonly run: string;
+    readonly state: string;
+    readonly attempt: number;
+    readonly job?: string;
+    readonly detail?: string;
+  }
+  | {
+    readonly kind: "part";
+    readonly run: string;
+    readonly group: string;
+    readonly index: number;
+    readonly of: number;
+    readonly text: string;
+    readonly failed?: boolean;
+  }
+  | { readonly kind: "run"; readonly run: string; readonly text: string; readonly bad?: boolean };
+
 /** What the loop must do after journaling the step's events. */
 export type Effect =
-  | { readonly kind: "say"; readonly line: string }
+  | { readonly kind: "say"; readonly line: string; readonly note?: SayNote }
   | { readonly kind: "cancel"; readonly key: string; readonly run: string; readonly jobId: string }
   | { readonly kind: "submit"; readonly plan: LoadedPlan; readonly chosen: readonly ChosenRun[] }
   /**
@@ -444,8 +470,41 @@ class Step {
     this.sink = new EventSink(state.store, new Date(obs.now).toISOString());
   }
 
-  say(line: string): void {
-    this.effects.push({ kind: "say", line });
+  say(line: string, note?: SayNote): void {
+    this.effects.push(note ? { kind: "say", line, note } : { kind: "say", line });
+  }
+
+  /** Says a message about a run (`text` without the run's name). */
+  sayRun(run: string, text: string, bad = false): void {
+    this.say(`${run}: ${text}`, { kind: "run", run, text, ...(bad ? { bad } : {}) });
+  }
+
+  /**
+   * The note of an action's part of its log event's line (`text` empty: a part that only
+   * counts); undefined when the action did not come from a log event.
+   */
+  partNote(act: ActionRecord, text: string, failed = false): SayNote | undefined {
+    const cut = act.id.lastIndexOf("|");
+    const cfg = this.config.tracked.get(act.run)?.eventConfigs.get(act.source);
+    const index = Number(act.id.slice(cut + 1));
+    if (!cfg || act.source.startsWith("state:") || !Number.isInteger(index)) return undefined;
+    return {
+      kind: "part",
+      run: act.run,
+      group: act.id.slice(0, cut),
+      index,
+      of: cfg.actions.length,
+      text,
+      ...(failed ? { failed } : {}),
+    };
+  }
+
+  /** Says a log action's message as its part of the event's line. */
+  sayPart(act: ActionRecord, text: string): void {
+    this.say(
+      `${act.run}: ${text}`,
+      this.partNote(act, text) ?? { kind: "run", run: act.run, text },
+    );
   }
 
   get store(): StoreState {
@@ -480,7 +539,7 @@ class Step {
     const w = attemptLogOf(this.state, t, a);
     if (!w) return;
     if (r.error) {
-      this.say(`${r.run}: cannot read ${w.path}: ${r.error}`);
+      this.sayRun(r.run, `cannot read ${w.path}: ${r.error}`, true);
       return;
     }
     const perLine = r.lines.map((line) => t.events.length ? matchLine(t.events, line) : []);
@@ -669,6 +728,14 @@ class Step {
     this.changed = true;
     this.say(
       `${t.run.name}: ${verdict.state} (attempt ${a.attempt}, job ${a.jobId}): ${verdict.reason}`,
+      {
+        kind: "state",
+        run: t.run.name,
+        state: verdict.state,
+        attempt: a.attempt,
+        ...(a.jobId ? { job: a.jobId } : {}),
+        detail: verdict.reason,
+      },
     );
     return stalled;
   }
@@ -698,7 +765,7 @@ class Step {
       attempt: a.attempt,
       why: `${STALL_CANCEL_PREFIX}${reason}`,
     });
-    this.say(`${t.run.name}: cancelling the stalled job ${a.jobId} to restart it (${d.reason})`);
+    this.sayRun(t.run.name, `cancelling the stalled job ${a.jobId} to restart it (${d.reason})`);
   }
 
   queueStateEvents(
@@ -784,12 +851,12 @@ class Step {
     }
     this.decideRestart(t.run.name, a, d.restart, d.reason);
     const at = d.restart.notBefore ? ` at ${d.restart.notBefore}` : "";
-    this.say(`${t.run.name}: restarting${at}: ${d.reason}`);
+    this.sayRun(t.run.name, `restarting${at}: ${d.reason}`);
   }
 
   decline(t: TrackedRun, a: AttemptRecord, reason: string): void {
     this.decideRestart(t.run.name, a, null, reason);
-    if (a.verdict !== "completed") this.say(`${t.run.name}: not restarted: ${reason}`);
+    if (a.verdict !== "completed") this.sayRun(t.run.name, `not restarted: ${reason}`, true);
   }
 
   /** Journals the decision on an attempt: a restart (with what), or none (null, and why). */
@@ -963,7 +1030,7 @@ class Step {
         this.finishAction(act, "failed", (e as Error).message);
         return;
       }
-      this.say(`${act.run}: ${msg}`);
+      this.sayPart(act, msg);
       this.finishAction(act, "ok", msg);
     } else if (spec.kind === "restart" || spec.kind === "cancel") {
       const [status, detail] = this.restartOrCancel(act, spec);
@@ -1054,7 +1121,16 @@ class Step {
       const shown = status === "ok" && act.spec.action.kind === "command"
         ? "ok"
         : `${status}${detail ? `: ${detail}` : ""}`;
-      this.say(`${act.run}: ${what}: ${describeAction(act.spec.action)} ${shown}`);
+      const line = `${act.run}: ${what}: ${describeAction(act.spec.action)} ${shown}`;
+      const part = status === "ok" && act.spec.action.kind === "autoexp"
+        ? detail.replace(/ \(plan in .*\)$/, "")
+        : `${describeAction(act.spec.action)} ${shown}`;
+      const note = this.partNote(act, part, status === "failed");
+      this.say(line, note ?? { kind: "run", run: act.run, text: line.slice(act.run.length + 2) });
+    } else if (act.spec.action.kind !== "log" || status !== "ok") {
+      // A filtered action says nothing, but its part of the event's line counts.
+      const note = this.partNote(act, "");
+      if (note) this.say("", note);
     }
     // A state event's actions may have been the ones deciding the restart.
     const rec = this.store.runs[act.run];

@@ -70,7 +70,7 @@ for (const kind of kinds) {
       assertMatch(r.stderr, /1 of 2 runs did not complete/);
       const summary = r.stdout.slice(r.stdout.lastIndexOf("run "));
       assertMatch(summary, /e2e_code0\s+completed\s+1/);
-      assertMatch(summary, /e2e_code3\s+failed\s+1\s+\S+\s+3/);
+      assertMatch(summary, /e2e_code3\s+failed\s+1\s+\S+ ago\s+\S+\s+3\s/);
       for (const run of ["e2e_code0", "e2e_code3"]) {
         const logs = [...Deno.readDirSync(`${out}/e2e/runs/${run}/logs`)].map((e) => e.name);
         assertEquals(logs.length, 1, `${run} has one attempt log`);
