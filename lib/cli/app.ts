@@ -19,6 +19,7 @@ import { registerMonitor } from "./monitor_cmd.ts";
 import { registerPlatform } from "./platform_cmd.ts";
 import { registerSelfCheck, renderVersion } from "./self_check_cmd.ts";
 import { programInfo } from "../runtime/host.ts";
+import { registerCompletion } from "./completion_cmd.ts";
 
 /** Builds the program. `rt` is called lazily so `--help` does no I/O. */
 export function buildProgram(rt: () => Runtime): Command {
@@ -43,6 +44,7 @@ export function buildProgram(rt: () => Runtime): Command {
         .usage("--sweep FILE --index N [--dry-run]")
         .allowUnknownOption()
         .helpOption(false),
+      { hidden: true },
     )
     .addHelpText(
       "after",
@@ -60,6 +62,7 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
   registerConfig(program, rt);
   registerPlatform(program, rt);
   registerSelfCheck(program, rt);
+  registerCompletion(program, rt);
   for (const c of program.commands) {
     c.exitOverride().configureOutput({
       writeOut: (s) => rt().output.out(s),

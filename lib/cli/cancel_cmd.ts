@@ -23,7 +23,14 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
     .command("cancel")
     .description("cancel runs of a sweep (only jobs autoexp submitted for it)")
     .argument("[runs...]", "run names to cancel")
-    .option("--all", "cancel every active run of the sweep");
+    .option("--all", "cancel every active run of the sweep")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp cancel demo_lr0.0003 --state outputs/demo
+  autoexp cancel --all`,
+    );
   addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
   cmd.action(async (runs, opts) => {
     const r = rt();

@@ -19,6 +19,13 @@ export function registerPlatform(program: Command, rt: () => Runtime): void {
       "your config directory (its platform/rules.yaml extends the built-in rules)",
     )
     .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp platform                  which cluster this is, and why
+  autoexp platform -C myconfigs     with your own platform/rules.yaml`,
+    )
     .action(async (opts) => {
       const r = rt();
       const files = await loadConfigFiles(r.fs, opts.configDir);

@@ -55,7 +55,14 @@ export function registerReport(program: Command, rt: () => Runtime): void {
       "write one self-contained HTML page about a sweep: results, loss curves, attempts, failures",
     )
     .option("--out <file>", "where to write it (default <sweep dir>/report.html)")
-    .option("--no-live", "do not ask the scheduler; use what the sweep's store recorded");
+    .option("--no-live", "do not ask the scheduler; use what the sweep's store recorded")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp report --state outputs/demo          writes outputs/demo/report.html
+  autoexp report --out ~/report.html          to copy to a laptop`,
+    );
   addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
   cmd.action(async (opts) => {
     const r = rt();

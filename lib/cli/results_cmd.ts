@@ -347,7 +347,15 @@ export function registerResults(program: Command, rt: () => Runtime): void {
     .option("--csv", "print CSV")
     .option("--json", "print JSON")
     .option("--md", "print a Markdown table")
-    .option("--no-live", "do not ask the scheduler; use what the sweep's store recorded");
+    .option("--no-live", "do not ask the scheduler; use what the sweep's store recorded")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp results --state outputs/demo --sort loss
+  autoexp results --columns run,backend.args.lr,loss,eval.mmlu --md
+  autoexp results --failed --csv > failed_experiments.csv`,
+    );
   addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
   cmd.action(async (opts) => {
     const r = rt();

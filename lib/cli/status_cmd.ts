@@ -373,7 +373,14 @@ Examples:
     .description("print or follow a run's log (the latest attempt unless --attempt)")
     .argument("<run>", "the run's name")
     .option("-f, --follow", "keep printing what is appended (Ctrl-C to stop)")
-    .option("--attempt <n>", "which attempt (1 is the first)");
+    .option("--attempt <n>", "which attempt (1 is the first)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  autoexp logs demo_lr0.0003 --state outputs/demo --attempt 1   the crashed attempt
+  autoexp logs demo_lr0.001 -f                                  follow the latest attempt`,
+    );
   addSweepLocationOptions(logs as unknown as CommandUnknownOpts);
   logs.action(async (runName, opts) => {
     const r = rt();
