@@ -36,7 +36,14 @@ async function main(): Promise<number> {
     await runCli(argv, rt);
     return ExitCode.ok;
   } catch (e) {
-    return reportError(e, rt());
+    const r = rt();
+    if (!r.host.errorColor) return reportError(e, r);
+    // On a terminal the prefix and a config error's caret are red (style.ts is loaded only then).
+    const { paintError } = await import("./lib/cli/style.ts");
+    return reportError(e, {
+      ...r,
+      output: { ...r.output, err: (t) => r.output.err(paintError(t)) },
+    });
   }
 }
 

@@ -83,7 +83,8 @@ export function formatProblem(p: ConfigProblem): string {
         : p.file,
     );
   }
-  if (p.path) where.push(p.path);
+  // An override's problem quotes the override, which names the key: say it once.
+  if (p.path && !(p.message.startsWith("-o ") && p.message.includes(p.path))) where.push(p.path);
   const head = where.length ? `${where.join(": ")}: ${p.message}` : p.message;
   if (!p.hint) return head;
   return `${head}\n${p.hint.split("\n").map((l) => `    ${l}`).join("\n")}`;

@@ -86,3 +86,11 @@ export function truncate(text: string, width: number): string {
   if (width <= 1) return "…".slice(0, width);
   return chars.slice(0, width - 1).join("") + "…";
 }
+
+/** An error message for a terminal: the `autoexp:` prefix and carets under source lines red. */
+export function paintError(text: string): string {
+  const red = (s: string) => styleText(["red", "bold"], s, { validateStream: false });
+  return text
+    .replace(/^(\n?)autoexp:/, (_m, nl: string) => `${nl}${red("autoexp:")}`)
+    .replace(/^(\s*\|\s*)(\^+)$/gm, (_m, pad: string, caret: string) => `${pad}${red(caret)}`);
+}

@@ -814,9 +814,7 @@ function unknownKey(
   }
   return {
     path: o.key,
-    message: `-o ${o.text}: key "${o.key}" does not exist (no "${path[i]}" in ${
-      prefix || "the root"
-    })`,
+    message: `-o ${o.text}: no key "${path[i]}" in ${prefix || "the config's root"}`,
     hint,
   };
 }

@@ -9,12 +9,15 @@ import { builtinConfigFiles } from "../assets/mod.ts";
 import { UsageError } from "../errors.ts";
 import type { FileSystem } from "../runtime/mod.ts";
 import { type ConfigFile, ConfigFiles } from "./files.ts";
+import { closestMatches } from "./suggest.ts";
 
 /** Reads every YAML file of a user config directory as a config layer. */
 export async function readConfigDir(fs: FileSystem, dir: string): Promise<ConfigFile[]> {
   if (!(await fs.isDirectory(dir))) {
+    const near = await nearestDir(fs, dir);
     throw new UsageError(
-      `config directory "${dir}" does not exist or is not a directory (check -C/--config-dir)`,
+      `config directory "${dir}" does not exist or is not a directory (check -C/--config-dir)` +
+        (near ? `; did you mean "${near}"?` : ""),
     );
   }
   const abs = await fs.realPath(dir);
@@ -29,6 +32,32 @@ export async function readConfigDir(fs: FileSystem, dir: string): Promise<Config
     });
   }
   return out;
+}
+
+/**
+ * The existing directory a mistyped path most likely meant: each missing part replaced by the
+ * closest name beside it (`exampls/demo` -> `examples/demo`); null when a part has none.
+ */
+export async function nearestDir(fs: FileSystem, dir: string): Promise<string | null> {
+  const abs = dir.startsWith("/");
+  const parts = dir.split("/").filter((p) => p && p !== ".");
+  let at = abs ? "/" : ".";
+  const out: string[] = [];
+  let changed = false;
+  for (const part of parts) {
+    const next = at === "/" ? `/${part}` : `${at}/${part}`;
+    if (part === ".." || await fs.isDirectory(next)) {
+      out.push(part);
+      at = next;
+      continue;
+    }
+    const best = closestMatches(part, await fs.listDirs(at))[0];
+    if (!best) return null;
+    out.push(best);
+    at = at === "/" ? `/${best}` : `${at}/${best}`;
+    changed = true;
+  }
+  return changed ? `${abs ? "/" : ""}${out.join("/")}` : null;
 }
 
 /** Builds the overlay of built-in presets and the user's directory. */

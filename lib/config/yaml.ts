@@ -114,6 +114,34 @@ export const OMEGACONF_SCALARS = [
   },
 ];
 
+/**
+ * The usual cause of "nested mappings are not allowed in compact mappings" and "implicit keys
+ * need to be on a single line": a line indented deeper than the key above it, which already has
+ * a value (`name: x` then `   base: y`). Points at that line instead of the value above it.
+ */
+function deeperAfterValue(
+  text: string,
+  line: number,
+): { line: number; column: number; message: string } | null {
+  const lines = text.split("\n");
+  const above = lines[line - 1] ?? "";
+  const m = above.match(/^(\s*)(?:- )?([^\s#:][^:#]*):\s+(\S.*)$/);
+  if (!m) return null;
+  for (let n = line; n < lines.length; n++) {
+    const l = lines[n];
+    if (!l.trim() || l.trim().startsWith("#")) continue;
+    const indent = l.length - l.trimStart().length;
+    if (indent <= m[1].length) return null;
+    return {
+      line: n + 1,
+      column: indent + 1,
+      message: `line ${n + 1} is indented more than "${m[2].trim()}" above it, which already ` +
+        `has a value (${m[3].trim()}); indent it as the keys beside it`,
+    };
+  }
+  return null;
+}
+
 function sexagesimal(s: string): string {
   return `${s} is a base-60 number in YAML 1.1 (OmegaConf reads it as ${
     s.split(":").reduce((acc, part) => acc * 60 + Number(part.replaceAll("_", "")), 0)
@@ -152,15 +180,35 @@ export function parseYamlFile(text: string, file: string): YamlFile {
     customTags: OMEGACONF_SCALARS,
   });
   const problems: ConfigProblem[] = [];
+  const seenLines = new Set<number>();
   for (const err of doc.errors) {
     const pos = lineCounter.linePos(
       openingOf(text, err.pos[0], err.code, err.message) ?? err.pos[0],
     );
+    // One problem per line: the parser often reports one mistake several ways.
+    if (seenLines.has(pos.line)) continue;
+    seenLines.add(pos.line);
+    const indent = deeperAfterValue(text, pos.line);
+    if (indent) {
+      problems.push({
+        path: "",
+        file,
+        line: indent.line,
+        column: indent.column,
+        message: `invalid YAML: ${indent.message}`,
+        hint: sourceExcerpt(text, indent.line, indent.column),
+      });
+      continue;
+    }
+    // A position in a line's leading spaces means the line's first item.
+    const src = text.split("\n")[pos.line - 1] ?? "";
+    const lead = src.length - src.replace(/^ +/, "").length;
+    const column = pos.col <= lead && src.trim() ? lead + 1 : pos.col;
     problems.push({
       path: "",
       file,
       line: pos.line,
-      column: pos.col,
+      column,
       message: `invalid YAML: ${
         err.code === "DUPLICATE_KEY"
           ? duplicateKey(text, err.pos[0])
@@ -168,7 +216,7 @@ export function parseYamlFile(text: string, file: string): YamlFile {
           ? 'a config file holds one YAML document; remove the "---" separator'
           : firstLine(err.message)
       }`,
-      hint: sourceExcerpt(text, pos.line, pos.col),
+      hint: sourceExcerpt(text, pos.line, column),
     });
   }
   // A key typed null (`null:`, `~:`, an empty key): OmegaConf refuses it; JavaScript would make

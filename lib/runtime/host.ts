@@ -14,6 +14,8 @@ export interface Host {
   now(): Date;
   /** True when standard output is a terminal and colour is allowed (NO_COLOR honoured). */
   readonly color: boolean;
+  /** True when standard error is a terminal and colour is allowed (NO_COLOR honoured). */
+  readonly errorColor?: boolean;
   /** True when standard output is a terminal (lines may be redrawn in place). */
   readonly terminal?: boolean;
   /** The terminal's width in columns, or null when standard output is not a terminal. */
@@ -91,6 +93,7 @@ export function denoHost(): Host {
     cwd: () => Deno.cwd(),
     now: () => new Date(),
     color: !("NO_COLOR" in env) && Deno.stdout.isTerminal(),
+    errorColor: !("NO_COLOR" in env) && Deno.stderr.isTerminal(),
     terminal: Deno.stdout.isTerminal(),
     columns: () => {
       if (!Deno.stdout.isTerminal()) return null;

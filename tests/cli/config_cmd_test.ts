@@ -336,3 +336,43 @@ Deno.test("config --resolve prints a whole float as Python does (x: 1.0, w_1.0)"
   );
   assertMatch(json.stdout, /"x": 1\.0\b/);
 });
+
+Deno.test("config -C with a typo names the directory meant; an override error names its key once", async () => {
+  const typo = await runAutoexp(["config", "-C", "exampls/quikstart"], { cwd: ROOT });
+  assertEquals(typo.code, 2);
+  assertMatch(
+    typo.stderr,
+    /config directory "exampls\/quikstart" does not exist .*did you mean "examples\/quickstart"\?/,
+  );
+  const far = await runAutoexp(["config", "-C", "/nonexistent-autoexp/x"]);
+  assertEquals(far.code, 2);
+  assertNotMatch(far.stderr, /did you mean/);
+  const key = await runAutoexp([
+    "config",
+    "-C",
+    `${ROOT}/examples/quickstart`,
+    "-o",
+    "project.nme=3",
+  ]);
+  assertEquals(key.code, 2);
+  assertEquals(key.stderr.match(/project\.nme/g)?.length, 1, key.stderr);
+  assertMatch(
+    key.stderr,
+    /-o project\.nme=3: no key "nme" in project\n\s+did you mean "project\.name"\?/,
+  );
+});
+
+Deno.test("config: a line indented under a key that has a value is one problem, caret on that line", async () => {
+  const dir = await makeTree({
+    "autoexp.yaml": "project:\n  name: x\n   base_output_dir: /tmp\n",
+  });
+  try {
+    const r = await runAutoexp(["config", "-C", dir]);
+    assertEquals(r.code, 2);
+    assertMatch(r.stderr, /autoexp\.yaml:3:4: invalid YAML: line 3 is indented more than "name"/);
+    assertEquals(r.stderr.match(/invalid YAML/g)?.length, 1, r.stderr);
+    assert_(r.stderr.includes("3 |    base_output_dir: /tmp\n      |    ^"), r.stderr);
+  } finally {
+    await removeTree(dir);
+  }
+});

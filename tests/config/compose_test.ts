@@ -407,7 +407,7 @@ Deno.test("composeConfig: bad group overrides are errors that say what to do", (
     {
       // A mistyped group name is neither a group nor a key.
       overrides: ["slurn=lumi"],
-      expect: ['key "slurn" does not exist', 'did you mean "slurm"?'],
+      expect: ['-o slurn=lumi: no key "slurn" in the config\'s root', 'did you mean "slurm"?'],
     },
     {
       overrides: ["+experiment=lng"],
@@ -999,24 +999,24 @@ Deno.test("composeConfig: bad value overrides explain and suggest", () => {
       override: "slurm.sbatch.partiton=gpu",
       path: "slurm.sbatch.partiton",
       expect: [
-        'key "slurm.sbatch.partiton" does not exist (no "partiton" in slurm.sbatch)',
+        '-o slurm.sbatch.partiton=gpu: no key "partiton" in slurm.sbatch',
         'did you mean "slurm.sbatch.partition"?',
       ],
     },
     {
       override: "slurm.sbatch.brandnew=1",
       path: "slurm.sbatch.brandnew",
-      expect: ["does not exist", "to add a new key, use -o +slurm.sbatch.brandnew=1"],
+      expect: ["no key", "to add a new key, use -o +slurm.sbatch.brandnew=1"],
     },
     {
       override: "nmae=x",
       path: "nmae",
-      expect: ['no "nmae" in the root', 'did you mean "name"?'],
+      expect: ['no key "nmae" in the config\'s root', 'did you mean "name"?'],
     },
     {
       override: "expriment=long",
       path: "expriment",
-      expect: ['key "expriment" does not exist', 'config group "experiment"'],
+      expect: ['no key "expriment" in the config\'s root', 'config group "experiment"'],
     },
     {
       override: "+slurm.sbatch.time=1",
@@ -1031,7 +1031,7 @@ Deno.test("composeConfig: bad value overrides explain and suggest", () => {
     {
       override: "~slurm.sbatch.nope",
       path: "slurm.sbatch.nope",
-      expect: ['key "slurm.sbatch.nope" does not exist'],
+      expect: ['-o ~slurm.sbatch.nope: no key "nope" in slurm.sbatch'],
     },
     {
       override: "slurm.modules[7]=x",

@@ -222,7 +222,7 @@ Deno.test("parseYamlFile: syntax errors name file:line:col and show the line wit
       name: "bad indentation",
       text: "a:\n  b: 1\n c: 2\n",
       line: 3,
-      column: 1,
+      column: 2, // the item that is out of line, not the space before it
       says: "All mapping items must start at the same column",
     },
     {
@@ -240,6 +240,14 @@ Deno.test("parseYamlFile: syntax errors name file:line:col and show the line wit
       says: 'a config file holds one YAML document; remove the "---" separator',
     },
     {
+      // The parser reports the value above it twice; the mistake is the deeper line.
+      name: "a line deeper than a key that has a value",
+      text: "project:\n  name: x\n   base_output_dir: /tmp\n",
+      line: 3,
+      column: 4,
+      says: 'line 3 is indented more than "name" above it, which already has a value (x)',
+    },
+    {
       name: "unknown alias",
       text: "a: 1\nb: [*nope]\n",
       line: 2,
@@ -250,6 +258,7 @@ Deno.test("parseYamlFile: syntax errors name file:line:col and show the line wit
   for (const c of cases) {
     const { problems, message } = yamlError(c.text);
     const p = problems[0];
+    assert.deepStrictEqual(problems.length, 1, `${c.name}: one problem, not ${problems.length}`);
     assert.deepStrictEqual(
       [p.file, p.line, p.column, p.path],
       ["conf/slurm/lumi.yaml", c.line, c.column, ""],

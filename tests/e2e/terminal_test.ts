@@ -109,6 +109,17 @@ Deno.test({
       assertMatch(again, /following demo \([^)]*\) \(6\/6 ended · 6 completed · 100%\)/);
       assertMatch(again, /6 runs: 6 completed/);
 
+      // A config error on a terminal: the prefix and the caret red; piped: plain.
+      const bad = await Deno.makeTempDir({ dir: out });
+      await Deno.writeTextFile(`${bad}/autoexp.yaml`, "a:\n  b: 1\n c: 2\n");
+      await tmux.start("err", 100, [...AUTOEXP, "config", "-C", bad], env);
+      const err = await tmux.waitFor("err", /\[exit \d+\]/);
+      assertMatch(plain(err), /\[exit 2\]/);
+      assert_(err.includes(`${ESC}1m${ESC}31mautoexp:`), err);
+      assert_(err.includes(`|  ${ESC}1m${ESC}31m^`), err);
+      const piped2 = await runAutoexp(["config", "-C", bad]);
+      assert_(!piped2.stderr.includes("\x1b") && piped2.stderr.startsWith("autoexp: "));
+
       // Piped: no escapes, and one line per run per checkpoint plus its state changes.
       const piped = await runAutoexp(
         ["submit", "-C", `${ROOT}/examples/demo`, "--scheduler", "local"],
