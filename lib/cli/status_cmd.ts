@@ -307,8 +307,8 @@ export function renderStatus(rows: StatusRow[], plan: SweepPlan, view?: StatusVi
     (col, row, text) => (col === 1 ? style.state(rows[row].state, text) : text),
   );
   const summary = [...counts].map(([s, n]) => style.state(s, `${n} ${s}`)).join(", ");
-  const left = dropped.length ? style.dim(` (not shown: ${dropped.join(", ")}; --wide)`) : "";
-  return `${table}\n${rows.length} runs: ${summary} (sweep ${plan.sweep.dir})${left}\n`;
+  const left = dropped.length ? `${style.dim(`--wide also shows: ${dropped.join(", ")}`)}\n` : "";
+  return `${table}\n${rows.length} runs: ${summary} (sweep ${plan.sweep.dir})\n${left}`;
 }
 
 /** Registers `status` and `logs`. */

@@ -168,7 +168,11 @@ export class StreamView {
     const active = note.state === "pending" || note.state === "running" ||
       note.state === "submitting";
     if (o.level === "quiet" && active) return;
-    if (o.level === "normal" && note.state === "pending" && !detailOf(note)) return;
+    // Waiting for resources or priority is what a queue does; other reasons say something.
+    if (
+      o.level === "normal" && note.state === "pending" &&
+      /^(?:|waiting: (?:Resources|Priority|None))$/.test(detailOf(note))
+    ) return;
     const bits = [o.style.state(note.state)];
     if (note.job) bits.push(`job ${note.job}`);
     if (note.attempt > 1) bits.push(`attempt ${note.attempt}`);

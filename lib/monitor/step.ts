@@ -28,6 +28,8 @@ import type {
 } from "../store/state.ts";
 import { attemptsMade, EventSink, latestAttempt } from "../store/state.ts";
 import { attemptKey, type ChosenRun, type SchedulerReading } from "../submit/mod.ts";
+import type { SayNote } from "../monitoring/say.ts";
+export type { SayNote } from "../monitoring/say.ts";
 import { reconcileEvents } from "../submit/mod.ts";
 import {
   attemptMode,
@@ -174,32 +176,6 @@ export interface StepConfig {
   readonly requeueGraceMs?: number;
   readonly lostAfterMs?: number;
 }
-
-/**
- * What a message is about, for a view that arranges them (lib/cli/stream.ts): a run's new state,
- * a part of the one line a fired log event and its actions make (`group` is the event, `of` how
- * many actions it has; a part with empty text only counts), or another message about a run.
- * The message's `line` says it all without a view.
- */
-export type SayNote =
-  | {
-    readonly kind: "state";
-    readonly run: string;
-    readonly state: string;
-    readonly attempt: number;
-    readonly job?: string;
-    readonly detail?: string;
-  }
-  | {
-    readonly kind: "part";
-    readonly run: string;
-    readonly group: string;
-    readonly index: number;
-    readonly of: number;
-    readonly text: string;
-    readonly failed?: boolean;
-  }
-  | { readonly kind: "run"; readonly run: string; readonly text: string; readonly bad?: boolean };
 
 /** What the loop must do after journaling the step's events. */
 export type Effect =

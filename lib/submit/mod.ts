@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { SayNote } from "../monitoring/say.ts";
 import { scriptPathIn } from "../plan/paths.ts";
 import { namesAttempt } from "../plan/job_name.ts";
 import { SchedulerError, UsageError } from "../errors.ts";
@@ -49,7 +50,7 @@ export interface SubmitOptions {
    */
   readonly fs?: FileSystem;
   /** Progress lines for the user. */
-  readonly say?: (line: string) => void;
+  readonly say?: (line: string, note?: SayNote) => void;
   /** The clock (job names with the submission time); default the system's. */
   readonly now?: () => number;
 }
@@ -312,7 +313,7 @@ export async function reconcile(
   store: SweepStore,
   scheduler: Scheduler,
   fs: FileSystem,
-  say: (line: string) => void = () => {},
+  say: (line: string, note?: SayNote) => void = () => {},
   now: () => number = Date.now,
   lostAfterMs = LOST_AFTER_MS,
 ): Promise<Map<string, JobObservation | null>> {
@@ -338,7 +339,7 @@ export async function recoverFromMarkers(
   store: SweepStore,
   scheduler: Scheduler,
   fs: FileSystem,
-  say: (line: string) => void = () => {},
+  say: (line: string, note?: SayNote) => void = () => {},
   now: () => number = Date.now,
 ): Promise<void> {
   const check = runsToCheck(plan, store.state);
@@ -753,7 +754,7 @@ async function submitBatch(
   scheduler: Scheduler,
   submit: readonly ChosenRun[],
   opts: SubmitOptions,
-  say: (line: string) => void,
+  say: (line: string, note?: SayNote) => void,
 ): Promise<{ calls: PlannedCall[]; submitted: { key: string; jobId: string; runs: number }[] }> {
   const first = submit[0];
   let next = store.state.seq + 1;
@@ -879,13 +880,11 @@ async function submitBatch(
     if (call.chainedIn !== undefined) lastPart.set(call.chainedIn, res.jobId);
     await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
     submitted.push({ key: call.key, jobId: res.jobId, runs: call.runs.length });
-    say(
-      `submitted ${
-        call.runs.length === 1
-          ? `run ${call.runs[0].name}`
-          : `${call.runs.length} runs (${call.key})`
-      } as job ${res.jobId}`,
-    );
+    const line = `submitted ${
+      call.runs.length === 1 ? `run ${call.runs[0].name}` : `${call.runs.length} runs (${call.key})`
+    } as job ${res.jobId}`;
+    const one = call.runs.length === 1 ? call.runs[0].name : null;
+    say(line, one ? { kind: "run", run: one, text: `submitted · job ${res.jobId}` } : undefined);
   }
   await store.snapshot();
   return { calls, submitted };

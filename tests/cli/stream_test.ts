@@ -72,18 +72,19 @@ Deno.test("stream: a checkpoint whose actions take long is printed as it is; the
   assertMatch(s.lines()[1], /lr0\.001 {3}evaluate\.sh failed: exit 3$/);
 });
 
-Deno.test("stream: state lines without repeated words; pending only when it says why", () => {
+Deno.test("stream: state lines without repeated words; pending only when it waits for more than a slot", () => {
   const s = stream("normal");
   s.view.say("x", state("lr0.001", "pending", "pending in the queue"));
   s.view.say("x", state("lr0.001", "running", "running"));
   s.view.say("x", state("lr0.0003", "failed", "failed with exit code 1"));
   s.view.say("x", state("lr0.0003", "pending", "pending in the queue (Resources)", 2));
+  s.view.say("x", state("lr0.0003", "pending", "pending in the queue (Dependency)", 2));
   s.view.say("x", state("lr0.001", "completed", "exited 0"));
   const body = s.lines().map((l) => l.slice(9));
   assertEquals(body, [
     "lr0.001   running · job 66_0",
     "lr0.0003  failed · job 66_0 · exit code 1",
-    "lr0.0003  pending · job 66_0 · attempt 2 · waiting: Resources",
+    "lr0.0003  pending · job 66_0 · attempt 2 · waiting: Dependency",
     "lr0.001   completed · job 66_0",
   ]);
 });

@@ -101,7 +101,7 @@ Deno.test({
         st160,
         /run\s+state\s+attempt\s+progress\s+since\s+job\s+exit\s+last event\s+actions/,
       );
-      assert_(!st160.includes("not shown"), st160);
+      assert_(!st160.includes("--wide also shows"), st160);
 
       // Re-attaching prints a banner with the counts status has.
       await tmux.start("again", 100, [...AUTOEXP, "monitor", "--state", `${out}/tty/demo`], env);
@@ -136,11 +136,11 @@ Deno.test({
         const checkpoints = mine.filter((l) => /checkpoint \d+ saved/.test(l));
         assertEquals(checkpoints.length, 4, mine.join("\n")); // 10, 20, 30, 40: one line each
         const states = mine.filter((l) =>
-          /\s(running|completed|failed|pending|restarting)\b/.test(l)
+          /\s(running|completed|failed|pending|restarting|submitted)\b/.test(l)
         );
         assertEquals(mine.length, checkpoints.length + states.length, mine.join("\n"));
-        // At most: running, failed, restarting, pending (attempt 2), running, completed.
-        assert_(states.length <= 6, mine.join("\n"));
+        // At most: running, failed, restarting, submitted, pending, running, completed.
+        assert_(states.length <= 7, mine.join("\n"));
       }
     } finally {
       await tmux.stop();
