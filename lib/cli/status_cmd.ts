@@ -18,6 +18,7 @@ import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { type Column, fitTable, renderJson } from "./output.ts";
 import { makeStyle, type Style } from "./style.ts";
+import { modeOf } from "../monitoring/vocabulary.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 import { loadPlan } from "../monitor/load_plan.ts";
 import { watchFileOf, type WatchRecord } from "../monitor/log_watch.ts";
@@ -249,7 +250,8 @@ export function eventLabel(event: string): string {
 function attemptCell(row: StatusRow): string {
   if (!row.previous) return String(row.attempts);
   const p = row.previous;
-  const word = p.state === "failed" ? "crash" : p.state;
+  // How it ended, in failure-mode words (crash, oom, timeout): the words policies use.
+  const word = modeOf(p.state) ?? p.state;
   return `${row.attempts} (${p.attempt}: ${word}${p.iteration !== null ? ` @${p.iteration}` : ""})`;
 }
 

@@ -37,7 +37,7 @@
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { parseOverride } from "../config/overrides.ts";
-import { FAILURE_MODES, type FailureMode } from "./vocabulary.ts";
+import { FAILURE_MODES, type FailureMode, modeOf } from "./vocabulary.ts";
 
 /** Options both restarting classes take. */
 export interface RestartOptions {
@@ -94,13 +94,9 @@ const MODE_ALIASES: Readonly<Record<string, FailureMode>> = {
   comm: "nccl",
   network: "nccl",
   watchdog: "nccl",
-  failed: "crash",
   failure: "crash",
-  stalled: "stall",
-  out_of_memory: "oom",
   node_failure: "node_fail",
   preemption: "preempted",
-  completed: "success",
 };
 
 const ENTRY_KEYS = ["mode", "implementation"];
@@ -124,7 +120,8 @@ export function parseRestartPolicies(value: unknown, path = "restart_policies"):
       return;
     }
     unknownKeys(entry, ENTRY_KEYS, at, problems);
-    const mode = entry.mode;
+    // A mode's state word (`out_of_memory`) names the mode too (vocabulary.ts).
+    const mode = typeof entry.mode === "string" ? modeOf(entry.mode) ?? entry.mode : entry.mode;
     let okMode: FailureMode | null = null;
     if (typeof mode !== "string") {
       problems.push({

@@ -33,7 +33,7 @@ import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { parseSlurmTime, SBATCH_OPTIONS, SLURM_TIME } from "../config/schema/sbatch_options.ts";
 import { compileEvents, type LogEventSpec } from "./events.ts";
-import { FAILURE_MODES, type FailureMode } from "./vocabulary.ts";
+import { FAILURE_MODES, type FailureMode, modeOf } from "./vocabulary.ts";
 import { parseRestartPolicies, type RestartPolicy } from "./policies.ts";
 import { placeholders } from "./template.ts";
 import type {
@@ -904,7 +904,8 @@ function parseState(v: unknown, at: string, p: Problems): FailureMode[] {
 
 /** A mode name (`timeout`) or, leniently, a state class name (`TimeoutState`). */
 function stateName(v: string, at: string, p: Problems): FailureMode[] {
-  if ((FAILURE_MODES as readonly string[]).includes(v)) return [v as FailureMode];
+  const mode = modeOf(v);
+  if (mode) return [mode];
   if (Object.hasOwn(STATE_CLASSES, v)) return [STATE_CLASSES[v]];
   p.push({
     path: at,

@@ -63,6 +63,29 @@ export const FAILURE_MODES = [
 /** One of {@link FAILURE_MODES}. */
 export type FailureMode = (typeof FAILURE_MODES)[number];
 
+/**
+ * The state word of each failure mode where they differ: `status`, the stream and `--json` say
+ * how an attempt *is* (`out_of_memory`, SLURM's word), a failure mode says how it *ended*
+ * (`oom`). The config takes either word wherever it takes a mode, so one word can be used
+ * throughout.
+ */
+export const STATE_OF_MODE: Readonly<Partial<Record<FailureMode, string>>> = {
+  crash: "failed",
+  oom: "out_of_memory",
+  stall: "stalled",
+  nccl: "nccl_failed",
+  success: "completed",
+};
+
+/** A failure mode from a mode word or the state word of a mode (`out_of_memory` -> `oom`). */
+export function modeOf(word: string): FailureMode | null {
+  if (isOneOf(FAILURE_MODES, word)) return word;
+  for (const [mode, state] of Object.entries(STATE_OF_MODE)) {
+    if (state === word) return mode as FailureMode;
+  }
+  return null;
+}
+
 /** Whether a string is one of a vocabulary's words (a type guard). */
 export function isOneOf<T extends string>(words: readonly T[], s: unknown): s is T {
   return typeof s === "string" && (words as readonly string[]).includes(s);

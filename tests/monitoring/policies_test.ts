@@ -46,6 +46,24 @@ Deno.test("parseRestartPolicies: seed 000's list", () => {
   );
 });
 
+Deno.test("parseRestartPolicies: a mode's state word names the mode (one word in status and config)", () => {
+  const p = parseRestartPolicies([
+    { mode: "out_of_memory", implementation: { class_name: "NoRestartPolicy" } },
+    { mode: "failed", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+    { mode: "stalled", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+    { mode: "nccl_failed", implementation: { class_name: "AlwaysRestartPolicy", max_retries: 1 } },
+  ]);
+  assertEquals(p.map((x) => x.mode), ["oom", "crash", "stall", "nccl"]);
+  // The same mode twice, once by each word, is one mode given twice.
+  assertMatch(
+    problems([
+      { mode: "oom", implementation: { class_name: "NoRestartPolicy" } },
+      { mode: "out_of_memory", implementation: { class_name: "NoRestartPolicy" } },
+    ])[0],
+    /"oom" already has a policy/,
+  );
+});
+
 function problems(value: unknown): string[] {
   const e = assertThrows(() => parseRestartPolicies(value));
   if (!(e instanceof ConfigError)) throw e;
