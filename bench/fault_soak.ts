@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { parseJournal } from "../lib/store/store.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 function flag(name: string, fallback: number): number {
@@ -49,13 +51,7 @@ async function sh(cmd: string, args: string[]): Promise<string> {
 type Ev = Record<string, any>;
 async function journal(): Promise<Ev[]> {
   const text = await Deno.readTextFile(`${sweep}/.autoexp/journal.jsonl`).catch(() => "");
-  return text.split("\n").filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l)];
-    } catch {
-      return [];
-    }
-  });
+  return parseJournal(text) as Ev[];
 }
 
 // The sweep: RUNS runs of the example trainer, 150 iterations of 1 s, a checkpoint (and its

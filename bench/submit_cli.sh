@@ -24,7 +24,7 @@ PY
 start=$(date +%s.%N)
 "$deno" run -A "$root/main.ts" submit -C "$work/cfg" --scheduler slurm --no-monitor > "$work/submit.log"
 end=$(date +%s.%N)
-calls=$(grep -c '"type":"submit_intent"' "$work/out/bench1k/.autoexp/journal.jsonl")
+calls=$(grep -o '"type":"submit_intent"' "$work/out/bench1k/.autoexp/journal.jsonl" | wc -l)
 printf 'submit 1,000 points (plan + sbatch): %.2f s wall, %s sbatch call(s)\n' "$(echo "$end - $start" | bc)" "$calls"
 cat > "$work/query.ts" <<TS
 import { SlurmScheduler } from "$root/lib/scheduler/slurm.ts";

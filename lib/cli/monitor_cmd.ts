@@ -19,7 +19,7 @@ import { adhocPlan, adoptEvents, logOnlyScheduler, parseAdhoc } from "../monitor
 import { describeFollow, type FollowDescription } from "../monitor/describe.ts";
 import { trackRun, trackRuns } from "../monitor/track.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
-import { EventSink, latestAttempt } from "../store/state.ts";
+import { actionTallies, EventSink, latestAttempt } from "../store/state.ts";
 import { parseOverride } from "../config/overrides.ts";
 import { loadPlan, readMonitorFile } from "../monitor/load_plan.ts";
 import {
@@ -292,8 +292,9 @@ async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime)
       view.close();
     }
     if (!summary.done) return;
-    const actions = Object.values(store.state.actions ?? {});
-    const failed = actions.filter((a) => a.status === "failed");
+    const failed = Object.values(store.state.actions ?? {}).filter((a) => a.status === "failed");
+    const tally = [...actionTallies(store.state).values()];
+    const count = (k: "ok" | "skipped") => tally.reduce((n, t) => n + t[k], 0);
     for (const l of req.logs) {
       const a = latestAttempt(store.state.runs[l.name]);
       say(
@@ -303,12 +304,8 @@ async function monitorAdhoc(job: string | undefined, o: MonitorOpts, r: Runtime)
       );
     }
     say(
-      `actions: ${
-        actions.filter((a) => a.status === "ok").length
-      } done, ${failed.length} failed, ` +
-        `${
-          actions.filter((a) => a.status === "skipped").length
-        } skipped; output in ${req.dir}/runs/<log>/actions/`,
+      `actions: ${count("ok")} done, ${failed.length} failed, ` +
+        `${count("skipped")} skipped; output in ${req.dir}/runs/<log>/actions/`,
     );
     if (failed.length) {
       throw new OutcomeError(

@@ -10,6 +10,7 @@
 import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
+import { actionTallies } from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { readSweepResults } from "./results_cmd.ts";
@@ -27,9 +28,16 @@ export async function writeReport(
   for (const p of res.problems) r.output.err(`autoexp: warning: ${p}\n`);
   const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
   const actions: Record<string, Record<string, number>> = {};
-  for (const a of Object.values(store.state.actions ?? {})) {
-    const c = actions[a.run] ??= {};
-    c[a.status] = (c[a.status] ?? 0) + 1;
+  for (const [run, t] of actionTallies(store.state)) {
+    const c: Record<string, number> = actions[run] = {};
+    if (t.ok) c.ok = t.ok;
+    if (t.failed) c.failed = t.failed;
+    if (t.skipped) c.skipped = t.skipped;
+    for (const a of Object.values(store.state.actions ?? {})) {
+      if (a.run === run && (a.status === "queued" || a.status === "started")) {
+        c[a.status] = (c[a.status] ?? 0) + 1;
+      }
+    }
   }
   const html = renderReport(
     {

@@ -11,7 +11,12 @@ import { didYouMean } from "../config/suggest.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { JobObservation } from "../scheduler/types.ts";
-import { ACTIVE_ATTEMPT_STATES, attemptsMade, latestAttempt } from "../store/state.ts";
+import {
+  actionTallies,
+  ACTIVE_ATTEMPT_STATES,
+  attemptsMade,
+  latestAttempt,
+} from "../store/state.ts";
 import { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
@@ -151,6 +156,8 @@ export async function statusRows(
   }
   const rows: StatusRow[] = [];
   const watches = await readWatches(r, store.dir);
+  const tallies = actionTallies(store.state);
+  const none = { ok: 0, failed: 0, skipped: 0, open: 0, total: 0 };
   for (const { run, plan } of await runsOf(r, loc.plan, store)) {
     const rec = store.state.runs[run.name];
     const a = latestAttempt(rec);
@@ -174,8 +181,7 @@ export async function statusRows(
     }
     const log = a ? attemptLogPath(plan, run, a) : null;
     const w = a ? watches[`${run.name}#${a.attempt}`] : undefined;
-    const acts = Object.values(store.state.actions ?? {}).filter((x) => x.run === run.name);
-    const count = (...st: string[]) => acts.filter((x) => st.includes(x.status)).length;
+    const actions = tallies.get(run.name) ?? none;
     const progress = progressFields(
       w?.progress ??
         (log && opts.progress !== false ? progressOf(await tailText(r, log)) : null),
@@ -207,16 +213,10 @@ export async function statusRows(
         }
         : null,
       last_event: w?.lastEvent ?? null,
-      actions: {
-        ok: count("ok"),
-        failed: count("failed"),
-        skipped: count("skipped"),
-        open: count("queued", "started"),
-        total: acts.length,
-      },
+      actions: { ...actions },
       parent: rec?.parent ?? null,
       log,
-      final: !!a?.verdictFinal && !a.restart && !count("queued", "started"),
+      final: !!a?.verdictFinal && !a.restart && !actions.open,
     });
   }
   return rows;

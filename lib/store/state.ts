@@ -78,6 +78,11 @@ export interface RunRecord {
   parent?: string;
   /** For a derived run: the sweep directory its own plan was written to. */
   planDir?: string;
+  /**
+   * Actions of log events that ended `ok` or `skipped`: counted here, not kept (a long sweep
+   * ends hundreds of thousands). Failed actions and state events' actions stay in `actions`.
+   */
+  actionsEnded?: { ok: number; skipped: number };
 }
 
 /** An action of the monitor (from a log event or a state event), journaled by id. */
@@ -415,10 +420,15 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
     }
     case "action_done": {
       const act = state.actions?.[ev.id];
-      if (act) {
-        act.status = ev.status;
-        act.detail = ev.detail;
-        act.endedAt = ev.at;
+      if (!act) break;
+      act.status = ev.status;
+      act.detail = ev.detail;
+      act.endedAt = ev.at;
+      const run = state.runs[act.run];
+      if (ev.status !== "failed" && !act.source.startsWith("state:") && run) {
+        const ended = run.actionsEnded ??= { ok: 0, skipped: 0 };
+        ended[ev.status]++;
+        delete state.actions![ev.id];
       }
       break;
     }
@@ -451,6 +461,39 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
 
 function findAttempt(state: StoreState, run: string, attempt: number): AttemptRecord | undefined {
   return state.runs[run]?.attempts.find((x) => x.attempt === attempt);
+}
+
+/** A run's actions by outcome (`open`: queued or started), including those only counted. */
+export interface ActionTally {
+  ok: number;
+  failed: number;
+  skipped: number;
+  open: number;
+  total: number;
+}
+
+/** Every run's {@link ActionTally}, in one pass over the actions kept. */
+export function actionTallies(state: StoreState): Map<string, ActionTally> {
+  const out = new Map<string, ActionTally>();
+  const of = (run: string) => {
+    let t = out.get(run);
+    if (!t) out.set(run, t = { ok: 0, failed: 0, skipped: 0, open: 0, total: 0 });
+    return t;
+  };
+  for (const rec of Object.values(state.runs)) {
+    if (!rec.actionsEnded) continue;
+    const t = of(rec.name);
+    t.ok += rec.actionsEnded.ok;
+    t.skipped += rec.actionsEnded.skipped;
+    t.total += rec.actionsEnded.ok + rec.actionsEnded.skipped;
+  }
+  for (const a of Object.values(state.actions ?? {})) {
+    const t = of(a.run);
+    if (a.status === "queued" || a.status === "started") t.open++;
+    else t[a.status]++;
+    t.total++;
+  }
+  return out;
 }
 
 /** Attempt states that may still run (or are not known to have ended). */

@@ -1,14 +1,22 @@
 /**
  * The sweep's store on disk (`<sweep>/.autoexp/`): an append-only journal (`journal.jsonl`,
- * each event fsync'd before it counts), an atomically replaced snapshot (`snapshot.json`, a
- * cache of the journal's fold), and a lock (`lock`) so only one autoexp process drives a sweep.
- * A crash at any moment loses nothing: the journal is replayed on open; a partial last line
- * (a crash while writing it) is ignored.
+ * each batch of events fsync'd before it counts; lines in journal_codec.ts's format), a snapshot
+ * (`snapshot.json`: the journal's fold up to an event, with what decoding the journal after it
+ * needs) and a lock (`lock`) so only one autoexp process drives a sweep.
+ *
+ * When the journal has grown by {@link COMPACT_BYTES} since the last snapshot, the writer
+ * compacts it: the snapshot is written (fsync'd, then renamed over the old one), then the journal
+ * is replaced (fsync'd, renamed) by one line `{"compacted":S}`. A crash between the two leaves
+ * the new snapshot and the whole journal (events up to S are skipped when read); before the
+ * first, the old snapshot and the journal. Either way nothing is lost. Once compacted, the
+ * snapshot is part of the truth: a journal that starts after a snapshot that is missing is an
+ * error, not a silent loss. A partial last line (a crash while writing it) is ignored.
  *
  * @module
  */
 import { OutcomeError } from "../errors.ts";
 import type { FileSystem, Host } from "../runtime/mod.ts";
+import { type CodecState, JournalCodec } from "./journal_codec.ts";
 import {
   applyEvent,
   emptyState,
@@ -75,13 +83,26 @@ export class SweepStore {
     const id = opts.readOnly
       ? (await readStoreId(fs, dir)) ?? ""
       : await ensureStoreId(fs, host, dir);
-    const read = await readJournal(fs, dir);
+    const read = await readStore(fs, dir);
     const store = new SweepStore(fs, host, dir, id, read.state, read.warnings);
-    store.journalBytes = read.bytes;
-    store.torn = read.torn;
-    store.written = read.state.seq;
+    store.adopt(read);
     return store;
   }
+
+  private adopt(read: StoreRead): void {
+    this.state = read.state;
+    this.codec = read.codec;
+    this.journalBytes = read.bytes;
+    this.compactedBytes = read.compactedBytes;
+    this.torn = read.torn;
+    this.written = read.state.seq;
+    this.snapshotSeq = read.snapshotSeq;
+  }
+
+  /** The journal's references (journal_codec.ts) as of the last event written or read. */
+  private codec = new JournalCodec();
+  /** The journal's size after the last compaction (or when it was read). */
+  private compactedBytes = 0;
 
   /** Bytes of the journal this process has read or written (to notice other writers). */
   private journalBytes = 0;
@@ -92,12 +113,9 @@ export class SweepStore {
 
   /** Re-reads the journal (after taking the lock) and repairs a torn last line. */
   private async reload(): Promise<void> {
-    const read = await readJournal(this.fs, this.dir);
-    this.state = read.state;
+    const read = await readStore(this.fs, this.dir);
     for (const w of read.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
-    this.journalBytes = read.bytes;
-    this.torn = read.torn;
-    this.written = read.state.seq;
+    this.adopt(read);
   }
 
   /** Appends run one at a time (the monitor appends from concurrent tasks). */
@@ -161,7 +179,7 @@ export class SweepStore {
       this.journalBytes += 1;
       this.torn = false;
     }
-    const text = full.map((e) => JSON.stringify(e)).join("\n");
+    const text = this.codec.encode(full).join("\n");
     await this.fs.appendLine(journal, text, true);
     this.journalBytes += new TextEncoder().encode(text).length + 1;
     this.written = full[full.length - 1].seq;
@@ -169,17 +187,44 @@ export class SweepStore {
     for (const e of full) this.state = applyEvent(this.state, e);
   }
 
-  /** Replaces the snapshot atomically (a cache; the journal stays the truth). */
-  async snapshot(): Promise<void> {
+  /**
+   * Compacts the journal into the snapshot when it grew by {@link COMPACT_BYTES} since the last
+   * snapshot (or, with `force`, by anything): see the module documentation. Only a writer (the
+   * holder of the lock) calls it; it waits for appends in flight.
+   */
+  snapshot(force = false): Promise<void> {
+    const next = this.queue.then(() => this.compactNow(force));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async compactNow(force: boolean): Promise<void> {
     if (this.snapshotSeq === this.state.seq) return;
     // Events applied in memory but not in the journal (a step that failed) never reach it.
     if (this.state.seq !== this.written) return;
-    // Not fsync'd: a snapshot lost in a crash is rebuilt from the (fsync'd) journal.
-    await this.fs.writeTextFile(`${this.dir}/snapshot.json`, JSON.stringify(this.state), false);
-    this.snapshotSeq = this.state.seq;
+    const grown = this.journalBytes - this.compactedBytes;
+    if (!(force ? grown > 0 : grown >= COMPACT_BYTES)) return;
+    const journal = `${this.dir}/journal.jsonl`;
+    if (((await this.fs.stat(journal))?.size ?? 0) !== this.journalBytes) return; // not ours
+    const seq = this.state.seq;
+    const snap: SnapshotFile = {
+      format: "autoexp.store",
+      version: 2,
+      seq,
+      state: this.state,
+      codec: this.codec.state,
+    };
+    // 1. The snapshot, durable before the journal forgets anything.
+    await this.fs.writeTextFile(`${this.dir}/snapshot.json`, JSON.stringify(snap), true);
+    this.snapshotSeq = seq;
+    if (this.torn) return; // the journal ends in a crashed writer's partial line: keep it
+    // 2. The journal, replaced by its header (nothing was appended since: appends queue).
+    const header = JSON.stringify({ compacted: seq });
+    await this.fs.writeTextFile(journal, `${header}\n`, true);
+    this.journalBytes = this.compactedBytes = new TextEncoder().encode(header).length + 1;
   }
 
-  /** The journal position of the last snapshot this process wrote. */
+  /** The journal position of the last snapshot read or written. */
   private snapshotSeq = -1;
 
   /**
@@ -282,16 +327,86 @@ async function ensureStoreId(fs: FileSystem, host: Host, dir: string): Promise<s
   return (await readStoreId(fs, dir)) ?? fresh;
 }
 
-/** Replays the journal; a partial last line (a crash while appending) is ignored. */
-async function readJournal(fs: FileSystem, dir: string) {
-  const warnings: string[] = [];
-  let state = emptyState();
-  const journal = `${dir}/journal.jsonl`;
-  let bytes: Uint8Array = new Uint8Array();
+/** The journal grows by this much (bytes) before a writer compacts it into the snapshot. */
+export const COMPACT_BYTES = 8 * 1024 * 1024;
+
+/** `snapshot.json` (format 2; an earlier autoexp wrote the bare state, a cache it never read). */
+interface SnapshotFile {
+  readonly format: "autoexp.store";
+  readonly version: 2;
+  /** The last event folded into `state`. */
+  readonly seq: number;
+  readonly state: StoreState;
+  readonly codec: CodecState;
+}
+
+interface StoreRead {
+  state: StoreState;
+  codec: JournalCodec;
+  warnings: string[];
+  bytes: number;
+  /** The bytes of the journal's compaction header (0: never compacted). */
+  compactedBytes: number;
+  torn: boolean;
+  snapshotSeq: number;
+}
+
+async function readSnapshot(fs: FileSystem, dir: string): Promise<SnapshotFile | null> {
+  let text: string;
   try {
-    bytes = await fs.readFile(journal);
-  } catch { /* no journal yet */ }
-  const lines = new TextDecoder().decode(bytes).split("\n");
+    text = await fs.readTextFile(`${dir}/snapshot.json`);
+  } catch {
+    return null;
+  }
+  try {
+    const snap = JSON.parse(text);
+    return snap?.format === "autoexp.store" && snap.version === 2 ? snap : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads the snapshot and replays the journal after it; a partial last line (a crash while
+ * appending) is ignored. A compaction by another process between reading the two is noticed
+ * (the journal then starts after the snapshot read) and the read is repeated.
+ */
+async function readStore(fs: FileSystem, dir: string): Promise<StoreRead> {
+  for (let tries = 0;; tries++) {
+    const snap = await readSnapshot(fs, dir);
+    const journal = `${dir}/journal.jsonl`;
+    let bytes: Uint8Array = new Uint8Array();
+    try {
+      bytes = await fs.readFile(journal);
+    } catch { /* no journal yet */ }
+    const text = new TextDecoder().decode(bytes);
+    const head = text.startsWith('{"compacted":')
+      ? Number(/^\{"compacted":(\d+)\}/.exec(text)?.[1] ?? NaN)
+      : 0;
+    const from = snap?.seq ?? 0;
+    if (head > from || Number.isNaN(head)) {
+      if (tries < 3) continue; // compacted in between: read again
+      throw new OutcomeError(
+        `the sweep's journal ${journal} starts after event ${head}, which only ${dir}/snapshot.json ` +
+          `holds, but that file is ${snap ? `older (event ${from})` : "missing or unreadable"}. ` +
+          "Restore snapshot.json (from a backup), or start the sweep again in a new directory",
+      );
+    }
+    return {
+      ...replay(text, journal, snap),
+      bytes: bytes.length,
+      compactedBytes: head ? text.indexOf("\n") + 1 : 0,
+      snapshotSeq: snap?.seq ?? -1,
+    };
+  }
+}
+
+function replay(text: string, journal: string, snap: SnapshotFile | null) {
+  const warnings: string[] = [];
+  let state = snap ? snap.state : emptyState();
+  const codec = new JournalCodec(snap?.codec);
+  const after = snap?.seq ?? 0;
+  const lines = text.split("\n");
   const last = lines.pop() ?? "";
   const torn = last !== "";
   if (torn) {
@@ -299,14 +414,30 @@ async function readJournal(fs: FileSystem, dir: string) {
   }
   for (const line of lines) {
     if (!line.trim()) continue;
-    let ev: StoreEvent;
+    let evs: StoreEvent[];
     try {
-      ev = JSON.parse(line);
+      evs = codec.decode(line, after);
     } catch {
       warnings.push(`ignored an unreadable line in ${journal}: ${line.slice(0, 80)}`);
       continue;
     }
-    state = applyEvent(state, ev);
+    for (const ev of evs) state = applyEvent(state, ev);
   }
-  return { state, warnings, bytes: bytes.length, torn };
+  return { state, codec, warnings, torn };
+}
+
+/**
+ * The events of a journal's text (format 1 or 2) after its last compaction, for tools and tests
+ * that look at what was journaled.
+ */
+export function parseJournal(text: string, codec?: CodecState): StoreEvent[] {
+  const c = new JournalCodec(codec && structuredClone(codec));
+  const out: StoreEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(...c.decode(line));
+    } catch { /* a line being written */ }
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
  * then the SLURM variants must run (and fail when the cluster is missing); elsewhere they run
  * when `sinfo` answers.
  */
+import { parseJournal } from "../../lib/store/store.ts";
 import { assert_, assertEquals, assertMatch, assertNotMatch } from "../_assert.ts";
 import { makeTree, removeTree, ROOT, runAutoexp, slurmHere, slurmWanted } from "../_helpers.ts";
 const kinds: ("local" | "slurm")[] = [
@@ -37,8 +38,8 @@ backend:
 }
 
 async function sweepState(dir: string) {
-  const journal = await Deno.readTextFile(`${dir}/e2e/.autoexp/journal.jsonl`);
-  return journal.trim().split("\n").map((l) => JSON.parse(l));
+  // deno-lint-ignore no-explicit-any
+  return parseJournal(await Deno.readTextFile(`${dir}/e2e/.autoexp/journal.jsonl`)) as any[];
 }
 
 for (const kind of kinds) {
@@ -428,7 +429,7 @@ Deno.test("e2e local: a submission above slurm.confirm_above is asked about, ref
   ];
   const intents = async () =>
     (await Deno.readTextFile(`${out}/demo/.autoexp/journal.jsonl`).catch(() => ""))
-      .split("\n").filter((l) => l.includes('"submit_intent"')).length;
+      .split('"submit_intent"').length - 1;
   try {
     // No terminal: nobody can confirm; nothing is submitted.
     const refused = await runAutoexp(args, { env });
@@ -478,8 +479,7 @@ Deno.test("e2e local: a damaged journal is rebuilt from the runs' markers; compl
   const env = { AUTOEXP_LOCAL_DIR: `${out}/local-scheduler` };
   const journalPath = `${out}/e2e/.autoexp/journal.jsonl`;
   const intents = async () =>
-    (await Deno.readTextFile(journalPath)).split("\n").filter((l) => l.includes('"submit_intent"'))
-      .length;
+    (await Deno.readTextFile(journalPath)).split('"submit_intent"').length - 1;
   const args = ["-C", cfg, "--scheduler", "local", "-m", "-o", "+n=1,2,3,4,5"];
   args.push("-o", "sweep.metadata_keys=[n]"); // n only numbers the runs
   try {

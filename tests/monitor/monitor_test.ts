@@ -15,7 +15,7 @@ import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { CommandResult, ProcessRunner, RunOptions } from "../../lib/runtime/mod.ts";
 import { denoTailSource } from "../../lib/runtime/tail_source.ts";
 import type { StoreEvent } from "../../lib/store/state.ts";
-import { SweepStore } from "../../lib/store/store.ts";
+import { parseJournal, SweepStore } from "../../lib/store/store.ts";
 import { submitSweep } from "../../lib/submit/mod.ts";
 import type { MonitorFile } from "../../lib/monitoring/monitor_file.ts";
 
@@ -104,8 +104,7 @@ async function world(overrides: string[] = [], configName = "autoexp"): Promise<
 }
 
 async function journal(store: SweepStore): Promise<StoreEvent[]> {
-  const text = await Deno.readTextFile(`${store.dir}/journal.jsonl`);
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return parseJournal(await Deno.readTextFile(`${store.dir}/journal.jsonl`));
 }
 
 const CKPT = (it: number, dir: string) =>

@@ -225,11 +225,24 @@ class World {
 
 /** The id of the action of a run queued for a checkpoint iteration (`index`: its position). */
 function actionId(w: World, run: string, it: number, index: number): string {
-  const ids = Object.values(w.state.store.actions ?? {}).filter((a) =>
-    a.run === run && a.context.checkpoint_iteration === String(it) && a.id.endsWith(`|${index}`)
-  ).map((a) => a.id);
+  const ids = w.journal.filter((e) =>
+    e.type === "action_queued" && e.run === run &&
+    e.context.checkpoint_iteration === String(it) && e.id.endsWith(`|${index}`)
+  ).map((e) => (e as { id: string }).id);
   assertEquals(ids.length, 1, `one action ${index} of ${run} at ${it}`);
   return ids[0];
+}
+
+/** An action as journaled: its queued record and its last status (ended ones are only counted). */
+function action(w: World, id: string): { status: string; context: Record<string, string> } {
+  const queued = w.journal.find((e) => e.type === "action_queued" && e.id === id);
+  assert_(queued?.type === "action_queued", `action ${id} was queued`);
+  let status = "queued";
+  for (const e of w.journal) {
+    if (e.type === "action_started" && e.id === id) status = "started";
+    if (e.type === "action_done" && e.id === id) status = e.status;
+  }
+  return { status, context: queued.context };
 }
 
 const ofKind = <K extends Effect["kind"]>(r: StepResult, kind: K) =>
@@ -287,14 +300,14 @@ Deno.test("step: placeholders come from the match, the run and config values", (
   const w = new World(CKPT);
   w.submit("a");
   const r = w.step({ logs: [w.log("a", "saved checkpoint 30 to /c/30")] });
-  const act = w.state.store.actions![actionId(w, "a", 30, 1)];
+  const act = action(w, actionId(w, "a", 30, 1));
   assertEquals(act.context.checkpoint_path, "/c/30");
   assertEquals(act.context.run, "a");
   assertEquals(act.context.output_dir, "/sweep/runs/a");
   assertEquals(act.context["backend.args.train_iters"], "40");
   // The log action is done by the step itself; the command goes to the runner.
   assert_(said(r).includes("a: ckpt 30 of a"), said(r).join("\n"));
-  assertEquals(w.state.store.actions![actionId(w, "a", 30, 0)].status, "ok");
+  assertEquals(action(w, actionId(w, "a", 30, 0)).status, "ok");
   assertEquals(ofKind(r, "run_action").map((e) => e.id), [actionId(w, "a", 30, 1)]);
 });
 
@@ -344,14 +357,14 @@ Deno.test("step: pure conditions are decided by the step (metadata, attempt budg
   }]));
   w.submit("a");
   const r = w.step({ logs: [w.log("a", "ckpt 10", "ckpt 20")] });
-  assertEquals(w.state.store.actions![actionId(w, "a", 10, 0)].status, "skipped");
+  assertEquals(action(w, actionId(w, "a", 10, 0)).status, "skipped");
   assertEquals(ofKind(r, "run_action").map((e) => e.id), [actionId(w, "a", 20, 0)]);
   w.submit("a");
   w.submit("a"); // three attempts made
   w.step({ logs: [w.log("a", "ckpt 20")] }); // the same checkpoint does not fire again
   const r2 = w.step({ logs: [w.log("a", "ckpt 21")] });
   assertEquals(ofKind(r2, "run_action").length, 0);
-  assertEquals(w.state.store.actions![actionId(w, "a", 21, 0)].status, "skipped");
+  assertEquals(action(w, actionId(w, "a", 21, 0)).status, "skipped");
 });
 
 Deno.test("step: an action whose I/O conditions the runner found unmet is skipped", () => {
@@ -362,7 +375,7 @@ Deno.test("step: an action whose I/O conditions the runner found unmet is skippe
   const r = w.step({
     actions: [{ id, status: "skipped", detail: "/c/10/x did not appear within 60 s" }],
   });
-  assertEquals(w.state.store.actions![id].status, "skipped");
+  assertEquals(action(w, id).status, "skipped");
   assert_(said(r).some((l) => l.includes("did not appear")), said(r).join("\n"));
 });
 
@@ -774,7 +787,7 @@ Deno.test("step: the events it returns replay to the state it advanced (a long s
     markers: new Map([["a#1", { state: "completed", exit_code: 0 }]]),
   });
   assertEquals(w.latest("a").verdict, "completed");
-  assertEquals(w.state.store.actions![actionId(w, "a", 10, 1)].status, "failed");
+  assertEquals(action(w, actionId(w, "a", 10, 1)).status, "failed");
   w.assertReplays();
 });
 
@@ -797,7 +810,7 @@ Deno.test("step: a condition naming a placeholder without a value fails the acti
   });
   w.submit("a");
   const r = w.step({ logs: [w.log("a", "ckpt 10")] });
-  assertEquals(w.state.store.actions![actionId(w, "a", 10, 0)].status, "failed");
+  assertEquals(action(w, actionId(w, "a", 10, 0)).status, "failed");
   assertEquals(ofKind(r, "run_action").length, 0);
   w.assertReplays();
 });
@@ -815,7 +828,7 @@ Deno.test("step: no derived run for a run the user cancelled", () => {
   });
   const r = w.step({ logs: [w.log("a", "ckpt 20")] });
   assertEquals(ofKind(r, "run_action").length, 0);
-  assertEquals(w.state.store.actions![actionId(w, "a", 20, 0)].status, "skipped");
+  assertEquals(action(w, actionId(w, "a", 20, 0)).status, "skipped");
 });
 
 Deno.test("step: only an action an earlier monitor started is run as resumed", () => {
@@ -823,7 +836,7 @@ Deno.test("step: only an action an earlier monitor started is run as resumed", (
   w.submit("a");
   w.step({ logs: [w.log("a", "saved checkpoint 10 to /c/10")] });
   const id = actionId(w, "a", 10, 1);
-  assertEquals(w.state.store.actions![id].status, "started");
+  assertEquals(action(w, id).status, "started");
   // A new monitor (nothing running in this process) finds it started: resumed.
   w.state.running.clear();
   const again = w.step({});

@@ -6,7 +6,7 @@ import { SchedulerError, UsageError } from "../../lib/errors.ts";
 import type { RunPlan, SweepPlan } from "../../lib/plan/types.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/host.ts";
-import { SweepStore } from "../../lib/store/store.ts";
+import { parseJournal, SweepStore } from "../../lib/store/store.ts";
 import { reconcile, submitSweep } from "../../lib/submit/mod.ts";
 
 const host: Host = {
@@ -129,8 +129,7 @@ Deno.test("submitSweep: a crash after sbatch is recovered by the comment tag, no
     await assertRejects(() => submitSweep(plan, store, sched));
     // The first intent stayed open in the journal when the "process died".
     const raw = await Deno.readTextFile(`${dir}/.autoexp/journal.jsonl`);
-    const lines = raw.trim().split("\n").map((l) => JSON.parse(l));
-    const truncated = lines.filter((e) => e.type === "submit_intent").slice(0, 1);
+    const truncated = parseJournal(raw).filter((e) => e.type === "submit_intent").slice(0, 1);
     await Deno.writeTextFile(
       `${dir}/.autoexp/journal.jsonl`,
       truncated.map((e) => JSON.stringify(e)).join("\n") + "\n",
