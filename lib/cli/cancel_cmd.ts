@@ -24,12 +24,14 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
     .description("cancel runs of a sweep (only jobs autoexp submitted for it)")
     .argument("[runs...]", "run names to cancel")
     .option("--all", "cancel every active run of the sweep")
+    .option("--json", "print what was done as JSON: {cancelled: [job ids], ended: [runs], waiting}")
     .addHelpText(
       "after",
       `
 Examples:
   autoexp cancel demo_lr0.0003 --state outputs/demo
-  autoexp cancel --all`,
+  autoexp cancel --all
+  autoexp cancel --all --json`,
     );
   addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
   cmd.action(async (runs, opts) => {
@@ -72,15 +74,30 @@ Examples:
       await new Promise((res) => setTimeout(res, 1000));
       store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
     }
-    if (cancelled.size) {
-      const ids = [...cancelled];
+    if (opts.json) {
       r.output.out(
-        `cancelled ${ids.length} job${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}\n`,
+        `${
+          JSON.stringify({
+            sweep: loc.plan.sweep.dir,
+            cancelled: [...cancelled],
+            ended: [...ended],
+            waiting: decided?.inFlight.length ?? 0,
+          })
+        }\n`,
       );
+    } else {
+      if (cancelled.size) {
+        const ids = [...cancelled];
+        r.output.out(
+          `cancelled ${ids.length} job${ids.length === 1 ? "" : "s"}: ${ids.join(", ")}\n`,
+        );
+      }
+      if (ended.size) r.output.out(`already ended: ${[...ended].join(", ")}\n`);
     }
-    if (ended.size) r.output.out(`already ended: ${[...ended].join(", ")}\n`);
     if (!cancelled.size && !ended.size && !decided?.inFlight.length) {
-      r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
+      if (!opts.json) {
+        r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
+      }
       return;
     }
     let recorded = false;

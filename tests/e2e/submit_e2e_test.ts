@@ -109,7 +109,7 @@ for (const kind of kinds) {
         "--no-monitor",
       ], { env });
       assertEquals(again.code, 0, again.stderr);
-      assertMatch(again.stdout, /submitted run e2e_code3 as job/);
+      assertMatch(again.stdout, /e2e_code3\s+submitted · job \d+/);
       const events = await sweepState(out);
       assertEquals(events.filter((e) => e.type === "submit_intent").length, 2);
     } finally {
@@ -228,6 +228,13 @@ for (const kind of kinds) {
       assertEquals(again.code, 0, again.stderr);
       assertNotMatch(again.stdout, /cancelled \d+ job/);
       assertMatch(again.stdout, /nothing to cancel|already ended: e2e/);
+      // --json says the same as data: no job cancelled.
+      const json = await runAutoexp(["cancel", "--all", "--json", "--state", `${out}/e2e`], {
+        env,
+      });
+      assertEquals(json.code, 0, json.stderr);
+      const done = JSON.parse(json.stdout);
+      assertEquals(done.cancelled, []);
     } finally {
       await removeTree(out);
       await removeTree(cfg);
