@@ -29,6 +29,7 @@ import {
   type MonitorDeps,
   type MonitorSummary,
   type ReplanRequest,
+  type RunView,
 } from "../monitor/monitor.ts";
 import { computePlan, withOverrides } from "../plan/mod.ts";
 import { writePlanTree } from "../render/tree.ts";
@@ -43,6 +44,7 @@ import { SweepStore } from "../store/store.ts";
 import { recoverFromMarkers } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
 import { renderStatus, statusRows } from "./status_cmd.ts";
+import { writeReport } from "./report_cmd.ts";
 import { streamFor, type StreamView } from "./stream.ts";
 import { makeStyle } from "./style.ts";
 import type { SayNote } from "../monitor/step.ts";
@@ -59,6 +61,7 @@ interface MonitorOpts extends SweepLocation {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  report?: boolean;
 }
 
 /** Registers the command. */
@@ -94,6 +97,7 @@ export function registerMonitor(program: Command, rt: () => Runtime): void {
     .option("--json", "one JSON object per event line (with --dry-run: the description)")
     .option("-q, --quiet", "only how runs end, restarts and failures")
     .option("-v, --verbose", "every state change and each action's outcome on its own line")
+    .option("--report", "keep <sweep dir>/report.html current while following (see autoexp report)")
     .addHelpText(
       "after",
       `
@@ -186,6 +190,7 @@ Examples:
         once: o.once === true,
         local: kind === "local",
         json: o.json === true,
+        report: o.report === true,
         view: streamFor(r, loc.plan.runs.map((x) => x.name), o),
       });
     } finally {
@@ -364,6 +369,8 @@ export interface FollowOptions {
   readonly view?: StreamView;
   /** Print the closing table as JSON (with `--json`). */
   readonly json?: boolean;
+  /** Keep `<sweep>/report.html` current (`--report`, or `results.report: true`). */
+  readonly report?: boolean;
 }
 
 /**
@@ -393,7 +400,15 @@ export async function followSweep(
   );
   await monitor.open();
   view.banner(`following ${plan.sweep.name} (${plan.sweep.dir})`, monitor.view());
-  const ticker = setInterval(() => view.tick(monitor.view()), 1000);
+  const report = o.report || plan.runs.some((x) => x.results?.report === true)
+    ? reportKeeper(r, plan, view)
+    : null;
+  report?.refresh();
+  const ticker = setInterval(() => {
+    const views = monitor.view();
+    view.tick(views);
+    report?.tick(views);
+  }, 1000);
   let summary: MonitorSummary;
   try {
     // Ctrl-C stops following, not the jobs.
@@ -401,6 +416,7 @@ export async function followSweep(
   } finally {
     clearInterval(ticker);
     view.close();
+    await report?.finish();
   }
   if (!summary.done) return summary;
   const rows = await statusRows(r, { plan }, false, store);
@@ -451,6 +467,44 @@ export async function followSweep(
     );
   }
   return summary;
+}
+
+/**
+ * Rewrites the sweep's report page while it is followed: once a minute when the runs' states or
+ * progress changed since the last page, one at a time, and once more at the end. A page that
+ * cannot be written is said once, and following goes on.
+ */
+function reportKeeper(r: Runtime, plan: SweepPlan, view: StreamView) {
+  let writing: Promise<void> | null = null;
+  let last = "";
+  let lastAt = 0;
+  let warned = false;
+  const refresh = () => {
+    if (writing) return;
+    writing = writeReport(r, { plan }, { live: false, quiet: true }).then(
+      () => {},
+      (e) => {
+        if (!warned) view.say(`cannot write the report page: ${(e as Error).message}`);
+        warned = true;
+      },
+    ).finally(() => writing = null);
+  };
+  return {
+    refresh,
+    tick(views: readonly RunView[]) {
+      const now = r.host.now().getTime();
+      const key = JSON.stringify(views);
+      if (now - lastAt < 60_000 || key === last) return;
+      last = key;
+      lastAt = now;
+      refresh();
+    },
+    async finish() {
+      await writing;
+      refresh();
+      await writing;
+    },
+  };
 }
 
 /** The ports every monitor of this process acts through (a sweep's adds re-planning). */

@@ -19,13 +19,13 @@ import { readSweepResults } from "./results_cmd.ts";
 export async function writeReport(
   r: Runtime,
   loc: { plan: SweepPlan; kind?: "slurm" | "local" },
-  opts: { out?: string; live: boolean },
+  opts: { out?: string; live: boolean; quiet?: boolean },
 ): Promise<string> {
   const { denoTailSource } = await import("../runtime/tail_source.ts");
   const { renderReport } = await import("../results/report.ts");
   const { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } = await import("../assets/uplot.gen.ts");
   const res = await readSweepResults(r, loc, { live: opts.live, source: denoTailSource() });
-  for (const p of res.problems) r.output.err(`autoexp: warning: ${p}\n`);
+  if (!opts.quiet) { for (const p of res.problems) r.output.err(`autoexp: warning: ${p}\n`); }
   const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
   const actions: Record<string, Record<string, number>> = {};
   for (const [run, t] of actionTallies(store.state)) {

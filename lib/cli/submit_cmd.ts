@@ -32,6 +32,7 @@ interface Options extends ConfigOptions {
   quiet?: boolean;
   verbose?: boolean;
   json?: boolean;
+  report?: boolean;
 }
 
 /** Registers the command. */
@@ -57,6 +58,7 @@ export function registerSubmit(program: Command, rt: () => Runtime): void {
     .option("-q, --quiet", "while following: only how runs end, restarts and failures")
     .option("-v, --verbose", "while following: every state change and each action's outcome")
     .option("--json", "one JSON object per event line, and the final table as JSON")
+    .option("--report", "keep <sweep dir>/report.html current while following (autoexp report)")
     .addHelpText(
       "after",
       `
@@ -155,6 +157,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
     await followSweep(plan, store, scheduler, r, {
       local: choice.kind === "local",
       json: o.json === true,
+      report: o.report === true,
       ...(view ? { view } : {}),
     });
   } finally {

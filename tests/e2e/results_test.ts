@@ -22,11 +22,14 @@ const ALL = [...RUNS, ...RUNS.map((r) => `${r}_cooldown_20`)];
 async function demoThenResults(ctx: Ctx): Promise<void> {
   const sub = await cli(
     ctx,
-    ["submit", "-C", `${ROOT}/examples/demo`, "--scheduler", "local"],
+    ["submit", "-C", `${ROOT}/examples/demo`, "--scheduler", "local", "--report"],
     240_000,
   );
   assertEquals(sub.code, 0, shown(sub));
   const sweep = `${ctx.out}/demo`;
+  // --report kept the page current while following: at the end it shows every run, cooldowns too.
+  const kept = await Deno.readTextFile(`${sweep}/report.html`);
+  for (const run of ALL) assert_(kept.includes(run), `${run} in the page written while following`);
 
   // The table: six runs, final loss and the evaluation's score.
   const table = await cli(ctx, ["results", "--state", sweep]);

@@ -34,6 +34,7 @@ export const resultsSchema = z.strictObject({
   log_metrics: z.optional(z.boolean()),
   best: z.optional(z.nullable(z.record(z.string(), z.enum(METRIC_GOALS)))),
   sort: z.optional(z.nullable(z.string())),
+  report: z.optional(z.boolean()),
 });
 
 /** Field descriptions for the generated configuration reference. */
@@ -45,4 +46,6 @@ export const resultsDocs: Record<string, string> = {
   best:
     "`column: min | max`: log columns that also get their best value over the run's attempts (`<column>.best`, e.g. `my_event.acc: max`); `loss`, `val_loss`, `val_ppl`, `test_loss`, `test_ppl` are `min` without saying",
   sort: "the column `autoexp results` sorts by when no `--sort` is given (default the run order)",
+  report:
+    "keep `<sweep dir>/report.html` current while `submit` or `monitor` follow the sweep: written when following starts, every minute while something changed, and at the end (as `--report` does; default false)",
 };
