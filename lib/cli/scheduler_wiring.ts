@@ -12,9 +12,13 @@ import type { Scheduler } from "../scheduler/types.ts";
 export async function makeScheduler(kind: "slurm" | "local", rt: Runtime): Promise<Scheduler> {
   if (kind === "slurm") {
     const { SlurmScheduler } = await import("../scheduler/slurm.ts");
+    const { denoQueueCache } = await import("../runtime/queue_cache.ts");
+    // Every autoexp of this user shares one squeue answer per interval (AUTOEXP_SHARED_QUEUE=0: not).
+    const queueCache = await denoQueueCache(rt.host.env, rt.fs);
     return new SlurmScheduler({
       runner: rt.proc,
       onRetry: (msg: string) => rt.output.err(`autoexp: ${msg}\n`),
+      ...(queueCache ? { queueCache } : {}),
     });
   }
   const { LocalScheduler } = await import("../scheduler/local.ts");

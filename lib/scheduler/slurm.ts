@@ -82,7 +82,32 @@ export interface SlurmSchedulerOptions {
   readonly historyDays?: number;
   /** The user name, to read the submit limit from `sacctmgr` in {@link SlurmScheduler.limits}. */
   readonly user?: string;
+  /**
+   * One `squeue --me` answer shared by every autoexp of this user on this machine (a monitor per
+   * sweep, status, cancel): with it, a query reads the user's whole queue through the cache
+   * instead of asking squeue for its own ids, so ten monitors cost one squeue per interval.
+   */
+  readonly queueCache?: QueueCache;
+  /** How old a shared answer may be (default 2 s, the monitor's shortest interval). */
+  readonly queueMaxAgeMs?: number;
+  /** The clock the shared answer's age is measured with (default Date.now). */
+  readonly now?: () => number;
 }
+
+/**
+ * A per-user store of the latest `squeue --me` answer (lib/runtime/queue_cache.ts): `read`
+ * returns an answer made no earlier than `after` and at most `maxAgeMs` old, calling `fetch`
+ * (in one process at a time) when there is none.
+ */
+export interface QueueCache {
+  read(
+    fetch: () => Promise<string>,
+    opts: { readonly maxAgeMs: number; readonly after: number },
+  ): Promise<string>;
+}
+
+/** Commands after which a shared squeue answer from before is stale. */
+const CHANGES_QUEUE: ReadonlySet<string> = new Set(["sbatch", "scancel"]);
 
 /** Environment for squeue and sacct: never cut array task expressions at 64 bytes. */
 const SLURM_ENV: Readonly<Record<string, string>> = { SLURM_BITSTR_LEN: "0" };
@@ -98,6 +123,11 @@ export class SlurmScheduler implements Scheduler {
   readonly #chunkSize: number;
   /** Set once sacct turned out to be missing or disabled; never asked again. */
   #accountingUnavailable = false;
+  /**
+   * When this process last changed the queue (submitted, cancelled, requeued): a shared answer
+   * from before that does not show the change, so it is not used.
+   */
+  #changedAt = 0;
 
   constructor(opts: SlurmSchedulerOptions) {
     this.#runner = opts.runner;
@@ -174,7 +204,17 @@ export class SlurmScheduler implements Scheduler {
     if (ids.length === 0 && req.commentPrefix === undefined) return { jobs: [], commands };
 
     const live: JobObservation[] = [];
-    if (req.commentPrefix !== undefined) {
+    if (this.#opts.queueCache) {
+      // The user's whole queue, shared: one squeue per interval for every autoexp of the user.
+      const prefix = req.commentPrefix;
+      const all = await this.#sharedQueue(commands);
+      live.push(
+        ...all.filter((o) =>
+          (prefix !== undefined && o.comment !== undefined && o.comment.startsWith(prefix)) ||
+          ids.some((id) => observationMatches(o, id))
+        ),
+      );
+    } else if (req.commentPrefix !== undefined) {
       const prefix = req.commentPrefix;
       const all = await this.#squeue(["--me"], commands);
       live.push(
@@ -318,13 +358,52 @@ export class SlurmScheduler implements Scheduler {
     });
   }
 
-  #exec(
+  async #exec(
     argv: readonly string[],
     commands?: string[],
     extra: { cwd?: string; env?: Readonly<Record<string, string>> } = {},
   ): Promise<CommandResult> {
     commands?.push(argv[0]);
-    return this.#runner.run(argv, { timeoutMs: this.#timeoutMs, ...extra });
+    try {
+      return await this.#runner.run(argv, { timeoutMs: this.#timeoutMs, ...extra });
+    } finally {
+      // A command that may have changed the queue: shared answers from before it are stale.
+      if (CHANGES_QUEUE.has(argv[0]) || (argv[0] === "scontrol" && argv[1] !== "show")) {
+        this.#changedAt = (this.#opts.now ?? Date.now)();
+      }
+    }
+  }
+
+  /** `squeue --me` through the shared cache (the call, when this process makes it, is retried). */
+  async #sharedQueue(commands: string[]): Promise<JobObservation[]> {
+    const argv = [
+      "squeue",
+      "--noheader",
+      "--states=all",
+      `--Format=${renderSqueueFormat()}`,
+      "--me",
+    ];
+    const text = await this.#opts.queueCache!.read(
+      () =>
+        this.#retry(async () => {
+          const r = await this.#exec(argv, commands, { env: SLURM_ENV });
+          if (r.code !== 0 || r.timedOut) {
+            throw commandError(argv, r, this.#timeoutMs, {
+              what: "Asking squeue about the jobs",
+              fix: "Check that SLURM answers: `squeue --me`.",
+            });
+          }
+          parseSqueue(r.stdout); // an unreadable answer is not shared
+          return r.stdout;
+        }),
+      { maxAgeMs: this.#opts.queueMaxAgeMs ?? 2000, after: this.#changedAt },
+    );
+    return parseOrThrow(() => parseSqueue(text), argv, {
+      code: 0,
+      stdout: text,
+      stderr: "",
+      timedOut: false,
+    });
   }
 
   /** One squeue call with autoexp's format, retried when transient. */

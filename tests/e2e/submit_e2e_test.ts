@@ -523,3 +523,64 @@ Deno.test("e2e local: a damaged journal is rebuilt from the runs' markers; compl
     await removeTree(cfg);
   }
 });
+
+Deno.test({
+  name: "e2e slurm: ten monitors of one user cost one squeue per interval (shared per user)",
+  ignore: !(slurmWanted || slurmHere),
+  fn: async () => {
+    const out = await makeTree({});
+    // squeue through a wrapper that counts its calls; the shared answer in a private directory.
+    const bin = `${out}/bin`;
+    await Deno.mkdir(bin);
+    const real = new TextDecoder().decode(
+      (await new Deno.Command("bash", { args: ["-c", "command -v squeue"], stdout: "piped" })
+        .output())
+        .stdout,
+    ).trim();
+    await Deno.writeTextFile(
+      `${bin}/squeue`,
+      `#!/bin/sh\necho "$*" >> ${out}/squeue.calls\nexec ${real} "$@"\n`,
+    );
+    await Deno.chmod(`${bin}/squeue`, 0o755);
+    const env = {
+      PATH: `${bin}:${Deno.env.get("PATH")}`,
+      XDG_RUNTIME_DIR: `${out}/run`,
+    };
+    const sweeps: string[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const cfg = await makeTree(config(`${out}/s${i}`, "sleep 120"));
+        const sub = await runAutoexp(
+          ["submit", "-C", cfg, "--scheduler", "slurm", "--no-monitor", "-o", `project.name=s${i}`],
+          { env },
+        );
+        assertEquals(sub.code, 0, sub.stderr);
+        sweeps.push(`${out}/s${i}/s${i}`);
+        await removeTree(cfg);
+      }
+      const calls = async () =>
+        (await Deno.readTextFile(`${out}/squeue.calls`).catch(() => "")).split("\n").filter((l) =>
+          l
+        ).length;
+      const round = async (extra: Record<string, string>) => {
+        const before = await calls();
+        const runs = await Promise.all(
+          sweeps.map((s) =>
+            runAutoexp(["monitor", "--once", "--state", s], { env: { ...env, ...extra } })
+          ),
+        );
+        for (const r of runs) assert_(r.code === 0 || r.code === 1, r.stderr);
+        return (await calls()) - before;
+      };
+      await new Promise((res) => setTimeout(res, 2500)); // older than the shared answer's 2 s
+      const shared = await round({});
+      // Ten monitors asking within one interval: one squeue (two if they straddle its end).
+      assert_(shared >= 1 && shared <= 2, `squeue calls with sharing: ${shared}`);
+      const alone = await round({ AUTOEXP_SHARED_QUEUE: "0" });
+      assert_(alone >= 10, `squeue calls without sharing: ${alone}`);
+    } finally {
+      for (const s of sweeps) await runAutoexp(["cancel", "--all", "--state", s], { env });
+      await removeTree(out);
+    }
+  },
+});

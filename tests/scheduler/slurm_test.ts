@@ -695,3 +695,94 @@ Deno.test("withRetry retries transient SchedulerErrors only", async () => {
   assertMatch(last.message, /^down\n\(gave up after 2 attempts\)$/);
   assert_(last.cause instanceof SchedulerError);
 });
+
+// ---------------------------------------------------------------- one squeue per user
+
+import { FileQueueCache } from "../../lib/runtime/queue_cache.ts";
+import { DenoFileSystem } from "../../lib/runtime/fs.ts";
+
+Deno.test("shared queue: ten schedulers of one user asking at once cost one squeue", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let now = 1_000_000;
+    const runner = new FakeRunner({
+      squeue: () => replay("squeue_O_me"),
+      sbatch: () => result({ stdout: "77\n" }),
+    });
+    const slow: ProcessRunner = {
+      // squeue takes a moment, so the others find the lock taken and wait for its answer.
+      run: async (argv, opts) => {
+        await new Promise((res) => setTimeout(res, 30));
+        return runner.run(argv, opts);
+      },
+    };
+    const cache = new FileQueueCache({ dir, files: new DenoFileSystem(), now: () => now });
+    const scheds = Array.from(
+      { length: 10 },
+      () =>
+        new SlurmScheduler({
+          runner: slow,
+          queueCache: cache,
+          now: () => now,
+          queueMaxAgeMs: 2000,
+        }),
+    );
+    const ask = () => Promise.all(scheds.map((s, i) => s.query({ ids: [i % 2 ? "1" : "4_2"] })));
+    const first = await ask();
+    assertEquals(runner.argvs("squeue").length, 1);
+    assertEquals(runner.argvs("squeue")[0].slice(-1), ["--me"]);
+    // Each got its own jobs out of the one answer.
+    assertEquals(first[0].jobs.length, 1);
+    assert_(observationMatches(first[0].jobs[0], "4_2"));
+    assertEquals(first[1].jobs.map((j) => j.jobId), ["1"]);
+    now += 1000; // within the interval: the same answer again
+    await ask();
+    assertEquals(runner.argvs("squeue").length, 1);
+    now += 1500; // older than 2 s: one new squeue for all ten
+    await ask();
+    assertEquals(runner.argvs("squeue").length, 2);
+    // A scheduler that submitted does not take an answer from before its job existed.
+    await scheds[0].submit({ script: "/x.sh", cwd: dir, jobName: "j", comment: "c" });
+    await scheds[0].query({ ids: ["1"] });
+    assertEquals(runner.argvs("squeue").length, 3);
+    await scheds[1].query({ ids: ["1"] }); // the others share that newer answer
+    assertEquals(runner.argvs("squeue").length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("shared queue: a lock left by a dead process is taken over; a failed squeue is not shared", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let now = 5_000_000;
+    await Deno.writeTextFile(`${dir}/squeue.lock`, "0");
+    await Deno.utime(`${dir}/squeue.lock`, 0, 0); // long ago
+    let fail = true;
+    const runner = new FakeRunner({
+      squeue: () =>
+        fail
+          ? result({ code: 1, stderr: "slurm_load_jobs error: Unexpected message received" })
+          : replay("squeue_O_me"),
+    });
+    const cache = new FileQueueCache({ dir, files: new DenoFileSystem(), now: () => now });
+    const sched = new SlurmScheduler({
+      runner,
+      queueCache: cache,
+      now: () => now,
+      sleep: () => Promise.resolve(),
+      retry: { maxAttempts: 1 },
+    });
+    await assertRejects(
+      () => sched.query({ ids: ["1"] }),
+      (e) => assert_(e instanceof SchedulerError),
+    );
+    fail = false;
+    now += 10;
+    const r = await sched.query({ ids: ["1"] });
+    assertEquals(r.jobs.map((j) => j.jobId), ["1"]);
+    assertEquals(runner.argvs("squeue").length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
