@@ -31,6 +31,7 @@ import {
 import { FAILURE_MODES } from "../lib/monitor/lifecycle.ts";
 import { WholeFloat } from "../lib/config/whole_float.ts";
 import { EMBEDDED_FILES } from "../lib/assets/embedded.gen.ts";
+import { STAGE_DOCS } from "../lib/plan/stages.ts";
 
 // deno-lint-ignore no-explicit-any
 type Schema = any;
@@ -157,6 +158,20 @@ export function renderReference(): string {
   out.push(schemaTable(computeSchema, computeDocs));
   h("## `sweep`");
   out.push(schemaTable(sweepSchema, sweepDocs));
+  h("## `stages`");
+  out.push(
+    "A pipeline: stage name -> stage (see the README's pipelines section). A run of a stage " +
+      "lives in `<base_output_dir>/artifacts/<stage>/<run>-<identity>`, its identity a hash " +
+      "of its stage, swept values, the stage's overrides, the shared config (without " +
+      "`project.name`, `slurm.sbatch`, `slurm.array`, `monitoring`, `restart`) and its " +
+      "inputs' identities; a complete artifact is not submitted again, by any pipeline.",
+    "",
+    "| key | type | meaning |",
+    "| --- | --- | --- |",
+    ...Object.entries(STAGE_DOCS).map(([k, [type, doc]]) =>
+      `| \`${k}\` | ${cell(type)} | ${cell(doc)} |`
+    ),
+  );
   h("## `results`");
   out.push(
     "What `autoexp results` and `autoexp report` read besides the journal: metric files the " +

@@ -16,6 +16,8 @@ import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./loca
 import { makeScheduler } from "./scheduler_wiring.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { USER_CANCEL } from "../monitor/decide.ts";
+import { stageRuns } from "../submit/release.ts";
+import { collect } from "./common.ts";
 
 /** Registers the command. */
 export function registerCancel(program: Command, rt: () => Runtime): void {
@@ -24,20 +26,29 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
     .description("cancel runs of a sweep (only jobs autoexp submitted for it)")
     .argument("[runs...]", "run names to cancel")
     .option("--all", "cancel every active run of the sweep")
-    .option("--json", "print what was done as JSON: {cancelled: [job ids], ended: [runs], waiting}")
+    .option(
+      "--json",
+      "print what was done as JSON: {cancelled: [job ids], ended: [runs], waiting, blocked}",
+    )
+    .option("--stage <name>", "cancel every run of this stage (repeatable; a pipeline)", collect)
     .addHelpText(
       "after",
       `
 Examples:
   autoexp cancel demo_lr0.0003 --state outputs/demo
   autoexp cancel --all
-  autoexp cancel --all --json`,
+  autoexp cancel --all --json
+  autoexp cancel --stage finetune --state outputs/pipeline`,
     );
   addSweepLocationOptions(cmd as unknown as CommandUnknownOpts);
   cmd.action(async (runs, opts) => {
     const r = rt();
-    if (!runs.length && !opts.all) throw new UsageError("name the runs to cancel, or use --all");
+    const stages = (opts as { stage?: string[] }).stage ?? [];
+    if (!runs.length && !opts.all && !stages.length) {
+      throw new UsageError("name the runs to cancel, or use --all or --stage");
+    }
     const loc = await locateSweep(opts as SweepLocation, r);
+    const ofStages = stages.length ? stageRuns(loc.plan, stages) : new Set<string>();
     const known = new Set(loc.plan.runs.map((x) => x.name));
     for (const name of runs) {
       if (!known.has(name)) {
@@ -47,7 +58,7 @@ Examples:
         );
       }
     }
-    const chosen = (name: string) => opts.all === true || runs.includes(name);
+    const chosen = (name: string) => opts.all === true || runs.includes(name) || ofStages.has(name);
     const kind = loc.kind ?? "slurm";
     let store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
     let scheduler: Scheduler | undefined;
@@ -74,6 +85,10 @@ Examples:
       await new Promise((res) => setTimeout(res, 1000));
       store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir);
     }
+    // Pipeline runs still waiting for their inputs: never submitted, so blocked instead.
+    const waiting = Object.values(store.state.runs).filter((rec) =>
+      chosen(rec.name) && rec.awaits && !rec.attempts.length && !rec.released && !rec.blocked
+    ).map((rec) => rec.name);
     if (opts.json) {
       r.output.out(
         `${
@@ -82,6 +97,7 @@ Examples:
             cancelled: [...cancelled],
             ended: [...ended],
             waiting: decided?.inFlight.length ?? 0,
+            blocked: waiting,
           })
         }\n`,
       );
@@ -94,7 +110,7 @@ Examples:
       }
       if (ended.size) r.output.out(`already ended: ${[...ended].join(", ")}\n`);
     }
-    if (!cancelled.size && !ended.size && !decided?.inFlight.length) {
+    if (!cancelled.size && !ended.size && !decided?.inFlight.length && !waiting.length) {
       if (!opts.json) {
         r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
       }
@@ -115,6 +131,12 @@ Examples:
             why: USER_CANCEL,
           }];
         }));
+        await store.appendMany(
+          waiting.map((run) => ({ type: "blocked" as const, run, reason: USER_CANCEL })),
+        );
+        if (waiting.length) {
+          if (!opts.json) r.output.out(`not started (waiting for inputs): ${waiting.join(", ")}\n`);
+        }
         recorded = true;
         if (scheduler) await reconcile(loc.plan, store, scheduler, r.fs);
         await store.snapshot();

@@ -12,7 +12,8 @@ export interface ConfigOptions {
   override?: string[];
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** Commander: a repeatable option's values, in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

@@ -13,13 +13,16 @@ import { formatSlurmTime } from "../config/schema/sbatch_options.ts";
 import type { PlanOutcome } from "../plan/mod.ts";
 import { writePlan } from "../render/tree.ts";
 import type { Runtime } from "../runtime/mod.ts";
-import { addConfigOptions, type ConfigOptions, configOptionsOf } from "./common.ts";
+import { addConfigOptions, collect, type ConfigOptions, configOptionsOf } from "./common.ts";
+import { stageRuns } from "../submit/release.ts";
+import type { SweepPlan } from "../plan/types.ts";
 import { renderJson, renderTable } from "./output.ts";
 
 interface Options extends ConfigOptions {
   multirun?: boolean;
   json?: boolean;
   all?: boolean;
+  stage?: string[];
 }
 
 /** Rows shown before the table is cut (use --all for every run). */
@@ -35,13 +38,15 @@ export function registerPlan(program: Command, rt: () => Runtime): void {
     .option("-m, --multirun", "comma lists in -o overrides are sweep axes (lr=1e-3,1e-4)")
     .option("--json", "print the plan as JSON")
     .option("--all", "list every run (the table shows the first 50 otherwise)")
+    .option("--stage <name>", "show only this stage's runs (repeatable; a pipeline)", collect)
     .addHelpText(
       "after",
       `
 Examples:
   autoexp plan -C examples/scaling
   autoexp plan -C examples/quickstart -m -o backend.args.lr=1e-3,3e-4 -o backend.args.global_batch_size=64,128
-  autoexp plan -C examples/scaling --json | jq '.runs[0].argv'`,
+  autoexp plan -C examples/scaling --json | jq '.runs[0].argv'
+  autoexp plan -C examples/pipeline --stage finetune`,
     );
   addConfigOptions(cmd);
   cmd.action(async (...args: unknown[]) => {
@@ -57,13 +62,21 @@ Examples:
       },
       { fs: r.fs, host: r.host, proc: r.proc },
     );
+    const only = o.stage?.length ? stageRuns(outcome.plan, o.stage) : undefined;
+    const shown = only
+      ? {
+        ...outcome,
+        plan: { ...outcome.plan, runs: outcome.plan.runs.filter((x) => only.has(x.name)) },
+      }
+      : outcome;
     r.output.out(
       o.json
         // Values whose names look secret are shown masked (lib/config/secrets.ts).
         ? renderJson(
-          maskSecrets(outcome.plan as unknown as ConfigValue, extraSecretNames(r.host.env)),
+          maskSecrets(shown.plan as unknown as ConfigValue, extraSecretNames(r.host.env)),
         )
-        : renderPlanTable(outcome, o.all === true),
+        : renderPlanTable(shown, o.all === true) +
+          (shown.plan.stages ? renderPipeline(shown.plan, o.all === true) : ""),
     );
     for (const w of outcome.warnings) r.output.err(`autoexp: warning: ${w}\n`);
   });
@@ -73,10 +86,21 @@ Examples:
 export function renderPlanTable(outcome: PlanOutcome, all: boolean): string {
   const { plan } = outcome;
   const keys = [...new Set(plan.runs.flatMap((r) => Object.keys(r.values)))];
-  const header = ["#", "run", ...keys, "nodes", "gpus", "time", "job"];
+  const staged = plan.stages !== undefined;
+  const header = [
+    "#",
+    "run",
+    ...(staged ? ["stage"] : []),
+    ...keys,
+    "nodes",
+    "gpus",
+    "time",
+    "job",
+  ];
   const rows = plan.runs.map((r) => [
     String(r.index),
     r.name,
+    ...(staged ? [r.stage ?? ""] : []),
     ...keys.map((k) => (k in r.values ? short(r.values[k]) : "")),
     String(r.nodes),
     String(r.gpus),
@@ -113,6 +137,48 @@ export function renderPlanTable(outcome: PlanOutcome, all: boolean): string {
   for (const [run, d] of Object.entries(outcome.derived).slice(0, 1)) {
     out += `derived (${run}): ${Object.entries(d).map(([k, v]) => `${k}=${v}`).join(", ")}\n`;
   }
+  return out;
+}
+
+/**
+ * A pipeline's graph: its stages by tier (runs per stage, what each needs), then which run
+ * feeds which as a tree (a run with several inputs is listed under each; cut at 50 lines
+ * unless `all`).
+ */
+export function renderPipeline(plan: SweepPlan, all: boolean): string {
+  const shownRuns = new Set(plan.runs.map((r) => r.name));
+  const count = (s: string) => plan.runs.filter((r) => r.stage === s).length;
+  const stages = (plan.stages ?? []).filter((s) => count(s.name) > 0);
+  const tiers = new Set(stages.map((s) => s.tier)).size;
+  let out = `\npipeline: ${stages.length} stage${stages.length === 1 ? "" : "s"} in ${tiers} ` +
+    `tier${tiers === 1 ? "" : "s"}; each run starts when its own inputs completed\n`;
+  out += renderTable(
+    ["tier", "stage", "runs", "needs"],
+    stages.map((s) => [String(s.tier), s.name, String(count(s.name)), s.needs.join(", ") || "-"]),
+  );
+  const children = new Map<string, string[]>();
+  for (const r of plan.runs) {
+    for (const n of r.needs ?? []) {
+      const list = children.get(n) ?? [];
+      list.push(r.name);
+      children.set(n, list);
+    }
+  }
+  const stageOf = new Map(plan.runs.map((r) => [r.name, r.stage ?? ""]));
+  const lines: string[] = [];
+  const walk = (name: string, prefix: string, last: boolean, root: boolean) => {
+    lines.push(`${root ? "" : `${prefix}${last ? "└─ " : "├─ "}`}${name} (${stageOf.get(name)})`);
+    const kids = (children.get(name) ?? []).filter((k) => shownRuns.has(k));
+    const next = root ? "" : `${prefix}${last ? "   " : "│  "}`;
+    kids.forEach((k, i) => walk(k, next, i === kids.length - 1, false));
+  };
+  // Roots: shown runs none of whose inputs are shown.
+  for (const r of plan.runs) {
+    if (!(r.needs ?? []).some((n) => shownRuns.has(n))) walk(r.name, "", true, true);
+  }
+  const cut = all || lines.length <= MAX_ROWS ? lines : lines.slice(0, MAX_ROWS);
+  out += `\n${cut.join("\n")}\n`;
+  if (cut.length < lines.length) out += `... and ${lines.length - cut.length} more lines (--all)\n`;
   return out;
 }
 

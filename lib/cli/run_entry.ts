@@ -229,6 +229,12 @@ export async function runEntry(args: string[]): Promise<number> {
   await Deno.mkdir(logs, { recursive: true });
   await Deno.mkdir(attempts, { recursive: true });
   await Deno.mkdir(entry.workdir, { recursive: true });
+  // A stage's generated files (rendered at plan time from the run's config), before it starts.
+  for (const f of entry.files ?? []) {
+    const path = `${entry.runDir}/${f.path}`;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(path, f.text);
+  }
   const logPath = entry.logPath.replace("{job_id}", jobId);
   const logDir = logPath.slice(0, logPath.lastIndexOf("/"));
   if (logDir && logDir !== logs) await Deno.mkdir(logDir, { recursive: true }).catch(() => {});

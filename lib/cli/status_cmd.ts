@@ -28,11 +28,15 @@ import { makeScheduler } from "./scheduler_wiring.ts";
 import { loadPlan } from "../monitor/load_plan.ts";
 import { watchFileOf, type WatchRecord } from "../monitor/log_watch.ts";
 import { attemptLogPath } from "../monitor/step.ts";
+import { stageRuns } from "../submit/release.ts";
+import { collect } from "./common.ts";
 
 /** One row of `autoexp status` (and of `status --json`). */
 export interface StatusRow {
   run: string;
   index: number;
+  /** In a pipeline: the run's stage. */
+  stage?: string;
   state: string;
   attempts: number;
   job: string | null;
@@ -164,6 +168,16 @@ export async function statusRows(
     let state = a?.verdict ?? a?.state ?? "not submitted";
     let exit = a?.exitCode ?? null;
     let reason = a?.verdictReason ?? a?.reason ?? null;
+    if (!a && rec?.blocked) {
+      state = "blocked";
+      reason = rec.blocked;
+    } else if (!a && rec?.awaits) {
+      // A pipeline run the monitor submits when its own inputs completed.
+      state = "waiting";
+      reason = rec.released
+        ? "inputs complete: being submitted"
+        : `waits for ${rec.awaits.join(", ")}`;
+    }
     if (a && !a.verdictFinal && ACTIVE_ATTEMPT_STATES.has(a.state) && a.jobId) {
       const obs = findObservation(jobs, a.jobId, a.arrayJobId, a.taskId);
       if (obs && !(a.verdict === "stalled" && obs.state === "running")) {
@@ -191,6 +205,7 @@ export async function statusRows(
     rows.push({
       run: run.name,
       index: run.index,
+      ...(run.stage ? { stage: run.stage } : {}),
       state,
       attempts: attemptsMade(rec),
       job: a?.jobId ?? null,
@@ -216,7 +231,7 @@ export async function statusRows(
       actions: { ...actions },
       parent: rec?.parent ?? null,
       log,
-      final: !!a?.verdictFinal && !a.restart && !actions.open,
+      final: (!!a?.verdictFinal && !a.restart && !actions.open) || (!a && !!rec?.blocked),
     });
   }
   return rows;
@@ -324,6 +339,7 @@ export function registerStatus(program: Command, rt: () => Runtime): void {
     .option("--watch [seconds]", "redraw every few seconds (default 5) until every run has ended")
     .option("--wide", "show every column (by default the table fits the terminal)")
     .option("--no-live", "do not ask the scheduler; show what the sweep's store recorded")
+    .option("--stage <name>", "only this stage's runs (repeatable; a pipeline)", collect)
     .addHelpText(
       "after",
       `
@@ -340,6 +356,7 @@ Examples:
       watch?: string | boolean;
       wide?: boolean;
       live: boolean;
+      stage?: string[];
     };
     const loc = await locateSweep(o, r);
     const every = o.watch === undefined
@@ -347,7 +364,10 @@ Examples:
       : Math.max(1, Number(o.watch === true ? 5 : o.watch) || 5);
     const style = makeStyle(r.host.color);
     for (;;) {
-      const rows = await statusRows(r, loc, o.live !== false);
+      const only = o.stage?.length ? stageRuns(loc.plan, o.stage) : null;
+      const rows = (await statusRows(r, loc, o.live !== false)).filter((x) =>
+        !only || only.has(x.run)
+      );
       const now = r.host.now();
       const ended = rows.every((x) => x.final || x.state === "not submitted") &&
         rows.some((x) => x.final);

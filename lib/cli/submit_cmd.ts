@@ -16,7 +16,8 @@ import type { Runtime } from "../runtime/mod.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { SweepStore } from "../store/store.ts";
 import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
-import { addConfigOptions, type ConfigOptions, configOptionsOf } from "./common.ts";
+import { addConfigOptions, collect, type ConfigOptions, configOptionsOf } from "./common.ts";
+import { missingInputs, stageRuns } from "../submit/release.ts";
 import { followSweep } from "./monitor_cmd.ts";
 import { launchList, streamFor, type StreamView } from "./stream.ts";
 import type { SayNote } from "../monitor/step.ts";
@@ -33,6 +34,8 @@ interface Options extends ConfigOptions {
   verbose?: boolean;
   json?: boolean;
   report?: boolean;
+  stage?: string[];
+  withNeeds?: boolean;
 }
 
 /** Registers the command. */
@@ -59,6 +62,11 @@ export function registerSubmit(program: Command, rt: () => Runtime): void {
     .option("-v, --verbose", "while following: every state change and each action's outcome")
     .option("--json", "one JSON object per event line, and the final table as JSON")
     .option("--report", "keep <sweep dir>/report.html current while following (autoexp report)")
+    .option("--stage <name>", "submit only this stage's runs (repeatable)", collect)
+    .option(
+      "--with-needs",
+      "with --stage: also submit the inputs that are not complete (else it refuses)",
+    )
     .addHelpText(
       "after",
       `
@@ -66,7 +74,8 @@ Examples:
   autoexp submit -C examples/quickstart --scheduler local
   autoexp submit -C examples/scaling --dry-run
   autoexp submit -C examples/scaling --no-monitor
-  autoexp submit -C examples/demo trainer.lr=1e-2,1e-3 --multirun -q`,
+  autoexp submit -C examples/demo trainer.lr=1e-2,1e-3 --multirun -q
+  autoexp submit -C examples/pipeline --stage evaluate`,
     );
   addConfigOptions(cmd);
   cmd.action(async (...args: unknown[]) => {
@@ -112,8 +121,10 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
   const store = await SweepStore.open(r.fs, r.host, plan.sweep.dir);
   for (const w of store.warnings) r.output.err(`autoexp: warning: ${w}\n`);
   for (const w of planned.warnings) r.output.err(`autoexp: warning: ${w}\n`);
+  const only = o.stage?.length ? stageRuns(plan, o.stage) : undefined;
   if (o.dryRun) {
     const dry = await submitSweep(plan, store, scheduler, {
+      ...(only ? { only: withInputs(plan, only, store, o) } : {}),
       dryRun: true,
       newAttempt: o.newAttempt,
       previous,
@@ -132,8 +143,9 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       JSON.stringify({ kind: choice.kind }) + "\n",
     );
     await reconcile(plan, store, scheduler, r.fs, say);
+    const selected = only ? { only: withInputs(plan, only, store, o) } : {};
     // Refuses (changed config, or a size nobody confirmed) before anything is written.
-    const decided = decideRuns(plan, store, { newAttempt: o.newAttempt, previous });
+    const decided = decideRuns(plan, store, { newAttempt: o.newAttempt, previous, ...selected });
     await confirmSize(plan, decided.submit.map((s) => s.run), planned.confirmAbove, o, r);
     await writePlanTree({ ...planned, plan }, request, deps);
     const report = await submitSweep(plan, store, scheduler, {
@@ -141,6 +153,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       previous,
       say,
       fs: r.fs,
+      ...selected,
     });
     if (!report.submitted.length) {
       say(`nothing to submit: ${report.skipped.length} run(s) already pending, running or done`);
@@ -163,6 +176,32 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
   } finally {
     await release();
   }
+}
+
+/**
+ * `--stage`: the selected runs, plus their incomplete inputs with `--with-needs`; without it, a
+ * selection whose inputs are neither complete nor selected is refused, naming them.
+ */
+function withInputs(
+  plan: SweepPlan,
+  only: ReadonlySet<string>,
+  store: SweepStore,
+  o: Options,
+): ReadonlySet<string> {
+  const missing = missingInputs(plan, only, store.state);
+  if (!missing.length) return only;
+  if (o.withNeeds) return new Set([...only, ...missing.map((m) => m.run)]);
+  const shown = missing.slice(0, 8).map((m) => `  ${m.run} (${m.stage}), needed by ${m.needed}`);
+  throw new UsageError(
+    `not submitted: ${missing.length} input run${missing.length === 1 ? " is" : "s are"} ` +
+      `not complete:
+${shown.join("\n")}${
+        missing.length > 8 ? `\n  ... and ${missing.length - 8} more` : ""
+      }\nSubmit their stage${
+        new Set(missing.map((m) => m.stage)).size === 1 ? "" : "s"
+      } first (--stage ${[...new Set(missing.map((m) => m.stage))].join(" --stage ")}), or ` +
+      "add --with-needs to submit them too (each run starts when its own inputs completed).",
+  );
 }
 
 /** The sweep.json currently on disk for this config, if any (before re-planning replaces it). */

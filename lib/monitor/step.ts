@@ -66,6 +66,7 @@ import type {
 import { formatTemplate } from "../monitoring/template.ts";
 import type { LoadedPlan } from "./load_plan.ts";
 import { LOG_ONLY_JOB, logOnlyObservation } from "./adhoc.ts";
+import { inputsState } from "../submit/release.ts";
 import {
   checkpointFired,
   type CheckpointReading,
@@ -496,6 +497,7 @@ class Step {
     else this.decideEndedAll();
     this.startActions();
     // After the actions: a RestartAction that just decided is submitted in this same round.
+    if (answered) this.releaseDependents();
     if (answered) this.chooseSubmissions();
     return {
       events: this.sink.take(),
@@ -879,9 +881,41 @@ class Step {
     }
   }
 
+  /**
+   * Pipelines: a run waiting for its inputs is released (journaled once; its first attempt is
+   * then chosen like a restart) when every input's latest attempt completed, and blocked when an
+   * input will not complete. Runs are judged in plan order, so a block reaches a whole chain in
+   * one round. See release.ts for why the monitor, not a SLURM dependency, holds them.
+   */
+  releaseDependents(): void {
+    for (const t of this.config.tracked.values()) {
+      const rec = this.store.runs[t.run.name];
+      if (!rec?.awaits || rec.attempts.length || rec.released || rec.blocked) continue;
+      const inputs = inputsState(this.store, rec.awaits);
+      if (inputs.kind === "waiting") continue;
+      if (inputs.kind === "complete") {
+        this.sink.emit({ type: "released", run: rec.name, inputs: inputs.jobs });
+        this.sayRun(rec.name, `inputs complete (${Object.keys(inputs.jobs).join(", ")}): starting`);
+      } else {
+        this.sink.emit({ type: "blocked", run: rec.name, reason: inputs.reason });
+        this.say(`${rec.name}: blocked (${inputs.reason})`, {
+          kind: "state",
+          run: rec.name,
+          state: "blocked",
+          attempt: 0,
+          detail: inputs.reason,
+        });
+      }
+      this.changed = true;
+    }
+  }
+
   nextAttempt(t: TrackedRun, rec: RunRecord): ChosenRun | null {
     const a = latestAttempt(rec);
     if (!a && rec.planDir) return { run: t.run, attempt: 1, why: `derived from ${rec.parent}` };
+    if (!a && rec.released) {
+      return { run: t.run, attempt: 1, why: `inputs complete: ${rec.awaits?.join(", ")}` };
+    }
     if (!a) return null;
     const intent = this.store.intents[String(a.intent)];
     const entries = intent?.entries ? { entries: intent.entries } : {};
@@ -1161,6 +1195,7 @@ export function allDone(
     const rec = state.store.runs[name];
     if (!rec || !rec.attempts.length) {
       if (rec?.planDir) return false; // a derived run still to submit
+      if (rec?.awaits && !rec.blocked) return false; // a pipeline run waiting for its inputs
       continue;
     }
     if (interrupted(state.store, latestAttempt(rec)!)) return false;

@@ -32,8 +32,25 @@ import {
 } from "../config/tree.ts";
 import { detectHostPlatform, type PlatformDetection } from "../platform/mod.ts";
 import type { FileSystem, Host, ProcessRunner } from "../runtime/mod.ts";
-import { expandSweep, type MultirunAxis, parseSweepSpec } from "../sweep/expand.ts";
-import { assignRunNames } from "../sweep/naming.ts";
+import {
+  expandSweep,
+  type MultirunAxis,
+  parseSweepSpec,
+  type SweepPoint,
+} from "../sweep/expand.ts";
+import { assignRunNames, defaultNameTemplate } from "../sweep/naming.ts";
+import { renderYaml } from "../config/yaml.ts";
+import {
+  artifactDir,
+  artifactId,
+  escapeInterpolations,
+  joinPoints,
+  parseStages,
+  sharedConfigHash,
+  stageNameTemplate,
+  type StageSpec,
+  type UpstreamRun,
+} from "./stages.ts";
 import { VERSION } from "../version.ts";
 import { groupRuns } from "./groups.ts";
 import { stableHash } from "./hash.ts";
@@ -203,6 +220,52 @@ function applyPatch(node: ConfigMap, patch: Patch): ConfigMap {
   return copy;
 }
 
+/** A stage's run being planned: its stage, inputs, stage values, identity and directory. */
+interface StageRun {
+  readonly stage: StageSpec;
+  readonly inputs: readonly UpstreamRun[];
+  /** The stage's overrides (and its sweep's base_values), by dotted key. */
+  readonly apply: Readonly<Record<string, ConfigValue>>;
+  readonly id: string;
+  readonly runDir: string;
+}
+
+/** A config fragment as dotted keys to its leaves (base_values of a stage's sweep). */
+function flatValues(m: ConfigMap, prefix = "", out: Record<string, ConfigValue> = {}) {
+  for (const [k, v] of Object.entries(m)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isMap(v) && Object.keys(v).length) flatValues(v, key, out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** The files a stage writes into a run's directory, rendered from the run's resolved config. */
+function stageFiles(
+  resolved: ConfigMap,
+  problems: ConfigProblem[],
+): { path: string; text: string }[] {
+  const ctx = resolved.autoexp;
+  const files = isMap(ctx) && Array.isArray(ctx.files) ? ctx.files : [];
+  const out: { path: string; text: string }[] = [];
+  for (const f of files) {
+    if (!isMap(f)) continue;
+    const content = f.content ?? null;
+    if (f.format === "text" && typeof content !== "string") {
+      problems.push({
+        path: `stages.${String(ctx && isMap(ctx) ? ctx.stage : "")}.files`,
+        message: `the text of ${String(f.path)} must be a string`,
+      });
+      continue;
+    }
+    out.push({
+      path: String(f.path),
+      text: f.format === "yaml" ? renderYaml(content) : String(content),
+    });
+  }
+  return out;
+}
+
 /** The base config (no point values) decides the sweep spec and the sweep's directory. */
 function locate(p: Prepared, req: PlanRequest, deps: PlanDeps) {
   const origin = (path: string) => p.base.origins.get(path);
@@ -262,11 +325,26 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const sweepDir = req.sweepDir ?? located.sweepDir;
   const runDirOf = (run: string) => runDirFor(layout, { sweepDir, baseDir: located.baseDir }, run);
 
-  const points = req.point
+  // A pipeline (`stages`): each stage's points are made once its inputs are planned (below).
+  const stages = req.point
+    ? null
+    : parseStages(p.base.config.stages, baseResolved.value.stages, origin);
+  if (stages && spec?.root.factors.length) {
+    throw new ConfigError({
+      path: "sweep",
+      message: "with stages, each stage has its own sweep; the root sweep cannot sweep too",
+      hint: "move the axes into the stage they belong to (stages.<name>.sweep)",
+    });
+  }
+  const points: SweepPoint[] = req.point
     ? [{ index: req.point.index, values: req.point.values }]
+    : stages
+    ? []
     : expandSweep(spec, p.axes);
   const names = req.point
     ? [req.point.name]
+    : stages
+    ? []
     : assignRunNames(points, spec?.nameTemplate, { project: projectName });
   if (layout === "flat") {
     // `<base>/<run>` must not be the sweep's own directory `<base>/<project.name>`.
@@ -287,10 +365,23 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     withBase = cloneTree(p.base.config);
     mergeInto(withBase, baseValues);
   }
+  if (stages) {
+    // Each run gets its own stage's overrides, resolved in its own config.
+    const { stages: _stages, ...rest } = withBase;
+    withBase = rest;
+  }
+  const ownPoints = new Map(
+    (stages ?? []).map((st) => [st.name, expandSweep(st.sweep, st.needs.length ? [] : p.axes)]),
+  );
   // Points that choose a group option (e.g. `slurm: [lumi, leonardo]`) need their own composition.
   const groupKeys = new Set<string>();
-  for (const pt of points) {
+  for (const pt of [...points, ...[...ownPoints.values()].flat()]) {
     for (const k of Object.keys(pt.values)) if (p.files.isGroup(k)) groupKeys.add(k);
+  }
+  for (const st of stages ?? []) {
+    for (const [k, v] of Object.entries(st.overrides)) {
+      if (typeof v === "string" && p.files.isGroup(k)) groupKeys.add(k);
+    }
   }
   const compositions = new Map<string, ConfigMap>();
 
@@ -310,11 +401,13 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const monitors = new MonitorPlanner();
   const hydraFiles = new Map<string, HydraFiles>();
 
-  for (let i = 0; i < points.length; i++) {
-    const point = points[i];
-    const name = names[i];
+  /** The resolved config of a stage's run that another stage needs, by run name. */
+  const resolvedOf = new Map<string, ConfigMap>();
+  const needed = new Set((stages ?? []).flatMap((s) => s.needs));
+  const planPoint = (point: SweepPoint, name: string, st?: StageRun): void => {
     let config = withBase;
-    let values = point.values;
+    let values = st ? { ...st.apply, ...point.values } : point.values;
+    const chosen = values;
     if (groupKeys.size) {
       const choice = [...groupKeys].map((g) => `${g}=${String(values[g] ?? "")}`);
       const key = choice.join(" ");
@@ -340,15 +433,25 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       ...values,
       autoexp: {
         // The group choices of this point, for ${hydra:runtime.choices.<group>}.
-        ...runContext(sweepDir, name, point.index, runDirOf(name), {
+        ...runContext(sweepDir, name, point.index, st?.runDir ?? runDirOf(name), {
           ...p.base.choices,
           ...Object.fromEntries(
-            Object.entries(point.values).filter(([k]) => groupKeys.has(k)).map((
+            Object.entries(chosen).filter(([k]) => groupKeys.has(k)).map((
               [k, v],
             ) => [k, String(v)]),
           ),
         }),
         config_dir: configDirAbs,
+        ...(st
+          ? {
+            stage: st.stage.name,
+            artifact: st.id,
+            upstream: Object.assign({}, ...st.inputs.map((r) => r.upstream)),
+            ...(st.stage.files.length
+              ? { files: st.stage.files.map((f) => ({ ...f })) as unknown as ConfigValue }
+              : {}),
+          }
+          : {}),
       },
     });
     const resolved = resolveTree(pointConfig, { resolvers: p.resolvers, origin });
@@ -417,7 +520,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
         name,
         values: point.values,
         sweepDir,
-        runDir: runDirOf(name),
+        runDir: st?.runDir ?? runDirOf(name),
         cwd: deps.host.cwd(),
         monitoringLog: isMap(resolved.value.monitoring) ? resolved.value.monitoring : undefined,
         ...(taskOverrides ? { taskOverrides } : {}),
@@ -431,7 +534,22 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
         const key = JSON.stringify(r.plan.script);
         const shared = scripts.get(key) ?? r.plan.script;
         scripts.set(key, shared);
-        runs.push(shared === r.plan.script ? r.plan : { ...r.plan, script: shared });
+        let plan: RunPlan = shared === r.plan.script ? r.plan : { ...r.plan, script: shared };
+        if (st) {
+          const files = stageFiles(resolved.value, found);
+          plan = {
+            ...plan,
+            stage: st.stage.name,
+            artifact: st.id,
+            needs: st.inputs.map((x) => x.name),
+            ...(files.length ? { files } : {}),
+          };
+          if (needed.has(st.stage.name)) {
+            const { autoexp: _ctx, ...own } = resolved.value;
+            resolvedOf.set(name, own);
+          }
+        }
+        runs.push(plan);
       }
     }
     for (const pr of found) {
@@ -440,7 +558,68 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
       if (!entry) runProblems.set(key, entry = { problem: pr, runs: [] });
       entry.runs.push(`${point.index} "${name}"`);
     }
-    if (runProblems.size > 200) break;
+  };
+  for (let i = 0; i < points.length && runProblems.size <= 200; i++) planPoint(points[i], names[i]);
+  if (stages) {
+    const sharedHash = sharedConfigHash(withBase);
+    const byStage = new Map<string, UpstreamRun[]>();
+    let next = 0;
+    for (const st of stages) {
+      if (runProblems.size > 200) break;
+      const joined = joinPoints(st, ownPoints.get(st.name)!, st.needs.map((n) => byStage.get(n)!));
+      const stagePoints = joined.map((j, k) => ({ index: next + k, values: j.values }));
+      next += joined.length;
+      const template = st.sweep?.nameTemplate ??
+        stageNameTemplate(st, defaultNameTemplate(ownPoints.get(st.name)!));
+      const stageNames = assignRunNames(
+        stagePoints.map((pt, k) => ({
+          ...pt,
+          values: {
+            ...pt.values,
+            ...(st.needs.length ? { upstream: joined[k].inputs.map((r) => r.name).join("_") } : {}),
+          },
+        })),
+        template,
+        { project: projectName },
+      );
+      const planned: UpstreamRun[] = [];
+      for (let k = 0; k < joined.length && runProblems.size <= 200; k++) {
+        const { inputs } = joined[k];
+        const point = stagePoints[k], name = stageNames[k];
+        const apply = {
+          ...(st.sweep?.baseValues ? flatValues(st.sweep.baseValues) : {}),
+          ...st.overrides,
+        };
+        const id = artifactId(st, point.values, sharedHash, inputs);
+        const runDir = artifactDir(located.baseDir, st.name, name, id);
+        const before = runs.length;
+        points.push(point);
+        planPoint(point, name, { stage: st, inputs, apply, id, runDir });
+        if (runs.length === before || !needed.has(st.name)) continue;
+        const config = resolvedOf.get(name)!;
+        planned.push({
+          name,
+          stage: st.name,
+          index: point.index,
+          id,
+          runDir,
+          values: point.values,
+          upstream: {
+            ...Object.assign({}, ...inputs.map((r) => r.upstream)),
+            [st.name]: {
+              run_name: name,
+              run_dir: runDir,
+              stage: st.name,
+              index: point.index,
+              artifact: id,
+              config: escapeInterpolations(config),
+            },
+          },
+        });
+        resolvedOf.delete(name);
+      }
+      byStage.set(st.name, planned);
+    }
   }
   if (runProblems.size) {
     throw new ConfigError(
@@ -460,6 +639,12 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
   const throttle = typeof arrayCfg === "object" ? arrayCfg.throttle ?? null : null;
   const maxArraySize = req.maxArraySize ?? sweepSlurm?.max_array_size ?? DEFAULT_MAX_ARRAY_SIZE;
   const grouped = groupRuns(runs, { array, throttle, maxArraySize });
+  const stageInfo = stages?.map((st) => ({
+    name: st.name,
+    needs: [...st.needs],
+    tier: st.tier,
+    runs: runs.filter((r) => r.stage === st.name).length,
+  }));
   const plan: SweepPlan = {
     format: "autoexp.sweep",
     version: 1,
@@ -478,6 +663,7 @@ export async function computePlan(req: PlanRequest, deps: PlanDeps): Promise<Pla
     },
     runs: grouped.runs,
     groups: grouped.groups,
+    ...(stageInfo ? { stages: stageInfo } : {}),
   };
   // Seed 003's `requeue=on|off` chooses a restart preset; a restart chosen on the command line
   // wins (as in Hydra): say so instead of dropping the requeue choice silently.

@@ -29,7 +29,12 @@ export function runJsonLines(plan: SweepPlan): string[] {
 /** `sweep.json` in pieces (one per run), for writing large sweeps without one big string. */
 export function* sweepJsonChunks(plan: SweepPlan, lines = runJsonLines(plan)): Generator<string> {
   const head = JSON.stringify(
-    { format: plan.format, version: plan.version, sweep: plan.sweep },
+    {
+      format: plan.format,
+      version: plan.version,
+      sweep: plan.sweep,
+      ...(plan.stages ? { stages: plan.stages } : {}),
+    },
     null,
     2,
   );

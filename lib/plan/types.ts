@@ -65,6 +65,23 @@ export interface RunPlan {
    * `autoexp results` reads. Not in the fingerprint (it changes nothing the job does).
    */
   readonly results?: ResultsConfig;
+  /** In a pipeline: the stage this run belongs to. */
+  readonly stage?: string;
+  /** In a pipeline: the run's artifact identity (its directory is named after it). */
+  readonly artifact?: string;
+  /** In a pipeline: the runs whose outputs this run reads; it starts when they completed. */
+  readonly needs?: readonly string[];
+  /** Files written into the run directory before the command starts (a stage's `files`). */
+  readonly files?: readonly { readonly path: string; readonly text: string }[];
+}
+
+/** A stage of a pipeline, as the plan records it. */
+export interface StageInfo {
+  readonly name: string;
+  readonly needs: readonly string[];
+  /** 0 for stages without needs; one more than the highest tier a stage needs. */
+  readonly tier: number;
+  readonly runs: number;
 }
 
 /** A chunk of an array group that fits in MaxArraySize: task id + offset = sweep index. */
@@ -109,4 +126,6 @@ export interface SweepPlan {
   };
   readonly runs: readonly RunPlan[];
   readonly groups: readonly JobGroup[];
+  /** A pipeline's stages in dependency order (absent for a plain sweep). */
+  readonly stages?: readonly StageInfo[];
 }

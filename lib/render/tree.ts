@@ -144,7 +144,10 @@ export const RUN_OWNER_FILE = ".autoexp-run.json";
  * started) is taken over: that is how its checkpoints are resumed.
  */
 async function claimRunDirs(plan: SweepPlan, fs: PlanDeps["fs"]): Promise<void> {
-  const outside = plan.runs.filter((r) => !r.runDir.startsWith(`${plan.sweep.dir}/`));
+  // Artifacts (a pipeline's runs) are shared on purpose: their directory is their identity.
+  const outside = plan.runs.filter((r) =>
+    !r.artifact && !r.runDir.startsWith(`${plan.sweep.dir}/`)
+  );
   if (!outside.length) return;
   const owners: (RunOwner | null)[] = [];
   await inBatches(outside.map((r, i) => [r, i] as const), 64, async ([r, i]) => {

@@ -83,6 +83,12 @@ export interface RunRecord {
    * ends hundreds of thousands). Failed actions and state events' actions stay in `actions`.
    */
   actionsEnded?: { ok: number; skipped: number };
+  /** In a pipeline: the runs this one waits for (`awaiting`); it is not submitted before. */
+  awaits?: string[];
+  /** When the monitor released it (its inputs completed): its first attempt may be submitted. */
+  released?: string;
+  /** Why it will not start: an input failed for good, or it was cancelled while waiting. */
+  blocked?: string;
 }
 
 /** An action of the monitor (from a log event or a state event), journaled by id. */
@@ -248,7 +254,25 @@ export type StoreEvent =
     parent: string;
     planDir: string;
     action: string;
-  };
+  }
+  | {
+    /** A pipeline run that starts when its inputs complete (submitted later by the monitor). */
+    type: "awaiting";
+    seq: number;
+    at: string;
+    run: string;
+    index: number;
+    needs: string[];
+  }
+  | {
+    /** Its inputs' latest attempts completed (their job ids): submit its first attempt. */
+    type: "released";
+    seq: number;
+    at: string;
+    run: string;
+    inputs: Record<string, string>;
+  }
+  | { type: "blocked"; seq: number; at: string; run: string; reason: string };
 
 /** An event before the store numbered and timed it. */
 export type NewEvent = StoreEvent extends infer E
@@ -453,6 +477,23 @@ export function applyEvent(state: StoreState, ev: StoreEvent): StoreState {
         parent: ev.parent,
         planDir: ev.planDir,
       };
+      break;
+    }
+    case "awaiting": {
+      const run = state.runs[ev.run] ??= { name: ev.run, index: ev.index, attempts: [] };
+      if (run.attempts.length || run.released) break;
+      run.awaits = [...ev.needs];
+      delete run.blocked;
+      break;
+    }
+    case "released": {
+      const run = state.runs[ev.run];
+      if (run && !run.released && !run.blocked) run.released = ev.at;
+      break;
+    }
+    case "blocked": {
+      const run = state.runs[ev.run];
+      if (run && !run.released && !run.attempts.length) run.blocked = ev.reason;
       break;
     }
   }

@@ -34,6 +34,7 @@ import {
 import type { SweepStore } from "../store/store.ts";
 import { type Marker, markerOf, readMarkers } from "./markers.ts";
 import { markerJobId, recoverEvents, runsToCheck } from "./recover.ts";
+import { runCompleted } from "./release.ts";
 
 /** Options of {@link submitSweep}. */
 export interface SubmitOptions {
@@ -53,6 +54,8 @@ export interface SubmitOptions {
   readonly say?: (line: string, note?: SayNote) => void;
   /** The clock (job names with the submission time); default the system's. */
   readonly now?: () => number;
+  /** Submit only these runs (`--stage`); default every run of the plan. */
+  readonly only?: ReadonlySet<string>;
 }
 
 /** One planned sbatch call. */
@@ -510,9 +513,14 @@ export function decideRuns(
 ): {
   submit: { run: RunPlan; attempt: number; why: string }[];
   skipped: { run: string; why: string }[];
+  /** Pipeline runs whose inputs are not complete yet: the monitor submits them later. */
+  hold: { run: RunPlan; needs: readonly string[] }[];
 } {
   const submit: { run: RunPlan; attempt: number; why: string }[] = [];
   const skipped: { run: string; why: string }[] = [];
+  const hold: { run: RunPlan; needs: readonly string[] }[] = [];
+  // Runs chosen now count as not complete: their dependents wait for them.
+  const complete = (name: string) => runCompleted(store.state.runs[name]);
   const changed: ChangedRun[] = [];
   const before = new Map((opts.previous?.runs ?? []).map((r) => [r.name, r]));
   const explain = (run: RunPlan, fingerprint: string): string[] => {
@@ -525,8 +533,17 @@ export function decideRuns(
     return describeChange(old, run);
   };
   for (const run of plan.runs) {
+    if (opts.only && !opts.only.has(run.name)) continue;
     const rec = store.state.runs[run.name];
     const last = latestAttempt(rec);
+    if (!last && run.needs?.length) {
+      if (run.needs.every(complete)) {
+        submit.push({ run, attempt: 1, why: `inputs complete: ${run.needs.join(", ")}` });
+      } else if (rec?.awaits && !rec.blocked) {
+        skipped.push({ run: run.name, why: `waits for ${run.needs.join(", ")}` });
+      } else hold.push({ run, needs: run.needs });
+      continue;
+    }
     if (!last) {
       submit.push({ run, attempt: 1, why: "initial" });
       continue;
@@ -551,6 +568,11 @@ export function decideRuns(
         run: run.name,
         diff: explain(run, last.fingerprint),
       });
+      continue;
+    }
+    // A pipeline run's artifact is complete whatever the plan says now (its identity is the same).
+    if ((last.state === "completed" || last.verdict === "completed") && run.artifact) {
+      skipped.push({ run: run.name, why: `artifact complete (attempt ${last.attempt})` });
       continue;
     }
     if (last.state === "completed" && !differs) {
@@ -579,7 +601,7 @@ export function decideRuns(
         "config, run submit again with --new-attempt (active runs are never replaced).",
     );
   }
-  return { submit, skipped };
+  return { submit, skipped, hold };
 }
 
 /** What changed between two plans of the same run, as short lines (argv, env, resources). */
@@ -714,9 +736,34 @@ export async function submitSweep(
   scheduler: Scheduler,
   opts: SubmitOptions = {},
 ): Promise<SubmitReport> {
-  const { submit, skipped } = decideRuns(plan, store, opts);
+  const { submit, skipped, hold } = decideRuns(plan, store, opts);
   const report = await submitChosen(plan, store, scheduler, submit, opts);
-  return { ...report, skipped };
+  if (hold.length && !opts.dryRun) {
+    // After the submissions: the monitor releases each when its inputs completed.
+    await store.appendMany(
+      hold.map((h) => ({
+        type: "awaiting" as const,
+        run: h.run.name,
+        index: h.run.index,
+        needs: [...h.needs],
+      })),
+    );
+    await store.snapshot();
+  }
+  if (hold.length) {
+    const byStage = new Map<string, number>();
+    for (const h of hold) byStage.set(h.run.stage ?? "", (byStage.get(h.run.stage ?? "") ?? 0) + 1);
+    (opts.say ?? (() => {}))(
+      `${hold.length} run${hold.length === 1 ? " waits" : "s wait"} for ${
+        hold.length === 1 ? "its" : "their"
+      } inputs (${[...byStage].map(([s, n]) => `${s}: ${n}`).join(", ")}); ` +
+        "each is submitted when its own inputs completed",
+    );
+  }
+  return {
+    ...report,
+    skipped: [...skipped, ...hold.map((h) => ({ run: h.run.name, why: "waits for its inputs" }))],
+  };
 }
 
 /**

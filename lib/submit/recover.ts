@@ -52,8 +52,12 @@ export function recoverEvents(
     const rec = state.runs[run.name];
     const known = new Set((rec?.attempts ?? []).map((a) => a.jobId).filter(Boolean));
     const last = latestAttempt(rec);
+    // A pipeline run's artifact completed by another sweep (same identity, same directory)
+    // is complete here too: it is trained once.
+    const foreign = (m: Marker) =>
+      !!run.artifact && !rec && m.state === "completed" && (m.exit_code ?? 0) === 0;
     const ours = (markers.get(run.name) ?? [])
-      .filter((m) => m.tag?.startsWith(sweepTag) && !known.has(markerJobId(m)))
+      .filter((m) => (m.tag?.startsWith(sweepTag) || foreign(m)) && !known.has(markerJobId(m)))
       .filter((m) => !last || m.started_at > last.submittedAt)
       .sort((a, b) => a.started_at.localeCompare(b.started_at));
     const m = ours.at(-1);
@@ -77,14 +81,18 @@ export function recoverEvents(
       state: completed ? "completed" : "running",
       ...(completed ? { exitCode: 0 } : {}),
       startedAt: m.started_at,
-      why: `the journal did not know job ${jobId}; its marker (tag ${m.tag}) says it ${
-        completed ? "completed" : "runs"
-      }`,
+      why: m.tag?.startsWith(sweepTag)
+        ? `the journal did not know job ${jobId}; its marker (tag ${m.tag}) says it ${
+          completed ? "completed" : "runs"
+        }`
+        : `artifact complete: job ${jobId} of another sweep (tag ${m.tag}) made it`,
     });
     said.push(
-      `${run.name}: recovered job ${jobId} from its marker (${
-        completed ? "completed" : "still running"
-      }); the journal had lost it`,
+      m.tag?.startsWith(sweepTag)
+        ? `${run.name}: recovered job ${jobId} from its marker (${
+          completed ? "completed" : "still running"
+        }); the journal had lost it`
+        : `${run.name}: artifact complete in ${run.runDir} (job ${jobId} of another sweep): not submitted`,
     );
   }
   return { events, said };

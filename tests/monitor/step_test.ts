@@ -7,6 +7,7 @@ import { assert_, assertEquals } from "../_assert.ts";
 import { trackRun } from "../../lib/monitor/track.ts";
 import {
   type ActionOutcome,
+  allDone,
   type Effect,
   type LogReading,
   type MonitorState,
@@ -1124,4 +1125,88 @@ Deno.test("step: a restart sbatch refuses for its excluded node is made once mor
       "sbatch: error: Batch job submission failed: Requested node configuration is not available",
   });
   assertEquals(ofKind(w.schedulerStep({}), "submit").length, 0);
+});
+
+// ---------------------------------------------------------------- pipelines (release.ts)
+
+/** A pipeline: pretrain runs `pa`, `pb`; `fa` needs `pa`, `fb` needs `pb`, `ea` needs `fa`. */
+function pipeline(policies: unknown = []): World {
+  const w = new World({}, policies, { runs: ["pa", "pb", "fa", "fb", "ea"] });
+  w.record(
+    { type: "awaiting", run: "fa", index: 2, needs: ["pa"] },
+    { type: "awaiting", run: "fb", index: 3, needs: ["pb"] },
+    { type: "awaiting", run: "ea", index: 4, needs: ["fa"] },
+  );
+  return w;
+}
+const done = (run: string, attempt = 1) =>
+  [`${run}#${attempt}`, { state: "completed", exit_code: 0 }] as [string, EndMarker];
+const released = (r: StepResult) => r.events.flatMap((e) => e.type === "released" ? [e.run] : []);
+const submitted = (r: StepResult) =>
+  ofKind(r, "submit").flatMap((e) => e.chosen.map((c) => `${c.run.name}#${c.attempt}`));
+
+Deno.test("step: a waiting run is released once, when its own input completed", () => {
+  const w = pipeline();
+  const pa = w.submit("pa"), pb = w.submit("pb");
+  const r1 = w.schedulerStep({ [pa]: "running", [pb]: "running" });
+  assertEquals(released(r1), []);
+  const r2 = w.schedulerStep({ [pa]: "completed", [pb]: "running" }, {
+    markers: new Map([done("pa")]),
+  });
+  assertEquals(released(r2), ["fa"], "fa's input completed; fb's still runs");
+  assertEquals(submitted(r2), ["fa#1"]);
+  assertEquals(w.state.store.runs.fa.released !== undefined, true);
+  const fa = w.submit("fa"); // the loop performed the submission
+  const r3 = w.schedulerStep({ [pb]: "running", [fa]: "running" });
+  assertEquals([released(r3), submitted(r3)], [[], []], "released once, submitted once");
+  w.assertReplays();
+});
+
+Deno.test("step: an input restarted under a new job id releases its dependent exactly once", () => {
+  const w = pipeline(CRASH);
+  const first = w.submit("pa");
+  const r1 = w.schedulerStep({ [first]: "failed" }, {
+    markers: new Map([["pa#1", { state: "failed", exit_code: 1 }]]),
+  });
+  assertEquals([released(r1), submitted(r1)], [[], ["pa#2"]], "a crash restarts, not releases");
+  const second = w.submit("pa", 2);
+  assert_(second !== first, "the restart has a new job id");
+  const r2 = w.schedulerStep({ [second]: "completed" }, { markers: new Map([done("pa", 2)]) });
+  assertEquals(released(r2), ["fa"]);
+  const again = w.schedulerStep({ [second]: "completed" }, { markers: new Map([done("pa", 2)]) });
+  assertEquals(released(again), []);
+  assertEquals(w.state.store.runs.fb.released, undefined, "fb still waits for pb");
+  w.assertReplays();
+});
+
+Deno.test("step: an input failing for good blocks its dependents, the whole chain, with why", () => {
+  const w = pipeline(); // no restart policy: a crash is final
+  const pa = w.submit("pa"), pb = w.submit("pb");
+  const r = w.schedulerStep({ [pa]: "failed", [pb]: "running" }, {
+    markers: new Map([["pa#1", { state: "failed", exit_code: 1 }]]),
+  });
+  const blocked = r.events.flatMap((e) => e.type === "blocked" ? [[e.run, e.reason]] : []);
+  assertEquals(blocked.map(([run]) => run), ["fa", "ea"]);
+  assert_(/input pa ended failed \(attempt 1, job \d+\)/.test(blocked[0][1]), blocked[0][1]);
+  assert_(blocked[1][1].startsWith("input fa is blocked"), blocked[1][1]);
+  assertEquals(submitted(r), []);
+  assert_(said(r).some((l) => l.startsWith("fa: blocked (input pa")), said(r).join("\n"));
+  // fb still waits for pb: the monitor is not done; once pb fails too, it is.
+  assertEquals(allDone(w.state, w.tracked), false);
+  const r2 = w.schedulerStep({ [pb]: "failed" }, {
+    markers: new Map([["pb#1", { state: "failed", exit_code: 1 }]]),
+  });
+  assertEquals(r2.events.filter((e) => e.type === "blocked").map((e) => e.run), ["fb"]);
+  assertEquals(allDone(w.state, w.tracked), true);
+  w.assertReplays();
+});
+
+Deno.test("step: a run waiting for an input that was never submitted is blocked, not kept", () => {
+  const w = new World({}, [], { runs: ["pa", "fa"] });
+  w.record({ type: "awaiting", run: "fa", index: 1, needs: ["pa"] });
+  const r = w.schedulerStep({});
+  assertEquals(
+    r.events.flatMap((e) => e.type === "blocked" ? [e.reason] : []),
+    ["input pa was never submitted"],
+  );
 });

@@ -1,0 +1,129 @@
+/**
+ * End to end: the example pipeline (examples/pipeline: pretrain 2 runs -> finetune 2x2 ->
+ * evaluate 4) on the embedded local scheduler and on the SLURM test cluster. Each finetune starts
+ * only after its own pretrain run completed (the jobs' own markers' times), the pretrain run that
+ * crashes once delays only its own dependents, `--stage evaluate` is refused until its inputs
+ * exist and then submits only the evaluations, and submitting again submits nothing.
+ */
+import { assert_, assertEquals } from "../_assert.ts";
+import { ROOT } from "../_helpers.ts";
+import {
+  attemptsOf,
+  cli,
+  type Ctx,
+  dump,
+  type Kind,
+  ofType,
+  readJournal,
+  shown,
+  slurmHere,
+  slurmWanted,
+  withCtx,
+} from "./_monitor_helpers.ts";
+
+const PT = ["pt_lr0.001", "pt_lr0.0003"];
+const FT = PT.flatMap((p) => [`${p}_ft-code`, `${p}_ft-math`]);
+const EV = FT.map((f) => `${f}_eval`);
+const CRASHES = "pt_lr0.0003";
+
+interface Times {
+  start: string;
+  end: string;
+}
+
+/** The first start and the last end of a run's jobs, from run-entry's markers. */
+async function timesOf(sweepJson: { runs: { name: string; runDir: string }[] }, run: string) {
+  const dir = sweepJson.runs.find((r) => r.name === run)!.runDir;
+  const markers = [];
+  for (const f of Deno.readDirSync(`${dir}/attempts`)) {
+    if (f.name.endsWith(".json")) {
+      markers.push(JSON.parse(await Deno.readTextFile(`${dir}/attempts/${f.name}`)));
+    }
+  }
+  const starts = markers.map((m) => m.started_at as string).sort();
+  const ends = markers.map((m) => (m.ended_at ?? "") as string).sort();
+  return { start: starts[0], end: ends[ends.length - 1] } as Times;
+}
+
+async function pipeline(ctx: Ctx): Promise<void> {
+  const base = ["-C", `${ROOT}/examples/pipeline`, "--scheduler", ctx.kind];
+  const sweep = `${ctx.out}/pipeline`;
+
+  // Evaluations alone are refused while their inputs do not exist, naming them.
+  const refused = await cli(ctx, ["submit", ...base, "--stage", "evaluate"], 60_000);
+  assertEquals(refused.code, 2, shown(refused));
+  assert_(/6 input runs are not complete/.test(refused.stderr), refused.stderr);
+  assert_(refused.stderr.includes("--with-needs"), refused.stderr);
+
+  // Pretrain and finetune (the inputs of --stage finetune, with --with-needs).
+  const r = await cli(ctx, ["submit", ...base, "--stage", "finetune", "--with-needs"], 240_000);
+  let events = await readJournal(sweep);
+  assertEquals(r.code, 0, `${shown(r)}\n${dump(events)}`);
+  assertEquals(attemptsOf(events, CRASHES).map((a) => a.final), ["failed", "completed"]);
+  for (const run of [...PT.filter((x) => x !== CRASHES), ...FT]) {
+    assertEquals(attemptsOf(events, run).map((a) => a.final), ["completed"], run);
+  }
+  for (const run of EV) assertEquals(attemptsOf(events, run), [], `${run} not submitted`);
+  const plan = JSON.parse(await Deno.readTextFile(`${sweep}/sweep.json`));
+
+  // Each finetune started after its own pretrain run's last job ended (the crash and restart).
+  for (const ft of FT) {
+    const pt = PT.find((p) => ft.startsWith(`${p}_`))!;
+    const [up, own] = [await timesOf(plan, pt), await timesOf(plan, ft)];
+    assert_(own.start >= up.end, `${ft} started ${own.start}, before ${pt} ended ${up.end}`);
+  }
+  // The crash delays only its own dependents: a finetune is released in the round its own
+  // input's completion is seen, so the other pretrain run's finetunes are not held for the crash
+  // (when the monitor saw that run complete first, they were released before the crash's).
+  const seqOf = (type: string, run: string, state?: string) =>
+    events.find((e) => e.type === type && e.run === run && (!state || e.state === state))?.seq ??
+      Infinity;
+  const crashedDone = seqOf("verdict", CRASHES, "completed");
+  const other = PT.find((p) => p !== CRASHES)!;
+  const otherDone = seqOf("verdict", other, "completed");
+  for (const ft of FT) {
+    const own = ft.startsWith(`${CRASHES}_`) ? crashedDone : otherDone;
+    assert_(seqOf("released", ft) > own, `${ft} released before its input\n${dump(events)}`);
+    if (!ft.startsWith(`${CRASHES}_`) && otherDone < crashedDone) {
+      assert_(seqOf("released", ft) < crashedDone, `${ft} waited for ${CRASHES}\n${dump(events)}`);
+    }
+  }
+  assertEquals(ofType(events, "released").length, FT.length, "each released once");
+
+  // Now the evaluations alone: only they are submitted, each after its finetune.
+  const before = ofType(events, "submit_intent").length;
+  const ev = await cli(ctx, ["submit", ...base, "--stage", "evaluate"], 240_000);
+  events = await readJournal(sweep);
+  assertEquals(ev.code, 0, `${shown(ev)}\n${dump(events)}`);
+  const intents = ofType(events, "submit_intent").slice(before);
+  assertEquals(
+    intents.flatMap((e) => e.runs.map((x: { name: string }) => x.name)).sort(),
+    [...EV].sort(),
+  );
+  for (const run of EV) {
+    assertEquals(attemptsOf(events, run).map((a) => a.final), ["completed"], run);
+    const dir = plan.runs.find((x: { name: string }) => x.name === run).runDir;
+    const cfg = await Deno.readTextFile(`${dir}/eval_config.yaml`);
+    assert_(cfg.startsWith(`model: ${run.replace(/_eval$/, "")}\n`), cfg);
+  }
+
+  // Everything is complete: submitting the whole pipeline again submits nothing.
+  const again = await cli(ctx, ["submit", ...base, "--no-monitor"], 60_000);
+  assertEquals(again.code, 0, shown(again));
+  assert_(again.stdout.includes("nothing to submit"), again.stdout);
+  const after = await readJournal(sweep);
+  assertEquals(ofType(after, "submit_intent").length, ofType(events, "submit_intent").length);
+}
+
+function register(kind: Kind): void {
+  Deno.test(`pipeline (${kind}): each run starts after its own inputs; --stage; nothing twice`, () =>
+    withCtx(kind, {}, pipeline));
+}
+
+register("local");
+if (slurmHere) register("slurm");
+else if (slurmWanted) {
+  Deno.test("pipeline (slurm): the SLURM test cluster is running", () => {
+    throw new Error("AUTOEXP_SLURM_TESTS=1 but sinfo does not answer");
+  });
+}
