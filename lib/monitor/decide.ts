@@ -15,6 +15,7 @@ import type {
 } from "../store/state.ts";
 import { attemptsMade } from "../store/state.ts";
 import { type AttemptState, type FailureMode, failureMode } from "./lifecycle.ts";
+import { ENDED } from "../monitoring/vocabulary.ts";
 import { decideRestart } from "../monitoring/policies.ts";
 import { DEFAULT_MAX_RESTARTS_WITHOUT_PROGRESS } from "../monitoring/spec.ts";
 import type { ConditionSpec, MonitorSpec, StateEventConfig } from "../monitoring/spec_types.ts";
@@ -160,7 +161,7 @@ export function policyDecision(
       restart: null,
       reason: `${NO_PROGRESS_PREFIX}the last ${stuck} restarts advanced neither the newest ` +
         `checkpoint nor the iteration (still at ${describeReach([...all, reached])}; ` +
-        `restart.max_restarts_without_progress is ${limit}); attempt ${a.attempt} ended in ${mode}`,
+        `restart.max_restarts_without_progress is ${limit}); attempt ${a.attempt} ${ENDED[mode]}`,
     };
   }
   let reason = d.reason;

@@ -37,7 +37,7 @@
 import { ConfigError, type ConfigProblem } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { parseOverride } from "../config/overrides.ts";
-import { FAILURE_MODES, type FailureMode, modeOf } from "./vocabulary.ts";
+import { ENDED, FAILURE_MODES, type FailureMode, modeOf } from "./vocabulary.ts";
 
 /** Options both restarting classes take. */
 export interface RestartOptions {
@@ -348,7 +348,7 @@ export function decideRestart(
 ): RestartDecision {
   if (mode === null) return { restart: false, reason: "the attempt has not ended" };
   const policy = policies.find((p) => p.mode === mode);
-  const after = `attempt ${history.attemptsSoFar} ended in ${mode}`;
+  const after = `attempt ${history.attemptsSoFar} ${ENDED[mode]}`;
   if (!policy) {
     return { restart: false, reason: `${after}; no restart policy for "${mode}"` };
   }

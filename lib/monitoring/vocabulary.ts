@@ -77,6 +77,20 @@ export const STATE_OF_MODE: Readonly<Partial<Record<FailureMode, string>>> = {
   success: "completed",
 };
 
+/** How an attempt ended, in words (`attempt 2 ran out of memory`). */
+export const ENDED: Readonly<Record<FailureMode, string>> = {
+  stall: "stalled",
+  timeout: "reached its time limit",
+  crash: "crashed",
+  nccl: "failed in NCCL communication",
+  success: "completed",
+  oom: "ran out of memory",
+  node_fail: "lost its node",
+  preempted: "was preempted",
+  cancelled: "was cancelled",
+  blocked: "was blocked by a dependency",
+};
+
 /** A failure mode from a mode word or the state word of a mode (`out_of_memory` -> `oom`). */
 export function modeOf(word: string): FailureMode | null {
   if (isOneOf(FAILURE_MODES, word)) return word;

@@ -94,12 +94,12 @@ Deno.test("stream: -q shows how runs end, restarts and failures; -v every part o
   q.view.say("x", state("lr0.001", "running", "running"));
   q.view.say("x", part("lr0.001", "g", 0, 2, "checkpoint 10 saved"));
   q.view.say("x", part("lr0.001", "g", 1, 2, "evaluate.sh failed: exit 3", true));
-  q.view.say("x", { kind: "run", run: "lr0.001", text: "restarting: attempt 1 ended in crash" });
+  q.view.say("x", { kind: "run", run: "lr0.001", text: "restarting: attempt 1 crashed" });
   q.view.say("submitted run lr0.001 as job 7");
   q.view.say("x", state("lr0.001", "completed", "exited 0"));
   assertEquals(q.lines().map((l) => l.slice(9)), [
     "lr0.001   evaluate.sh failed: exit 3",
-    "lr0.001   restarting: attempt 1 ended in crash",
+    "lr0.001   restarting: attempt 1 crashed",
     "lr0.001   completed · job 66_0",
   ]);
   const v = stream("verbose");

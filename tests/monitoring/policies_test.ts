@@ -269,7 +269,7 @@ Deno.test("decideRestart: NoRestartPolicy without a message", () => {
   });
   assertEquals(r, {
     restart: false,
-    reason: "attempt 1 ended in cancelled; the policy is never to restart",
+    reason: "attempt 1 was cancelled; the policy is never to restart",
   });
 });
 

@@ -59,7 +59,7 @@ const crashed = run("r_lr0.1", {
       state: "failed",
       failureClass: "crash",
       exitCode: 1,
-      restart: "attempt 1 ended in crash; restart 1 of 3",
+      restart: "attempt 1 crashed; restart 1 of 3",
       log: log(
         iter(10, "5.000000E+00"),
         iter(20, "3.000000E+00"),
