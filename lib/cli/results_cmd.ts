@@ -244,6 +244,7 @@ export async function readSweepResults(
       gpus: run.gpus,
       results: run.results,
       state: stateOf.get(run.name)?.state ?? "not submitted",
+      final: stateOf.get(run.name)?.final ?? false,
       attempts,
       files: await readFiles(r, run, problems),
     });

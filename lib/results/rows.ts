@@ -48,6 +48,8 @@ export interface RunInput {
   readonly results?: ResultsConfig;
   /** The run's state as `autoexp status` shows it. */
   readonly state: string;
+  /** Nothing more will happen to the run (status's `final`); else its row is partial. */
+  readonly final: boolean;
   readonly attempts: readonly AttemptInput[];
   /** Columns of its metric files (`eval.mmlu`). */
   readonly files: Readonly<Record<string, MetricValue>>;
@@ -82,22 +84,6 @@ export const DEFAULT_GOALS: Readonly<Record<string, "min" | "max">> = {
   test_loss: "min",
   test_ppl: "min",
 };
-
-/** States a run is in while it may still change. */
-const ENDED = new Set([
-  "completed",
-  "failed",
-  "timeout",
-  "out_of_memory",
-  "node_fail",
-  "preempted",
-  "cancelled",
-  "stalled",
-  "blocked",
-  "nccl_failed",
-  "submit_failed",
-  "not submitted",
-]);
 
 /** Hours times GPUs of an attempt (to `now` while it runs). */
 export function gpuHours(a: AttemptInput, gpus: number, now: number): number {
@@ -166,7 +152,7 @@ export function buildResults(runs: readonly RunInput[], now: number): ResultsTab
       parent: run.parent,
       params: run.values,
       state: run.state,
-      partial: !ENDED.has(run.state),
+      partial: !run.final,
       attempts: run.attempts.length,
       gpu_hours: run.attempts.reduce((s, a) => s + gpuHours(a, run.gpus, now), 0),
       metrics,

@@ -46,6 +46,7 @@ function run(name: string, over: Partial<RunInput> = {}): RunInput {
     overrides: [],
     gpus: 4,
     state: "completed",
+    final: true,
     attempts: [],
     files: {},
     ...over,
@@ -75,6 +76,7 @@ const running = run("r_lr0.01", {
   index: 1,
   values: { "backend.args.lr": 0.01 },
   state: "running",
+  final: false,
   attempts: [
     attempt(1, { state: "running", final: false, endedAt: null, log: log(iter(10, "4.0E+00")) }),
   ],
