@@ -58,7 +58,7 @@ async function demo(ctx: Ctx): Promise<void> {
     assertEquals(new Set(ids.map((e) => e.id)).size, ids.length, "an action done twice");
   }
 
-  // One cooldown per run, from its own iteration-20 checkpoint, with only basic monitoring.
+  // One cooldown per run, from its own iteration-20 checkpoint, evaluated at its end.
   const derived = ofType(events, "derived");
   assertEquals(derived.map((e) => e.run).sort(), RUNS.map((r) => `${r}_cooldown_20`).sort());
   for (const run of RUNS) {
@@ -70,11 +70,15 @@ async function demo(ctx: Ctx): Promise<void> {
         / at iteration 20\b/.test(text),
       `${name} loaded ${run}'s iteration 20:\n${text.slice(0, 1500)}`,
     );
+    // Its own monitoring (demo_cooldown): its checkpoint converted and evaluated, no cooldown
+    // of a cooldown.
     const queued = ofType(events, "action_queued").filter((e) => e.run === name);
     assert_(
-      queued.every((e) => e.spec.action.kind === "log"),
-      `${name} runs megatron_basic (log only), not the demo's actions`,
+      queued.length > 0 && queued.every((e) => e.spec.action.kind !== "autoexp"),
+      `${name} converts and evaluates, and derives no run of its own`,
     );
+    const runDir = `${sweep}/derived/${name}/runs/${name}`;
+    assert_(await exists(`${runDir}/evaluations/iter_30.json`), `${name} was evaluated`);
   }
 
   // The final table names every run with its attempts.

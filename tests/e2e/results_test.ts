@@ -50,6 +50,11 @@ async function demoThenResults(ctx: Ctx): Promise<void> {
   const data = JSON.parse(json.stdout);
   assertEquals(data.runs.length, 6);
   const byRun = Object.fromEntries(data.runs.map((r: { run: string }) => [r.run, r]));
+  // Every run, cooldowns too, has its final loss and its evaluation's score.
+  for (const run of ALL) {
+    assert_(typeof byRun[run].metrics.loss === "number", JSON.stringify(byRun[run]));
+    assert_(typeof byRun[run].metrics["eval.mmlu"] === "number", JSON.stringify(byRun[run]));
+  }
   for (const run of RUNS) {
     assertEquals(byRun[run].state, "completed");
     assertEquals(byRun[run].metrics.iteration, 40);
