@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command, CommandUnknownOpts } from "@commander-js/extra-typings";
-import { UsageError } from "../errors.ts";
+import { OutcomeError, UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import { ACTIVE_ATTEMPT_STATES, latestAttempt, type StoreState } from "../store/state.ts";
@@ -28,7 +28,7 @@ export function registerCancel(program: Command, rt: () => Runtime): void {
     .option("--all", "cancel every active run of the sweep")
     .option(
       "--json",
-      "print what was done as JSON: {cancelled: [job ids], ended: [runs], waiting, blocked}",
+      "print what was done as JSON: {cancelled: [job ids], ended: [runs], in_flight, blocked: [runs]}",
     )
     .option("--stage <name>", "cancel every run of this stage (repeatable; a pipeline)", collect)
     .addHelpText(
@@ -89,19 +89,19 @@ Examples:
     const waiting = Object.values(store.state.runs).filter((rec) =>
       chosen(rec.name) && rec.awaits && !rec.attempts.length && !rec.released && !rec.blocked
     ).map((rec) => rec.name);
-    if (opts.json) {
+    const json = (blocked: readonly string[]) =>
       r.output.out(
         `${
           JSON.stringify({
             sweep: loc.plan.sweep.dir,
             cancelled: [...cancelled],
             ended: [...ended],
-            waiting: decided?.inFlight.length ?? 0,
-            blocked: waiting,
+            in_flight: decided?.inFlight.length ?? 0,
+            blocked,
           })
         }\n`,
       );
-    } else {
+    if (!opts.json) {
       if (cancelled.size) {
         const ids = [...cancelled];
         r.output.out(
@@ -111,9 +111,8 @@ Examples:
       if (ended.size) r.output.out(`already ended: ${[...ended].join(", ")}\n`);
     }
     if (!cancelled.size && !ended.size && !decided?.inFlight.length && !waiting.length) {
-      if (!opts.json) {
-        r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
-      }
+      if (opts.json) json([]);
+      else r.output.out("nothing to cancel: no pending or running attempt among those runs\n");
       return;
     }
     let recorded = false;
@@ -147,6 +146,18 @@ Examples:
       if (!(e instanceof LockedError)) throw e;
       // A monitor drives the sweep: it sees the cancelled jobs end (as cancelled, which no
       // default policy restarts); what it submits later is not known here.
+    }
+    if (opts.json) json(recorded ? waiting : []);
+    if (!recorded && waiting.length) {
+      // Waiting runs have no job to cancel: only the journal can stop the monitor releasing them.
+      throw new OutcomeError(
+        `${waiting.length} run${waiting.length === 1 ? "" : "s"} waiting for ${
+          waiting.length === 1 ? "its" : "their"
+        } inputs could not be marked cancelled (${waiting.slice(0, 5).join(", ")}${
+          waiting.length > 5 ? ", ..." : ""
+        }): another autoexp process (a monitor) holds this sweep and would still start them. ` +
+          "Stop it (Ctrl-C), run this command again, then start autoexp monitor again",
+      );
     }
     if (decided?.inFlight.length) {
       r.output.err(

@@ -481,6 +481,7 @@ function reportKeeper(r: Runtime, plan: SweepPlan, view: StreamView) {
   let warned = false;
   const refresh = () => {
     if (writing) return;
+    lastAt = r.host.now().getTime();
     writing = writeReport(r, { plan }, { live: false, quiet: true }).then(
       () => {},
       (e) => {

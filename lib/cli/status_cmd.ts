@@ -27,7 +27,7 @@ import { modeOf } from "../monitoring/vocabulary.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
 import { loadPlan } from "../monitor/load_plan.ts";
 import { watchFileOf, type WatchRecord } from "../monitor/log_watch.ts";
-import { attemptLogPath } from "../monitor/step.ts";
+import { attemptLogPath, progressParts } from "../monitor/step.ts";
 import { stageRuns } from "../submit/release.ts";
 import { collect } from "./common.ts";
 
@@ -73,11 +73,6 @@ export function progressOf(tail: string): string | null {
 }
 
 /** `"240/300"` or `"240"` as numbers. */
-function progressFields(p: string | null): StatusRow["progress"] {
-  const m = p?.match(/^(\d+)(?:\/(\d+))?$/);
-  return m ? { iteration: Number(m[1]), total: m[2] !== undefined ? Number(m[2]) : null } : null;
-}
-
 /**
  * Seconds left for a running attempt: the iterations still to go at the rate it made since it
  * started (from the checkpoint it resumed, when the attempt before reached one).
@@ -196,7 +191,7 @@ export async function statusRows(
     const log = a ? attemptLogPath(plan, run, a) : null;
     const w = a ? watches[`${run.name}#${a.attempt}`] : undefined;
     const actions = tallies.get(run.name) ?? none;
-    const progress = progressFields(
+    const progress = progressParts(
       w?.progress ??
         (log && opts.progress !== false ? progressOf(await tailText(r, log)) : null),
     );
@@ -372,7 +367,12 @@ Examples:
       const ended = rows.every((x) => x.final || x.state === "not submitted") &&
         rows.some((x) => x.final);
       let text = o.json
-        ? renderJson({ sweep: loc.plan.sweep.dir, runs: rows })
+        ? renderJson({
+          format: "autoexp.status",
+          version: 2,
+          sweep: loc.plan.sweep.dir,
+          runs: rows,
+        })
         : renderStatus(rows, loc.plan, {
           width: o.wide ? null : r.host.columns?.() ?? null,
           style,

@@ -14,6 +14,7 @@ export type Tone = "good" | "wait" | "active" | "bad" | "quiet";
 const TONES: Record<string, Tone> = {
   completed: "good",
   pending: "wait",
+  waiting: "wait",
   submitting: "wait",
   requeued: "wait",
   restarting: "wait",

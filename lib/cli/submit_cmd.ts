@@ -15,7 +15,7 @@ import { UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/mod.ts";
 import { chooseScheduler } from "../scheduler/select.ts";
 import { SweepStore } from "../store/store.ts";
-import { decideRuns, reconcile, submitSweep } from "../submit/mod.ts";
+import { decideRuns, reconcile, refuseBusyArtifacts, submitSweep } from "../submit/mod.ts";
 import { addConfigOptions, collect, type ConfigOptions, configOptionsOf } from "./common.ts";
 import { missingInputs, stageRuns } from "../submit/release.ts";
 import { followSweep } from "./monitor_cmd.ts";
@@ -142,7 +142,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       `${SweepStore.dirOf(plan.sweep.dir)}/scheduler.json`,
       JSON.stringify({ kind: choice.kind }) + "\n",
     );
-    await reconcile(plan, store, scheduler, r.fs, say);
+    refuseBusyArtifacts((await reconcile(plan, store, scheduler, r.fs, say)).busy);
     const selected = only ? { only: withInputs(plan, only, store, o) } : {};
     // Refuses (changed config, or a size nobody confirmed) before anything is written.
     const decided = decideRuns(plan, store, { newAttempt: o.newAttempt, previous, ...selected });

@@ -28,6 +28,7 @@ import { askScheduler, observeMemory, observeRound, type SchedulerAnswer } from 
 import {
   allDone,
   type MonitorState,
+  progressParts,
   type SayNote,
   stepMonitor,
   type StepResult,
@@ -158,14 +159,14 @@ export class Monitor {
     for (const name of this.#tracked.keys()) {
       const a = latestAttempt(this.store.state.runs[name]);
       const p = a ? this.#state.logs.get(attemptKey(name, a.attempt))?.progress : null;
-      const m = p?.match(/^(\d+)(?:\/(\d+))?$/);
+      const parts = progressParts(p);
       out.push({
         run: name,
         state: a ? a.verdict ?? a.state : "not submitted",
         final: !!a?.verdictFinal && !a.restart,
         attempt: a?.attempt ?? 0,
-        iteration: m ? Number(m[1]) : null,
-        total: m?.[2] !== undefined ? Number(m[2]) : null,
+        iteration: parts?.iteration ?? null,
+        total: parts?.total ?? null,
       });
     }
     return out;

@@ -178,6 +178,14 @@ export interface StepConfig {
   readonly lostAfterMs?: number;
 }
 
+/** An attempt's progress text (`240/1000`, or `240`) as numbers; null when there is none. */
+export function progressParts(
+  p: string | null | undefined,
+): { iteration: number; total: number | null } | null {
+  const m = p?.match(/^(\d+)(?:\/(\d+))?$/);
+  return m ? { iteration: Number(m[1]), total: m[2] !== undefined ? Number(m[2]) : null } : null;
+}
+
 /** What the loop must do after journaling the step's events. */
 export type Effect =
   | { readonly kind: "say"; readonly line: string; readonly note?: SayNote }

@@ -49,6 +49,8 @@ export interface FileSystem {
   mkdirp(path: string, mode?: number): Promise<void>;
   /** Every regular file under `dir`, sorted by relative path. */
   listFiles(dir: string): Promise<FileEntry[]>;
+  /** Makes the renames done in a directory durable (fsync of the directory; best effort). */
+  syncDir?(dir: string): Promise<void>;
   /** The names of a directory's subdirectories (not recursive), sorted; [] when it is missing. */
   listDirs(dir: string): Promise<string[]>;
   realPath(path: string): Promise<string>;
@@ -58,6 +60,21 @@ export interface FileSystem {
 
 /** The real file system. */
 export class DenoFileSystem implements FileSystem {
+  /**
+   * Makes renames in `dir` durable (a power loss after them keeps the new names): fsync of the
+   * directory. Best effort where a file system refuses to sync a directory.
+   */
+  async syncDir(dir: string): Promise<void> {
+    try {
+      const d = await Deno.open(dir, { read: true });
+      try {
+        await d.sync();
+      } finally {
+        d.close();
+      }
+    } catch { /* not supported here: the renames are as durable as the file system makes them */ }
+  }
+
   readTextFile(path: string): Promise<string> {
     return Deno.readTextFile(path);
   }

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { denoProcessProbe } from "./process.ts";
+
 /** What the cache needs of the file system (lib/runtime/fs.ts provides it). */
 export interface QueueCacheFiles {
   readTextFile(path: string): Promise<string>;
@@ -31,6 +33,14 @@ export interface FileQueueCacheOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** A lock older than this is stale (default 3 min: squeue's retries end before). */
   readonly staleLockMs?: number;
+  /**
+   * How long to wait for another process's answer before asking squeue itself (default 10 s:
+   * an owner stopped by Ctrl-C or a kill must not blind the user's other monitors).
+   */
+  readonly waitMs?: number;
+  /** Who takes the lock, and whether such an owner still lives (a dead owner's lock is taken over). */
+  readonly owner?: { readonly host: string; readonly pid: number };
+  readonly alive?: (pid: number) => Promise<boolean>;
 }
 
 /** The file-based per-user cache of the latest `squeue --me` answer. */
@@ -63,10 +73,12 @@ export class FileQueueCache {
       return c && c.at > opts.after && this.#now() - c.at <= opts.maxAgeMs ? c.text : null;
     };
     await this.#o.files.mkdirp(this.#o.dir, 0o700);
+    const started = this.#now();
+    const owner = JSON.stringify({ ...(this.#o.owner ?? {}), at: started });
     for (;;) {
       const hit = await fresh();
       if (hit !== null) return hit;
-      if (await this.#o.files.createExclusive(this.#lock, String(this.#now()))) {
+      if (await this.#o.files.createExclusive(this.#lock, owner)) {
         try {
           // Another process may have refreshed it between our look and our lock.
           const again = await fresh();
@@ -79,13 +91,33 @@ export class FileQueueCache {
           await this.#o.files.remove(this.#lock).catch(() => {});
         }
       }
-      // Someone else is asking: their answer comes soon; a lock left by a dead process expires.
-      const st = await this.#o.files.stat(this.#lock);
-      if (st && this.#now() - st.mtimeMs > (this.#o.staleLockMs ?? 180_000)) {
+      // Someone else is asking: their answer comes soon. A lock of a dead owner on this host is
+      // taken over at once, any lock after staleLockMs; after waitMs this process asks itself.
+      if (await this.#staleLock()) {
         await this.#o.files.remove(this.#lock).catch(() => {});
         continue;
       }
+      if (this.#now() - started > (this.#o.waitMs ?? 10_000)) {
+        const at = this.#now();
+        const text = await fetch();
+        await this.#o.files.writeTextFile(this.#file, `${at}\n${text}`, false).catch(() => {});
+        return text;
+      }
       await this.#sleep(50);
+    }
+  }
+
+  async #staleLock(): Promise<boolean> {
+    const st = await this.#o.files.stat(this.#lock);
+    if (!st) return false;
+    if (this.#now() - st.mtimeMs > (this.#o.staleLockMs ?? 180_000)) return true;
+    try {
+      const held = JSON.parse(await this.#o.files.readTextFile(this.#lock));
+      const me = this.#o.owner;
+      return !!me && !!this.#o.alive && held.host === me.host && typeof held.pid === "number" &&
+        !(await this.#o.alive(held.pid));
+    } catch {
+      return false; // being written, or gone
     }
   }
 
@@ -125,5 +157,10 @@ export async function denoQueueCache(
   } catch {
     return null;
   }
-  return new FileQueueCache({ dir, files });
+  return new FileQueueCache({
+    dir,
+    files,
+    owner: { host: Deno.hostname(), pid: Deno.pid },
+    alive: async (pid) => (await denoProcessProbe.commandLine(pid)) !== null,
+  });
 }

@@ -204,7 +204,9 @@ export class SlurmScheduler implements Scheduler {
     if (ids.length === 0 && req.commentPrefix === undefined) return { jobs: [], commands };
 
     const live: JobObservation[] = [];
-    if (this.#opts.queueCache) {
+    // With submissions open (intents found only by their tag) a shared answer may predate their
+    // sbatch, made by a process that died before journaling it: ask squeue itself then.
+    if (this.#opts.queueCache && req.commentPrefix === undefined) {
       // The user's whole queue, shared: one squeue per interval for every autoexp of the user.
       const prefix = req.commentPrefix;
       const all = await this.#sharedQueue(commands);

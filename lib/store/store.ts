@@ -216,11 +216,14 @@ export class SweepStore {
     };
     // 1. The snapshot, durable before the journal forgets anything.
     await this.fs.writeTextFile(`${this.dir}/snapshot.json`, JSON.stringify(snap), true);
+    // Its rename too: a power loss must not keep the compacted journal without its snapshot.
+    await this.fs.syncDir?.(this.dir);
     this.snapshotSeq = seq;
     if (this.torn) return; // the journal ends in a crashed writer's partial line: keep it
     // 2. The journal, replaced by its header (nothing was appended since: appends queue).
     const header = JSON.stringify({ compacted: seq });
     await this.fs.writeTextFile(journal, `${header}\n`, true);
+    await this.fs.syncDir?.(this.dir);
     this.journalBytes = this.compactedBytes = new TextEncoder().encode(header).length + 1;
   }
 

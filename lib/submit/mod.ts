@@ -33,8 +33,8 @@ import {
 } from "../store/state.ts";
 import type { SweepStore } from "../store/store.ts";
 import { type Marker, markerOf, readMarkers } from "./markers.ts";
-import { markerJobId, recoverEvents, runsToCheck } from "./recover.ts";
-import { runCompleted } from "./release.ts";
+import { type BusyArtifact, markerJobId, recoverEvents, runsToCheck } from "./recover.ts";
+import { artifactComplete } from "./release.ts";
 
 /** Options of {@link submitSweep}. */
 export interface SubmitOptions {
@@ -309,7 +309,8 @@ export function reconcileEvents(
 /**
  * Reconciles the store with the scheduler ({@link readScheduler}, then
  * {@link reconcileEvents}), journaling what changed. Returns each watched attempt's observation
- * by {@link attemptKey} (null: missing from the scheduler).
+ * by {@link attemptKey} (null: missing from the scheduler), and the shared artifacts other
+ * sweeps' live jobs are making (see {@link refuseBusyArtifacts}).
  */
 export async function reconcile(
   plan: SweepPlan,
@@ -319,7 +320,7 @@ export async function reconcile(
   say: (line: string, note?: SayNote) => void = () => {},
   now: () => number = Date.now,
   lostAfterMs = LOST_AFTER_MS,
-): Promise<Map<string, JobObservation | null>> {
+): Promise<{ seen: Map<string, JobObservation | null>; busy: BusyArtifact[] }> {
   const reading = await readScheduler(plan, store.state, scheduler, fs);
   let seen = new Map<string, JobObservation | null>();
   if (reading) {
@@ -329,8 +330,26 @@ export async function reconcile(
     for (const line of r.said) say(line);
     seen = r.seen;
   }
-  await recoverFromMarkers(plan, store, scheduler, fs, say, now);
-  return seen;
+  const busy = await recoverFromMarkers(plan, store, scheduler, fs, say, now);
+  return { seen, busy };
+}
+
+/**
+ * Refuses a submission that would start a second job writing a shared artifact directory
+ * another sweep's live job is writing (`busy`, as {@link reconcile} found them).
+ *
+ * @throws {UsageError} naming the runs and jobs.
+ */
+export function refuseBusyArtifacts(busy: readonly BusyArtifact[]): void {
+  if (!busy.length) return;
+  throw new UsageError(
+    `${busy.length} pipeline run${busy.length === 1 ? " is" : "s are"} being made right now by ` +
+      `another sweep's job${busy.length === 1 ? "" : "s"} (shared artifact directories): ${
+        busy.slice(0, 5).map((b) => `${b.run} (job ${b.jobId})`).join(", ")
+      }${busy.length > 5 ? ", ..." : ""}; submit again once ${
+        busy.length === 1 ? "it has" : "they have"
+      } ended (a completed artifact is then used here, not trained again)`,
+  );
 }
 
 /**
@@ -344,7 +363,7 @@ export async function recoverFromMarkers(
   fs: FileSystem,
   say: (line: string, note?: SayNote) => void = () => {},
   now: () => number = Date.now,
-): Promise<void> {
+): Promise<BusyArtifact[]> {
   const check = runsToCheck(plan, store.state);
   const markers = new Map<string, Marker[]>();
   for (let i = 0; i < check.length; i += 64) {
@@ -352,10 +371,13 @@ export async function recoverFromMarkers(
     const read = await Promise.all(batch.map((r) => readMarkers(fs, r.runDir)));
     batch.forEach((r, k) => read[k].length && markers.set(r.name, read[k]));
   }
-  if (!markers.size) return;
+  if (!markers.size) return [];
   const tag = sweepTag(plan);
-  const running = [...markers.values()].flat()
-    .filter((m) => m.state === "running" && m.tag?.startsWith(tag)).map(markerJobId);
+  // Our own running jobs, and those of other sweeps making a shared artifact.
+  const artifacts = new Set(check.filter((r) => r.artifact).map((r) => r.name));
+  const running = [...markers].flatMap(([name, ms]) =>
+    ms.filter((m) => m.state === "running" && (m.tag?.startsWith(tag) || artifacts.has(name)))
+  ).map(markerJobId);
   const live = new Set<string>();
   if (running.length) {
     const q = await scheduler.query({ ids: running, history: false });
@@ -364,11 +386,13 @@ export async function recoverFromMarkers(
     }
   }
   const r = recoverEvents(check, store.state, markers, tag, live);
-  if (!r.events.length) return;
-  const sink = new EventSink(store.state, new Date(now()).toISOString());
-  for (const e of r.events) sink.emit(e);
-  await store.journal(sink.take());
-  for (const line of r.said) say(line);
+  if (r.events.length) {
+    const sink = new EventSink(store.state, new Date(now()).toISOString());
+    for (const e of r.events) sink.emit(e);
+    await store.journal(sink.take());
+    for (const line of r.said) say(line);
+  }
+  return r.busy;
 }
 
 /**
@@ -520,7 +544,7 @@ export function decideRuns(
   const skipped: { run: string; why: string }[] = [];
   const hold: { run: RunPlan; needs: readonly string[] }[] = [];
   // Runs chosen now count as not complete: their dependents wait for them.
-  const complete = (name: string) => runCompleted(store.state.runs[name]);
+  const complete = (name: string) => artifactComplete(store.state.runs[name]);
   const changed: ChangedRun[] = [];
   const before = new Map((opts.previous?.runs ?? []).map((r) => [r.name, r]));
   const explain = (run: RunPlan, fingerprint: string): string[] => {
@@ -571,7 +595,7 @@ export function decideRuns(
       continue;
     }
     // A pipeline run's artifact is complete whatever the plan says now (its identity is the same).
-    if ((last.state === "completed" || last.verdict === "completed") && run.artifact) {
+    if (run.artifact && artifactComplete(rec)) {
       skipped.push({ run: run.name, why: `artifact complete (attempt ${last.attempt})` });
       continue;
     }
@@ -600,6 +624,27 @@ export function decideRuns(
         "Compare with the previous plan (sweep.json, provenance/); to start a new attempt with the new " +
         "config, run submit again with --new-attempt (active runs are never replaced).",
     );
+  }
+  // Runs the journal knows that the plan no longer has, while it has new ones: most likely the
+  // same runs renamed (a name template or a value written differently, `1.0` vs `1`, also after
+  // an upgrade of autoexp), and submitting would train them again from scratch under new names.
+  if (!opts.newAttempt && !opts.only) {
+    const planned = new Set(plan.runs.map((r) => r.name));
+    const gone = Object.values(store.state.runs).filter((rec) =>
+      !planned.has(rec.name) && rec.attempts.length && !rec.parent && !rec.planDir
+    ).map((rec) => rec.name);
+    const fresh = submit.filter((c) => c.attempt === 1 && !store.state.runs[c.run.name]);
+    if (gone.length && fresh.length) {
+      const list = (xs: string[]) =>
+        xs.slice(0, 5).join(", ") + (xs.length > 5 ? `, ... (${xs.length} in all)` : "");
+      throw new UsageError(
+        `this sweep's journal has runs the new plan does not (${list(gone)}), and the plan has ` +
+          `new ones (${list(fresh.map((c) => c.run.name))}): if they are the same runs renamed ` +
+          "(a changed name template, or a value printed differently), submitting would train " +
+          "them again from the start. Keep the old names (sweep.name_template), plan into " +
+          "another output directory, or pass --new-attempt to submit the new runs anyway.",
+      );
+    }
   }
   return { submit, skipped, hold };
 }
@@ -737,9 +782,10 @@ export async function submitSweep(
   opts: SubmitOptions = {},
 ): Promise<SubmitReport> {
   const { submit, skipped, hold } = decideRuns(plan, store, opts);
-  const report = await submitChosen(plan, store, scheduler, submit, opts);
   if (hold.length && !opts.dryRun) {
-    // After the submissions: the monitor releases each when its inputs completed.
+    // Before the inputs are submitted: a crash in between must not leave dependents unknown to
+    // the journal (the monitor would end "done" without them). It releases each when its own
+    // inputs completed.
     await store.appendMany(
       hold.map((h) => ({
         type: "awaiting" as const,
@@ -748,8 +794,8 @@ export async function submitSweep(
         needs: [...h.needs],
       })),
     );
-    await store.snapshot();
   }
+  const report = await submitChosen(plan, store, scheduler, submit, opts);
   if (hold.length) {
     const byStage = new Map<string, number>();
     for (const h of hold) byStage.set(h.run.stage ?? "", (byStage.get(h.run.stage ?? "") ?? 0) + 1);

@@ -45,17 +45,30 @@ export function recoverEvents(
   markers: ReadonlyMap<string, readonly Marker[]>,
   sweepTag: string,
   live: ReadonlySet<string>,
-): { events: NewEvent[]; said: string[] } {
+): { events: NewEvent[]; said: string[]; busy: BusyArtifact[] } {
   const events: NewEvent[] = [];
   const said: string[] = [];
+  const busy: BusyArtifact[] = [];
   for (const run of runs) {
     const rec = state.runs[run.name];
     const known = new Set((rec?.attempts ?? []).map((a) => a.jobId).filter(Boolean));
     const last = latestAttempt(rec);
     // A pipeline run's artifact completed by another sweep (same identity, same directory)
-    // is complete here too: it is trained once.
+    // is complete here too: it is trained once. Not one that saved and exited on the time
+    // limit's signal (COMPLETED with exit 0, but unfinished).
     const foreign = (m: Marker) =>
-      !!run.artifact && !rec && m.state === "completed" && (m.exit_code ?? 0) === 0;
+      !!run.artifact && !rec && m.state === "completed" && (m.exit_code ?? 0) === 0 &&
+      !m.forwarded_signals?.length;
+    // One another sweep's live job is making right now: not a second job into its directory.
+    const making = run.artifact && !rec
+      ? (markers.get(run.name) ?? []).find((m) =>
+        m.state === "running" && !m.tag?.startsWith(sweepTag) && live.has(markerJobId(m))
+      )
+      : undefined;
+    if (making) {
+      busy.push({ run: run.name, jobId: markerJobId(making), tag: making.tag ?? null });
+      continue;
+    }
     const ours = (markers.get(run.name) ?? [])
       .filter((m) => (m.tag?.startsWith(sweepTag) || foreign(m)) && !known.has(markerJobId(m)))
       .filter((m) => !last || m.started_at > last.submittedAt)
@@ -63,7 +76,9 @@ export function recoverEvents(
     const m = ours.at(-1);
     if (!m) continue;
     const jobId = markerJobId(m);
-    const completed = m.state === "completed" && (m.exit_code ?? 0) === 0;
+    // Saved and exited on the time limit's signal: exit 0, but training is not finished.
+    const completed = m.state === "completed" && (m.exit_code ?? 0) === 0 &&
+      !m.forwarded_signals?.length;
     const running = m.state === "running" && live.has(jobId);
     if (!completed && !running) continue;
     const attempt = (rec?.attempts.length ?? 0) + 1;
@@ -95,5 +110,12 @@ export function recoverEvents(
         : `${run.name}: artifact complete in ${run.runDir} (job ${jobId} of another sweep): not submitted`,
     );
   }
-  return { events, said };
+  return { events, said, busy };
+}
+
+/** A shared artifact another sweep's live job is making (its run directory is in use). */
+export interface BusyArtifact {
+  readonly run: string;
+  readonly jobId: string;
+  readonly tag: string | null;
 }

@@ -23,10 +23,17 @@ export type InputsState =
   /** Some input still runs, waits or restarts. */
   | { readonly kind: "waiting"; readonly on: readonly string[] };
 
-/** True when a run's latest attempt completed (its artifact is complete). */
-export function runCompleted(rec: RunRecord | undefined): boolean {
+/**
+ * True when a run's artifact is complete: its latest attempt was judged completed, for good (no
+ * restart due: a `success` policy that trains in chunks is not done), by the monitor or, for
+ * another sweep's finished artifact, when recovered (recover.ts). SLURM's COMPLETED alone is not
+ * enough: a job that saved and exited on the time-limit signal ends COMPLETED with exit 0,
+ * unfinished. The one rule for releasing dependents, skipping a run on submit and `--stage`
+ * inputs.
+ */
+export function artifactComplete(rec: RunRecord | undefined): boolean {
   const a = latestAttempt(rec);
-  return !!a && (a.verdict === "completed" || (a.state === "completed" && a.verdict === undefined));
+  return !!a && a.verdict === "completed" && !!a.verdictFinal && !a.restart;
 }
 
 /**
@@ -46,7 +53,7 @@ export function inputsState(state: StoreState, needs: readonly string[]): Inputs
       return { kind: "failed", reason: `input ${name} was never submitted` };
     }
     if (rec.blocked) return { kind: "failed", reason: `input ${name} is blocked (${rec.blocked})` };
-    if (runCompleted(rec)) {
+    if (artifactComplete(rec)) {
       jobs[name] = latestAttempt(rec)!.jobId ?? "";
       continue;
     }
@@ -103,7 +110,7 @@ export function missingInputs(
   const out: { run: string; stage: string; needed: string }[] = [];
   const seen = new Set<string>();
   const visit = (name: string, by: string) => {
-    if (seen.has(name) || selected.has(name) || runCompleted(state.runs[name])) return;
+    if (seen.has(name) || selected.has(name) || artifactComplete(state.runs[name])) return;
     seen.add(name);
     const r = byName.get(name);
     out.push({ run: name, stage: r?.stage ?? "", needed: by });

@@ -10,6 +10,9 @@ import { computePlan, type PlanRequest } from "../../lib/plan/mod.ts";
 import { joinPoints, parseStages, type UpstreamRun } from "../../lib/plan/stages.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/mod.ts";
+import { parseJournal, SweepStore } from "../../lib/store/store.ts";
+import { submitSweep } from "../../lib/submit/mod.ts";
+import { FakeScheduler } from "../_fake_scheduler.ts";
 
 const PIPELINE = `${ROOT}/examples/pipeline`;
 
@@ -137,5 +140,33 @@ stages:
     });
   } finally {
     await removeTree(dir);
+  }
+});
+
+Deno.test("submitSweep: a pipeline's waiting runs are journaled before any input is submitted", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const h = { ...host(), env: { AUTOEXP_OUTPUT_DIR: out } };
+    const planned = await computePlan({ configDir: PIPELINE }, {
+      fs: new DenoFileSystem(),
+      host: h,
+    });
+    const fs = new DenoFileSystem();
+    const store = await SweepStore.open(fs, h, planned.plan.sweep.dir);
+    await submitSweep(planned.plan, store, new FakeScheduler(), { fs });
+    const events = parseJournal(
+      await Deno.readTextFile(`${planned.plan.sweep.dir}/.autoexp/journal.jsonl`),
+    ) as { type: string; seq: number }[];
+    const awaiting = events.filter((e) => e.type === "awaiting");
+    const intents = events.filter((e) => e.type === "submit_intent");
+    assertEquals(awaiting.length, 8, "4 finetune and 4 evaluate runs wait");
+    assert_(intents.length > 0);
+    // A crash between them must not leave the dependents unknown to the journal.
+    assert_(
+      Math.max(...awaiting.map((e) => e.seq)) < Math.min(...intents.map((e) => e.seq)),
+      events.map((e) => e.type).join(" "),
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
 });

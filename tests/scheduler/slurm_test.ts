@@ -786,3 +786,62 @@ Deno.test("shared queue: a lock left by a dead process is taken over; a failed s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("shared queue: a lock whose owner died on this host is taken over at once; a held one is waited out", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const files = new DenoFileSystem();
+    let now = 9_000_000;
+    const sleeps: number[] = [];
+    const cache = (alive: boolean, waitMs = 10_000) =>
+      new FileQueueCache({
+        dir,
+        files,
+        now: () => now,
+        sleep: (ms) => {
+          sleeps.push(ms);
+          now += ms;
+          return Promise.resolve();
+        },
+        owner: { host: "login1", pid: 1 },
+        alive: () => Promise.resolve(alive),
+        waitMs,
+      });
+    const lock = JSON.stringify({ host: "login1", pid: 4242, at: now });
+    await Deno.writeTextFile(`${dir}/squeue.lock`, lock);
+    // Its owner (Ctrl-C'd status) is gone: no waiting.
+    assertEquals(
+      await cache(false).read(() => Promise.resolve("a"), { maxAgeMs: 2000, after: 0 }),
+      "a",
+    );
+    assertEquals(sleeps.length, 0);
+    // A live owner that never answers: after waitMs this process asks itself.
+    await Deno.writeTextFile(`${dir}/squeue.lock`, lock);
+    now += 5000;
+    const own = await cache(true, 1000).read(() => Promise.resolve("b"), {
+      maxAgeMs: 2000,
+      after: 0,
+    });
+    assertEquals(own, "b");
+    assert_(sleeps.length >= 20 && sleeps.length <= 22, `waited ${sleeps.length} times`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("shared queue: with submissions open (found by their tag), squeue is asked, not the shared answer", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const now = 1_000_000;
+    const runner = new FakeRunner({ squeue: () => replay("squeue_O_me") });
+    const cache = new FileQueueCache({ dir, files: new DenoFileSystem(), now: () => now });
+    const sched = new SlurmScheduler({ runner, queueCache: cache, now: () => now });
+    await sched.query({ ids: ["1"] });
+    await sched.query({ ids: ["1"] });
+    assertEquals(runner.argvs("squeue").length, 1, "shared");
+    await sched.query({ ids: ["1"], commentPrefix: "autoexp:probe:" });
+    assertEquals(runner.argvs("squeue").length, 2, "asked itself");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,6 +1,7 @@
 /** Rebuilding lost attempts from markers (lib/submit/recover.ts). */
 import { assertEquals } from "../_assert.ts";
 import { recoverEvents } from "../../lib/submit/recover.ts";
+import { artifactComplete } from "../../lib/submit/release.ts";
 import type { Marker } from "../../lib/submit/markers.ts";
 import type { RunPlan } from "../../lib/plan/types.ts";
 import { emptyState, EventSink } from "../../lib/store/state.ts";
@@ -84,4 +85,92 @@ Deno.test("recoverEvents: other sweeps' markers, failures, dead jobs and older m
       ["7_3", "7", 3, "running"],
     ],
   );
+});
+
+Deno.test("recoverEvents: a job that saved and exited on the time limit's signal is not a completed run", () => {
+  const m = marker({ forwarded_signals: ["SIGUSR1"] });
+  const r = recoverEvents(
+    [run("a", 0)],
+    emptyState(),
+    new Map([["a", [m]]]),
+    "autoexp:sid:",
+    new Set(),
+  );
+  assertEquals(r.events, []);
+});
+
+Deno.test("recoverEvents: a shared artifact another sweep is making is busy; its unfinished save is not complete", () => {
+  const art = { ...run("pt", 0), artifact: "pt-1234" } as RunPlan;
+  const other = "autoexp:other:a:st.1";
+  // Another sweep's live job writes it now: not ours to start a second job into.
+  const making = recoverEvents(
+    [art],
+    emptyState(),
+    new Map([["pt", [marker({ run: "pt", tag: other, state: "running", exit_code: undefined })]]]),
+    "autoexp:sid:",
+    new Set(["100"]),
+  );
+  assertEquals(making.busy, [{ run: "pt", jobId: "100", tag: other }]);
+  assertEquals(making.events, []);
+  // Its job died without an end marker: not busy (and not complete).
+  const dead = recoverEvents(
+    [art],
+    emptyState(),
+    new Map([["pt", [marker({ run: "pt", tag: other, state: "running", exit_code: undefined })]]]),
+    "autoexp:sid:",
+    new Set(),
+  );
+  assertEquals([dead.busy, dead.events], [[], []]);
+  // Finished: complete here too; saved on the time limit's signal: not.
+  const done = recoverEvents(
+    [art],
+    emptyState(),
+    new Map([["pt", [marker({ run: "pt", tag: other })]]]),
+    "autoexp:sid:",
+    new Set(),
+  );
+  assertEquals(done.events.length, 1);
+  const cut = recoverEvents(
+    [art],
+    emptyState(),
+    new Map([["pt", [marker({ run: "pt", tag: other, forwarded_signals: ["SIGUSR1"] })]]]),
+    "autoexp:sid:",
+    new Set(),
+  );
+  assertEquals(cut.events, []);
+});
+
+Deno.test("artifactComplete: judged completed for good; not SLURM's COMPLETED alone, not with a restart due", () => {
+  const st = emptyState();
+  const sink = new EventSink(st, "2026-12-02T00:00:00Z");
+  sink.emit({
+    type: "recovered",
+    run: "a",
+    index: 0,
+    attempt: 1,
+    fingerprint: "f",
+    jobId: "1",
+    state: "completed",
+    exitCode: 0,
+    startedAt: "2026-12-01T00:00:00Z",
+    why: "artifact complete: job 1 of another sweep",
+  });
+  assertEquals(artifactComplete(st.runs.a), true);
+  const a = st.runs.a.attempts[0];
+  assertEquals(artifactComplete({ ...st.runs.a, attempts: [{ ...a, verdict: "timeout" }] }), false);
+  assertEquals(
+    artifactComplete({
+      ...st.runs.a,
+      attempts: [{ ...a, restart: { why: "success policy: next chunk", mode: "success" } }],
+    }),
+    false,
+  );
+  assertEquals(
+    artifactComplete({
+      ...st.runs.a,
+      attempts: [{ ...a, verdict: undefined, verdictFinal: undefined }],
+    }),
+    false,
+  );
+  assertEquals(artifactComplete(undefined), false);
 });

@@ -208,6 +208,32 @@ Deno.test("submitSweep: failed runs get a new attempt; changed config is refused
     assertEquals(forced.submitted.length, 2);
   }));
 
+Deno.test("submitSweep: runs renamed since their last submission are refused, not trained again", () =>
+  withStore(async (dir) => {
+    const plan = makePlan(dir, 2, false);
+    const sched = new FakeScheduler();
+    const store = await SweepStore.open(fs, host, dir);
+    await submitSweep(plan, store, sched);
+    sched.set("100", "completed", 0);
+    sched.set("101", "completed", 0);
+    await reconcile(plan, store, sched, fs);
+    // The same two runs under new names (as `w_1` became `w_1.0` with whole floats).
+    const renamed = { ...plan, runs: plan.runs.map((r) => ({ ...r, name: `${r.name}.0` })) };
+    await assertRejects(() => submitSweep(renamed, store, sched), (e) => {
+      assert_(e instanceof UsageError);
+      assertMatch(e.message, /journal has runs the new plan does not \(r0, r1\)/);
+      assertMatch(e.message, /new ones \(r0\.0, r1\.0\)/);
+    });
+    assertEquals(sched.jobs.size, 2, "nothing submitted");
+    // One run dropped from the sweep, none added: not a rename, nothing to refuse.
+    const fewer = { ...plan, runs: plan.runs.slice(0, 1) };
+    assertEquals((await submitSweep(fewer, store, sched)).submitted.length, 0);
+    assertEquals(
+      (await submitSweep(renamed, store, sched, { newAttempt: true })).submitted.length,
+      2,
+    );
+  }));
+
 Deno.test("submitSweep --dry-run prints the sbatch calls and records nothing", () =>
   withStore(async (dir) => {
     const plan = makePlan(dir, 4, true);
