@@ -179,8 +179,21 @@ export class SweepStore {
       this.journalBytes += 1;
       this.torn = false;
     }
+    if (this.failedWrite) {
+      throw new OutcomeError(
+        `an earlier write to ${journal} failed (${this.failedWrite}); nothing more is recorded by ` +
+          "this process. Run the command again once the disk has room: it reads the journal anew.",
+      );
+    }
+    // The codec remembers what it encoded (spec references): a line that did not reach the disk
+    // must not be referred to by a later one.
     const text = this.codec.encode(full).join("\n");
-    await this.fs.appendLine(journal, text, true);
+    try {
+      await this.fs.appendLine(journal, text, true);
+    } catch (e) {
+      this.failedWrite = (e as Error).message.split("\n")[0];
+      throw e;
+    }
     this.journalBytes += new TextEncoder().encode(text).length + 1;
     this.written = full[full.length - 1].seq;
     // Applying is a no-op for events a sink already applied (their seq is not newer).
@@ -229,6 +242,9 @@ export class SweepStore {
 
   /** The journal position of the last snapshot read or written. */
   private snapshotSeq = -1;
+
+  /** Why an append failed; later appends are refused (the codec may refer to that line). */
+  private failedWrite: string | null = null;
 
   /**
    * Takes the sweep's lock. A lock left by a dead process on this host is taken over; one held

@@ -311,3 +311,32 @@ Deno.test("parseJournal: the events read back are the events written, in fewer b
     await removeTree(dir);
   }
 });
+
+Deno.test("SweepStore: after a write that failed (a full disk), nothing more is appended", async () => {
+  const dir = await makeTree({});
+  try {
+    const real = new DenoFileSystem();
+    let full = false;
+    const fs = Object.assign(Object.create(real), {
+      appendLine: (p: string, line: string, sync?: boolean) =>
+        full
+          ? Promise.reject(new Error("No space left on device (os error 28)"))
+          : real.appendLine(p, line, sync),
+    }) as DenoFileSystem;
+    const store = await SweepStore.open(fs, host(), dir);
+    await store.append(intent);
+    full = true;
+    await assertRejects(() => store.append({ type: "submitted", intent: 1, jobId: "1" }));
+    full = false; // the disk has room again, but this process's codec may refer to that line
+    await assertRejects(
+      () => store.append({ type: "submitted", intent: 1, jobId: "1" }),
+      (e) => assertMatch(e.message, /an earlier write to .* failed \(No space left/),
+    );
+    // A new process reads what is on disk and goes on.
+    const again = await SweepStore.open(real, host(), dir);
+    await again.append({ type: "submitted", intent: 1, jobId: "1" });
+    assertEquals(again.state.intents["1"].status, "submitted");
+  } finally {
+    await removeTree(dir);
+  }
+});
