@@ -55,6 +55,9 @@ export async function runAutoexp(
     HOME: Deno.env.get("HOME") ?? "/tmp",
     NO_COLOR: "1",
     DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
+    // Not the user's: no user-wide config layer, no history index (unless a test gives them).
+    XDG_CONFIG_HOME: "/nonexistent/autoexp-tests/config",
+    AUTOEXP_HISTORY: "0",
     ...opts.env,
   };
   if (!env.DENO_DIR) delete env.DENO_DIR;

@@ -13,6 +13,7 @@ import { registerPlan } from "./plan_cmd.ts";
 import { registerSubmit } from "./submit_cmd.ts";
 import { registerCancel } from "./cancel_cmd.ts";
 import { registerStatus } from "./status_cmd.ts";
+import { registerHistory } from "./history_cmd.ts";
 import { registerResults } from "./results_cmd.ts";
 import { registerReport } from "./report_cmd.ts";
 import { registerMonitor } from "./monitor_cmd.ts";
@@ -56,6 +57,7 @@ Docs: README.md (config tour, recipes, troubleshooting).`,
   registerSubmit(program, rt);
   registerMonitor(program, rt);
   registerStatus(program, rt);
+  registerHistory(program, rt);
   registerResults(program, rt);
   registerReport(program, rt);
   registerCancel(program, rt);

@@ -60,7 +60,7 @@ async function runConfig(opts: Options, rt: Runtime): Promise<void> {
   let choices;
   if (opts.schema === false && !opts.resolve) {
     // Inspection mode: compose only; nothing is resolved or validated.
-    const files = await loadConfigFiles(rt.fs, opts.configDir);
+    const files = await loadConfigFiles(rt.fs, opts.configDir, rt.host.userConfigDir);
     const platform = await detectHostPlatform(files, rt.host, rt.fs);
     const composition = composeConfig({
       files,

@@ -49,6 +49,7 @@ import { streamFor, type StreamView } from "./stream.ts";
 import { makeStyle } from "./style.ts";
 import type { SayNote } from "../monitor/step.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
+import { historyOf } from "./history_cmd.ts";
 
 /** The command line of `autoexp monitor`. */
 interface MonitorOpts extends SweepLocation {
@@ -390,6 +391,7 @@ export async function followSweep(
   const monitor = new Monitor(
     {
       ...monitorDeps(r, scheduler, say),
+      history: historyOf(r),
       derive: (req) => deriveRun(req, r),
       replan: (req) => replanRun(req, r),
       loadPlan: (dir) => loadPlan(r.fs, dir),
@@ -433,13 +435,9 @@ export async function followSweep(
       }`,
     );
   }
-  const first = plan.runs[0];
-  const runsIn = first && first.runDir.endsWith(`/${first.name}`)
-    ? first.runDir.slice(0, -first.name.length)
-    : `${plan.sweep.dir}/runs/`;
   if (!o.json) {
     r.output.out(
-      `outputs: ${runsIn}<run>/ (logs/, attempts/, actions/ and what the jobs wrote)` +
+      `outputs: ${runDirsPattern(plan)} (logs/, attempts/, actions/ and what the jobs wrote)` +
         `${
           rows.some((x) => x.parent) ? `; derived runs in ${plan.sweep.dir}/derived/<run>/` : ""
         }\n`,
@@ -467,6 +465,29 @@ export async function followSweep(
     );
   }
   return summary;
+}
+
+/**
+ * Where a sweep's runs write, as a pattern: `<sweep>/runs/<run>/`, `<base>/<run>/` (layout
+ * `flat`), or for a pipeline `<base>/artifacts/<stage>/<run>-<identity>/` (each stage's runs in
+ * their own folder, named after their artifact identity).
+ */
+export function runDirsPattern(plan: SweepPlan): string {
+  const parents = new Map<string, string>();
+  for (const run of plan.runs) {
+    const parent = run.runDir.replace(/\/[^/]*$/, "");
+    parents.set(parent, run.stage ?? "");
+  }
+  const named = plan.runs.every((x) => x.runDir.endsWith(`/${x.name}`));
+  const leaf = named ? "<run>" : "<run>-<identity>";
+  if (parents.size === 0) return `${plan.sweep.dir}/runs/<run>/`;
+  if (parents.size === 1) return `${[...parents.keys()][0]}/${leaf}/`;
+  // One folder per stage under a common one: <common>/<stage>/.
+  const common = [...parents.keys()][0].replace(/\/[^/]*$/, "");
+  if ([...parents].every(([dir, stage]) => stage && dir === `${common}/${stage}`)) {
+    return `${common}/<stage>/${leaf}/`;
+  }
+  return [...parents.keys()].map((d) => `${d}/${leaf}/`).join(", ");
 }
 
 /**
@@ -537,6 +558,7 @@ function loopOptions(once: boolean, local: boolean) {
  * (except those the action overrides), then the action's overrides, as one run in `req.dir`.
  */
 export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedPlan> {
+  if (req.run.stage) throw stageReplanUnsupported(req.run, "a derived run (RunAutoexpAction)");
   const parent = req.parent.plan.sweep;
   const cwd = req.parent.monitor?.cwd ?? r.host.cwd();
   const { overrides, values } = withOverrides(parent.overrides, req.run.values, req.overrides);
@@ -562,6 +584,7 @@ export async function deriveRun(req: DeriveRequest, r: Runtime): Promise<LoadedP
  * index and sweep directory (so the same run directory and checkpoints). Nothing is written.
  */
 export async function replanRun(req: ReplanRequest, r: Runtime): Promise<RunPlan> {
+  if (req.run.stage) throw stageReplanUnsupported(req.run, "a restart with `overrides`");
   const parent = req.loaded.plan.sweep;
   const cwd = req.loaded.monitor?.cwd ?? r.host.cwd();
   const { overrides, values } = withOverrides(parent.overrides, req.run.values, req.overrides);
@@ -598,6 +621,21 @@ export async function replanRun(req: ReplanRequest, r: Runtime): Promise<RunPlan
     throw new ConfigError({ path: "", message: `the re-planned sweep has no run ${req.run.name}` });
   }
   return run;
+}
+
+/**
+ * A pipeline stage's run is planned with its stage's overrides and its inputs' values
+ * (`autoexp.upstream`), which planning one point alone does not apply: re-planned that way it
+ * would run without them (another checkpoint, another learning rate). Refused, with what to do.
+ */
+function stageReplanUnsupported(run: RunPlan, what: string): ConfigError {
+  return new ConfigError({
+    path: "",
+    message: `${what} of ${run.name} (stage ${run.stage}) is not supported: a pipeline's run ` +
+      "is planned with its stage's overrides and inputs, which re-planning one run alone would " +
+      "lose; use a restart policy without overrides (the run is restarted as planned), or put " +
+      "the change in the stage's overrides and submit again with --new-attempt",
+  });
 }
 
 /**

@@ -28,7 +28,7 @@ Examples:
     )
     .action(async (opts) => {
       const r = rt();
-      const files = await loadConfigFiles(r.fs, opts.configDir);
+      const files = await loadConfigFiles(r.fs, opts.configDir, r.host.userConfigDir);
       const d = await detectHostPlatform(files, r.host, r.fs);
       if (opts.json) {
         r.output.out(renderJson({

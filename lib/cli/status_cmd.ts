@@ -1,7 +1,8 @@
 /**
  * `autoexp status` (one row per run: state, attempts, job id, exit code, progress, last event, actions)
- * and `autoexp logs RUN` (print or follow an attempt's log). Both only read: the sweep's store,
- * the scheduler (one batched query for live states), the runs' logs and markers.
+ * and `autoexp logs RUN|JOB` (print or follow an attempt's log, by run name or job id). Both only
+ * read: the sweep's store, the scheduler (one batched query for live states), the runs' logs and
+ * markers, the user's history index.
  *
  * @module
  */
@@ -30,6 +31,8 @@ import { watchFileOf, type WatchRecord } from "../monitor/log_watch.ts";
 import { attemptLogPath, progressParts } from "../monitor/step.ts";
 import { stageRuns } from "../submit/release.ts";
 import { collect } from "./common.ts";
+import { entriesOfJob, isJobId } from "../store/history.ts";
+import { historyOf, readHistory } from "./history_cmd.ts";
 
 /** One row of `autoexp status` (and of `status --json`). */
 export interface StatusRow {
@@ -285,22 +288,26 @@ export function renderStatus(rows: StatusRow[], plan: SweepPlan, view?: StatusVi
   };
   const columns: Column[] = [
     { header: "run", priority: 0, shrink: { min: 16, lastResort: true } },
+    // A pipeline's stage (empty, so left out, for a sweep without stages): kept after progress,
+    // reason and attempt, before the rest (run names often say the stage too).
+    { header: "stage", priority: 4 },
     { header: "state", priority: 0 },
     { header: "attempt", priority: 3 },
     { header: "progress", priority: 1 },
-    { header: "eta", priority: 4 },
-    { header: "since", priority: 6 },
-    { header: "job", priority: 7 },
-    { header: "exit", priority: 8 },
-    { header: "last event", priority: 10, shrink: { min: 10 } },
-    { header: "actions", priority: 5 },
+    { header: "eta", priority: 5 },
+    { header: "since", priority: 7 },
+    { header: "job", priority: 8 },
+    { header: "exit", priority: 9 },
+    { header: "last event", priority: 11, shrink: { min: 10 } },
+    { header: "actions", priority: 6 },
     { header: "reason", priority: 2, shrink: { min: 12 } },
-    { header: "from", priority: 9, shrink: { min: 8 } },
+    { header: "from", priority: 10, shrink: { min: 8 } },
   ];
   const { text: table, dropped } = fitTable(
     columns,
     rows.map((x) => [
       x.run,
+      x.stage ?? "",
       x.state,
       attemptCell(x),
       x.progress
@@ -316,7 +323,7 @@ export function renderStatus(rows: StatusRow[], plan: SweepPlan, view?: StatusVi
       x.parent ?? "",
     ]),
     view?.width ?? null,
-    (col, row, text) => (col === 1 ? style.state(rows[row].state, text) : text),
+    (col, row, text) => (col === 2 ? style.state(rows[row].state, text) : text),
   );
   const summary = [...counts].map(([s, n]) => style.state(s, `${n} ${s}`)).join(", ");
   const left = dropped.length ? `${style.dim(`--wide also shows: ${dropped.join(", ")}`)}\n` : "";
@@ -392,21 +399,46 @@ Examples:
 
   const logs = program
     .command("logs")
-    .description("print or follow a run's log (the latest attempt unless --attempt)")
-    .argument("<run>", "the run's name")
+    .description(
+      "print or follow a run's log (the latest attempt unless --attempt), or a job's by its id",
+    )
+    .argument("<run-or-job>", "the run's name, or a job id autoexp submitted (12345 or 12345_7)")
     .option("-f, --follow", "keep printing what is appended (Ctrl-C to stop)")
     .option("--attempt <n>", "which attempt (1 is the first)")
     .addHelpText(
       "after",
       `
+A job id is looked up in your history index (autoexp history), then in the sweep's journal.
+
 Examples:
   autoexp logs demo_lr0.0003 --state outputs/demo --attempt 1   the crashed attempt
-  autoexp logs demo_lr0.001 -f                                  follow the latest attempt`,
+  autoexp logs demo_lr0.001 -f                                  follow the latest attempt
+  autoexp logs 123456_7                                         array task 7 of job 123456`,
     );
   addSweepLocationOptions(logs as unknown as CommandUnknownOpts);
   logs.action(async (runName, opts) => {
     const r = rt();
     const o = opts as SweepLocation & { follow?: boolean; attempt?: string };
+    if (isJobId(runName)) {
+      const job = await findJobLog(r, runName, o);
+      if (job) {
+        if (o.attempt !== undefined) {
+          throw new UsageError(
+            `--attempt is for a run's name; job ${runName} is attempt ${job.attempt} of ${job.run}`,
+          );
+        }
+        await printLog(r, job.path, job.runDir, job.jobId, o.follow === true);
+        return;
+      }
+      if (!o.state && !o.configDir && !o.override?.length && !(await inSweep(r))) {
+        const index = historyOf(r);
+        throw new UsageError(
+          `no job ${runName} in your history index${index ? ` (${index.file})` : " (it is off)"}` +
+            "; to look in a sweep's journal, give --state <sweep dir> (autoexp history lists " +
+            "the jobs autoexp submitted)",
+        );
+      }
+    }
     const loc = await locateSweep(o, r);
     const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
     const all = await runsOf(r, loc.plan, store);
@@ -414,7 +446,10 @@ Examples:
     if (!found) {
       const hint = didYouMean(runName, all.map((x) => x.run.name));
       throw new UsageError(
-        `no run "${runName}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
+        isJobId(runName)
+          ? `no job ${runName} in your history index or in sweep ${loc.plan.sweep.dir} ` +
+            "(autoexp history lists the jobs autoexp submitted)"
+          : `no run "${runName}" in sweep ${loc.plan.sweep.dir}${hint ? `; ${hint}` : ""}`,
       );
     }
     const run = found.run;
@@ -431,31 +466,110 @@ Examples:
     if (!path) {
       throw new UsageError(`attempt ${n} of "${run.name}" has no job (its submission failed)`);
     }
-    // Byte-offset tailing: a multi-GB log is never read again from the start.
-    const { LogTail } = await import("../monitor/tail.ts");
-    const { denoTailSource } = await import("../runtime/tail_source.ts");
-    const tail = new LogTail(denoTailSource(), path);
-    let idle = 0;
-    let seen = false;
-    for (;;) {
-      const polled = await tail.poll({ flush: !o.follow });
-      seen ||= polled.exists;
-      if (polled.lines.length) {
-        r.output.out(polled.lines.map((l) => `${l}\n`).join(""));
-        idle = 0;
-      } else idle++;
-      if (polled.behind && polled.lines.length) continue; // more than one poll's worth
-      if (!o.follow) {
-        if (!seen) throw new UsageError(`no log yet at ${path} (the job may not have started)`);
-        return;
-      }
-      const m = markerOf(await readMarkers(r.fs, run.runDir), a.jobId ?? "");
-      if (m && m.state !== "running" && idle > 4) {
-        const last = await tail.poll({ flush: true });
-        if (last.lines.length) r.output.out(last.lines.map((l) => `${l}\n`).join(""));
-        return;
-      }
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await printLog(r, path, run.runDir, a.jobId ?? "", o.follow === true);
   });
+}
+
+/** Whether the current directory is a sweep's (what `locateSweep` falls back to). */
+function inSweep(r: Runtime): Promise<boolean> {
+  return r.fs.exists(`${r.host.cwd()}/sweep.json`);
+}
+
+/** A job's log, found by its id: where it is, and whose attempt it was. */
+interface JobLog {
+  readonly path: string;
+  readonly runDir: string | null;
+  readonly jobId: string;
+  readonly run: string;
+  readonly attempt: number;
+}
+
+/**
+ * Finds a job autoexp submitted by its id: in the user's history index, else in the journal of
+ * the sweep the location options (or the current directory) point at. Null when neither knows
+ * it; a usage error when the id names several array tasks or a job without a log.
+ */
+async function findJobLog(r: Runtime, id: string, o: SweepLocation): Promise<JobLog | null> {
+  let found = entriesOfJob(await readHistory(r), id).map((e) => ({
+    path: e.log,
+    runDir: e.run_dir,
+    jobId: e.job,
+    run: e.run,
+    attempt: e.attempt,
+  }));
+  if (!found.length) {
+    let loc;
+    try {
+      loc = await locateSweep(o, r);
+    } catch (e) {
+      if (o.state || o.configDir || o.override?.length) throw e;
+      return null; // no sweep here to look in
+    }
+    const store = await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
+    for (const { run, plan } of await runsOf(r, loc.plan, store)) {
+      for (const a of store.state.runs[run.name]?.attempts ?? []) {
+        const task = a.arrayJobId !== undefined ? `${a.arrayJobId}_${a.taskId}` : null;
+        const hit = a.jobId === id || task === id ||
+          (!id.includes("_") && a.arrayJobId === id);
+        if (!hit || !a.jobId) continue;
+        found.push({
+          path: attemptLogPath(plan, run, a),
+          runDir: run.runDir,
+          jobId: a.jobId,
+          run: run.name,
+          attempt: a.attempt,
+        });
+      }
+    }
+  }
+  if (!found.length) return null;
+  const jobs = [...new Set(found.map((f) => f.jobId))];
+  if (jobs.length > 1) {
+    const shown = found.slice(0, 6).map((f) => `  ${f.jobId}  ${f.run} (attempt ${f.attempt})`);
+    throw new UsageError(
+      `job ${id} is an array of ${jobs.length} tasks; give one:\n${shown.join("\n")}${
+        found.length > 6 ? `\n  ... and ${found.length - 6} more` : ""
+      }`,
+    );
+  }
+  found = found.filter((f) => f.path);
+  if (!found.length) throw new UsageError(`job ${id}: autoexp did not record where its log is`);
+  const f = found[0];
+  return { ...f, path: f.path! };
+}
+
+/** Prints a log (byte-offset tailing), following it until its job's end marker with `follow`. */
+async function printLog(
+  r: Runtime,
+  path: string,
+  runDir: string | null,
+  jobId: string,
+  follow: boolean,
+): Promise<void> {
+  // Byte-offset tailing: a multi-GB log is never read again from the start.
+  const { LogTail } = await import("../monitor/tail.ts");
+  const { denoTailSource } = await import("../runtime/tail_source.ts");
+  const tail = new LogTail(denoTailSource(), path);
+  let idle = 0;
+  let seen = false;
+  for (;;) {
+    const polled = await tail.poll({ flush: !follow });
+    seen ||= polled.exists;
+    if (polled.lines.length) {
+      r.output.out(polled.lines.map((l) => `${l}\n`).join(""));
+      idle = 0;
+    } else idle++;
+    if (polled.behind && polled.lines.length) continue; // more than one poll's worth
+    if (!follow) {
+      if (!seen) throw new UsageError(`no log yet at ${path} (the job may not have started)`);
+      return;
+    }
+    const m = runDir ? markerOf(await readMarkers(r.fs, runDir), jobId) : null;
+    if (m && m.state !== "running" && idle > 4) {
+      const last = await tail.poll({ flush: true });
+      if (last.lines.length) r.output.out(last.lines.map((l) => `${l}\n`).join(""));
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }

@@ -22,6 +22,7 @@ import { followSweep } from "./monitor_cmd.ts";
 import { launchList, streamFor, type StreamView } from "./stream.ts";
 import type { SayNote } from "../monitor/step.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
+import { historyOf } from "./history_cmd.ts";
 
 interface Options extends ConfigOptions {
   multirun?: boolean;
@@ -153,6 +154,7 @@ async function runSubmit(o: Options, r: Runtime): Promise<void> {
       previous,
       say,
       fs: r.fs,
+      history: historyOf(r),
       ...selected,
     });
     if (!report.submitted.length) {

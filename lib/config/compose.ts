@@ -20,7 +20,8 @@
  * @module
  */
 import { ConfigError, type ConfigProblem, UsageError } from "../errors.ts";
-import type { ConfigFile, ConfigFiles } from "./files.ts";
+import { type ConfigFile, type ConfigFiles, type ConfigLayer, USER_DEFAULTS } from "./files.ts";
+import { applyUserDefaults, userDefaultsProblems } from "./user_defaults.ts";
 import type { YamlFile } from "./yaml.ts";
 import type { Override } from "./overrides.ts";
 import { type Resolver, resolveString } from "./resolve.ts";
@@ -58,11 +59,11 @@ export interface ComposedSource {
   readonly option: string;
   /** The file's origin (path shown to users) and layer. */
   readonly file: string;
-  readonly layer: "builtin" | "user";
+  readonly layer: ConfigLayer;
   /** Dotted package the file was merged under ("" is the root). */
   readonly package: string;
   /** Why this option was chosen. */
-  readonly via: "default" | "override" | "command-line" | "fallback" | "root";
+  readonly via: "default" | "override" | "command-line" | "fallback" | "root" | "user-defaults";
 }
 
 /** The result of {@link composeConfig}. */
@@ -256,6 +257,30 @@ export function composeConfig(input: ComposeInput): Composition {
       via: l.via,
     });
   }
+  // The user-wide defaults.yaml: over what built-in presets wrote, under everything else.
+  const userDefaults = files.dataFiles(USER_DEFAULTS).find((f) => f.layer === "user-wide");
+  const builtin = new Set(
+    loaded.filter((l) => l.file.layer === "builtin").map((l) => l.file.origin),
+  );
+  const replaceable = (file: string) => builtin.has(file) || file === userDefaults?.origin;
+  let defaultsYaml: YamlFile | null = null;
+  if (userDefaults) {
+    defaultsYaml = files.parse(userDefaults);
+    const bad = userDefaultsProblems(defaultsYaml, userDefaults);
+    problems.push(...bad);
+    if (bad.length) defaultsYaml = null;
+    else {
+      applyUserDefaults(config, origins, defaultsYaml, userDefaults, "config", replaceable);
+      sources.push({
+        group: "",
+        option: "defaults",
+        file: userDefaults.origin,
+        layer: "user-wide",
+        package: "",
+        via: "user-defaults",
+      });
+    }
+  }
   // Value overrides are checked even when composition failed, so one run reports everything.
   problems.push(
     ...applyValueOverrides(
@@ -267,6 +292,10 @@ export function composeConfig(input: ComposeInput): Composition {
       input.declared,
     ),
   );
+  if (defaultsYaml && userDefaults) {
+    // Per partition: the partition chosen by the files or by -o.
+    applyUserDefaults(config, origins, defaultsYaml, userDefaults, "partitions", replaceable);
+  }
   if (problems.length) throw new ConfigError(problems);
   return { config, choices: state.choices, sources, origins };
 

@@ -7,8 +7,17 @@
  */
 import { parseYamlFile, type YamlFile } from "./yaml.ts";
 
-/** Where a config file came from. */
-export type ConfigLayer = "builtin" | "user";
+/**
+ * Where a config file came from: the built-in presets, the user-wide directory
+ * (`$XDG_CONFIG_HOME/autoexp`, lib/config/load.ts), or the user's `-C` directory.
+ */
+export type ConfigLayer = "builtin" | "user-wide" | "user";
+
+/**
+ * The user-wide directory's `defaults.yaml`: values over the built-in presets and sbatch values
+ * per partition (applied by composeConfig), not a root config.
+ */
+export const USER_DEFAULTS = "defaults.yaml";
 
 /** One config file. `relPath` uses `/` and includes the `.yaml` extension. */
 export interface ConfigFile {
@@ -35,7 +44,10 @@ export class ConfigFiles {
     for (const layer of layers) {
       for (const f of layer) {
         if (!YAML_EXT.test(f.relPath)) continue;
-        if (DATA_DIRS.some((d) => f.relPath.startsWith(`${d}/`))) {
+        if (
+          DATA_DIRS.some((d) => f.relPath.startsWith(`${d}/`)) ||
+          (f.layer === "user-wide" && f.relPath === USER_DEFAULTS)
+        ) {
           this.data.set(f.relPath, [...(this.data.get(f.relPath) ?? []), f]);
           continue;
         }

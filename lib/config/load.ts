@@ -1,6 +1,7 @@
 /**
  * The config files of a command: the user's config directory (`-C`) read as a layer over the
- * built-in presets. Composing, resolving and validating them is `lib/plan/load_config.ts`
+ * user-wide directory (`$XDG_CONFIG_HOME/autoexp`, default `~/.config/autoexp`: presets of your
+ * own, and `defaults.yaml`), itself a layer over the built-in presets. Composing, resolving and validating them is `lib/plan/load_config.ts`
  * (`autoexp config`) and `lib/plan/mod.ts` (a sweep).
  *
  * @module
@@ -8,11 +9,15 @@
 import { builtinConfigFiles } from "../assets/mod.ts";
 import { UsageError } from "../errors.ts";
 import type { FileSystem } from "../runtime/mod.ts";
-import { type ConfigFile, ConfigFiles } from "./files.ts";
+import { type ConfigFile, ConfigFiles, type ConfigLayer } from "./files.ts";
 import { closestMatches } from "./suggest.ts";
 
 /** Reads every YAML file of a user config directory as a config layer. */
-export async function readConfigDir(fs: FileSystem, dir: string): Promise<ConfigFile[]> {
+export async function readConfigDir(
+  fs: FileSystem,
+  dir: string,
+  layer: ConfigLayer = "user",
+): Promise<ConfigFile[]> {
   if (!(await fs.isDirectory(dir))) {
     const near = await nearestDir(fs, dir);
     throw new UsageError(
@@ -28,7 +33,7 @@ export async function readConfigDir(fs: FileSystem, dir: string): Promise<Config
       relPath: e.relPath,
       text: await fs.readTextFile(e.absPath),
       origin: e.absPath,
-      layer: "user",
+      layer,
     });
   }
   return out;
@@ -60,9 +65,19 @@ export async function nearestDir(fs: FileSystem, dir: string): Promise<string | 
   return changed ? `${abs ? "/" : ""}${out.join("/")}` : null;
 }
 
-/** Builds the overlay of built-in presets and the user's directory. */
-export async function loadConfigFiles(fs: FileSystem, configDir?: string): Promise<ConfigFiles> {
+/**
+ * Builds the overlay of built-in presets, the user-wide directory (when given and present: a
+ * missing one is no layer) and the user's directory.
+ */
+export async function loadConfigFiles(
+  fs: FileSystem,
+  configDir?: string,
+  userWideDir?: string | null,
+): Promise<ConfigFiles> {
   const layers: ConfigFile[][] = [builtinConfigFiles()];
+  if (userWideDir && (await fs.isDirectory(userWideDir))) {
+    layers.push(await readConfigDir(fs, userWideDir, "user-wide"));
+  }
   if (configDir !== undefined) layers.push(await readConfigDir(fs, configDir));
   return new ConfigFiles(layers);
 }

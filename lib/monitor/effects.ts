@@ -8,6 +8,7 @@
 import { SchedulerError, UsageError } from "../errors.ts";
 import type { RunPlan } from "../plan/types.ts";
 import type { FileSystem, ProcessProbe, ProcessRunner } from "../runtime/mod.ts";
+import type { HistoryIndex } from "../runtime/history.ts";
 import type { Scheduler } from "../scheduler/types.ts";
 import type { SweepStore } from "../store/store.ts";
 import { type ChosenRun, submitChosen } from "../submit/mod.ts";
@@ -35,6 +36,8 @@ export interface EffectDeps {
   readonly replan?: (req: ReplanRequest) => Promise<RunPlan>;
   readonly probe?: ProcessProbe;
   readonly say: (line: string, note?: SayNote) => void;
+  /** The user's history index (submissions are recorded there). */
+  readonly history?: HistoryIndex | null;
 }
 
 /** Performs a monitor's effects; actions run in the background. */
@@ -102,6 +105,7 @@ export class EffectRunner {
                 fs: this.deps.fs,
                 say: this.deps.say,
                 now: this.deps.now,
+                history: this.deps.history,
               });
             }
             for (const c of e.chosen) {
@@ -172,6 +176,7 @@ export class EffectRunner {
       fs: this.deps.fs,
       say: this.deps.say,
       now: this.deps.now,
+      history: this.deps.history,
     });
   }
 

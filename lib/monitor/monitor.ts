@@ -35,6 +35,8 @@ import {
   type TrackedRun,
 } from "./step.ts";
 import type { TailSource } from "../runtime/tail_source.ts";
+import type { HistoryIndex } from "../runtime/history.ts";
+import { historyRecordsOf } from "./history.ts";
 import { trackRuns } from "./track.ts";
 
 export type { DeriveRequest } from "./action_runner.ts";
@@ -61,6 +63,8 @@ export interface MonitorDeps {
   readonly probe?: ProcessProbe;
   /** A message for the user; `note` says what it is about (lib/cli/stream.ts arranges them). */
   readonly say: (line: string, note?: SayNote) => void;
+  /** The user's history index: submissions, starts and final verdicts are recorded there. */
+  readonly history?: HistoryIndex | null;
 }
 
 /** Options of {@link Monitor.run}. */
@@ -329,6 +333,11 @@ export class Monitor {
     });
     await this.store.journal(result.events);
     if (result.events.length) this.#logs.touch();
+    if (this.deps.history && result.events.length) {
+      await this.deps.history.append(
+        historyRecordsOf(result.events, this.store.state, this.#tracked),
+      );
+    }
     if (result.schedulerSoon) this.#schedulerSoon = true;
     await this.#effects.perform(result);
     return result;

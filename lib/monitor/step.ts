@@ -16,6 +16,8 @@
  * @module
  */
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
+import { attemptLogPath } from "../plan/paths.ts";
+export { attemptLogPath };
 import { sbatchFlags } from "../render/script.ts";
 import { LIVE_STATES } from "../scheduler/types.ts";
 import type {
@@ -238,16 +240,6 @@ export function attemptLogOf(
     if (old.run === t.run.name && old.attempt < a.attempt) state.logs.delete(k);
   }
   return w;
-}
-
-/** The log path of an attempt (array tasks write to the group's log folder). */
-export function attemptLogPath(plan: SweepPlan, run: RunPlan, a: AttemptRecord): string | null {
-  if (!a.jobId) return null;
-  // Array tasks of a group autoexp submitted; an adopted task (adhoc.ts) logs where --log says.
-  if (a.arrayJobId !== undefined && a.taskId !== undefined && plan.groups.length) {
-    return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
-  }
-  return run.logPath.replace("{job_id}", a.jobId);
 }
 
 /** The attempts whose logs a round reads: each tracked run's latest, while it is not final. */

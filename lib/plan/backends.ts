@@ -1,6 +1,6 @@
 /**
  * Backends turn a point's resolved config into the program a job runs. `command`: any argv
- * with `args` appended in a chosen style. `megatron`: Megatron-LM's training script with
+ * with `args` appended in a chosen style (or a `kwformat` such as `--{k}={v}`). `megatron`: Megatron-LM's training script with
  * `backend.args` expanded (convenience arguments), checked against Megatron's real argument
  * table and rendered as flags.
  *
@@ -49,6 +49,38 @@ export function renderCommandArgs(args: ConfigMap, style: string, dashKeys: bool
     else out.push(`--${key}`, ...values);
   }
   return out;
+}
+
+/**
+ * Renders `args` with a format, as seed 002's `kwformat`: each argument's `{k}` and `{v}` filled
+ * in (values as Python's `str()` writes them: `True`, `0.001`, `[1, 2]`), null omitted. A format
+ * with spaces gives several words per argument (`--{k} {v}`: two).
+ *
+ * @example renderKwformat({ lr: 0.001, out: "/o" }, "--{k}={v}", false) // ["--lr=0.001", "--out=/o"]
+ */
+export function renderKwformat(args: ConfigMap, format: string, dashKeys: boolean): string[] {
+  const words = format.trim().split(/\s+/);
+  const out: string[] = [];
+  for (const [rawKey, v] of Object.entries(args)) {
+    if (v === null) continue;
+    const k = dashKeys ? rawKey.replaceAll("_", "-") : rawKey;
+    const value = pythonStr(v);
+    for (const w of words) out.push(w.replace(/\{([kv])\}/g, (_, x) => (x === "k" ? k : value)));
+  }
+  return out;
+}
+
+/** What is wrong with a `kwformat` (null: nothing). */
+export function kwformatProblem(format: string): string | null {
+  const other = format.match(/\{(?![kv]\})[^}]*\}/);
+  if (other) {
+    return `"${format}" has ${other[0]}: only {k} (the key) and {v} (the value) are filled in`;
+  }
+  if (!/\{[kv]\}/.test(format)) {
+    return `"${format}" names neither {k} nor {v}: every argument would be the same text; ` +
+      "e.g. --{k}={v}";
+  }
+  return null;
 }
 
 function scalar(v: ConfigValue): string {
@@ -119,10 +151,15 @@ export function buildBackendProgram(backend: BackendConfig): BackendProgram {
     });
   }
   const style = backend.arg_style ?? "--key value";
+  const kwformat = backend.kwformat ?? null;
+  const kwProblem = kwformat === null ? null : kwformatProblem(kwformat);
+  if (kwProblem) problems.push({ path: "backend.kwformat", message: kwProblem });
   return {
     program: [
       ...command,
-      ...renderCommandArgs(args, style, backend.dash_keys === true),
+      ...(kwformat !== null
+        ? renderKwformat(args, kwformat, backend.dash_keys === true)
+        : renderCommandArgs(args, style, backend.dash_keys === true)),
       // Appended verbatim, as the reference says (and as the megatron backend does).
       ...(backend.extra_args ?? []).map((x) => pythonStr(x)),
     ],

@@ -73,7 +73,7 @@ export async function loadConfig(
   req: LoadRequest,
   deps: { readonly fs: FileSystem; readonly host: Host },
 ): Promise<LoadedConfig> {
-  const files = await loadConfigFiles(deps.fs, req.configDir);
+  const files = await loadConfigFiles(deps.fs, req.configDir, deps.host.userConfigDir);
   const platform = await detectHostPlatform(files, deps.host, deps.fs);
   const overrides = (req.overrides ?? []).map(parseOverride);
   const resolvers = standardResolvers({

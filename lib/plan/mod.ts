@@ -134,7 +134,7 @@ export interface Prepared {
 }
 
 async function prepare(req: PlanRequest, deps: PlanDeps): Promise<Prepared> {
-  const files = await loadConfigFiles(deps.fs, req.configDir);
+  const files = await loadConfigFiles(deps.fs, req.configDir, deps.host.userConfigDir);
   const platform = await detectHostPlatform(files, deps.host, deps.fs);
   const resolvers = standardResolvers({
     env: deps.host.env,

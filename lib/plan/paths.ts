@@ -272,3 +272,17 @@ export function runLogPaths(
 export function scriptPathIn(sweepDir: string, script: string): string {
   return script.startsWith("/") ? script : `${sweepDir}/${script}`;
 }
+
+/** The log path of an attempt (array tasks write to the group's log folder). */
+export function attemptLogPath(
+  plan: { readonly sweep: { readonly dir: string }; readonly groups: readonly unknown[] },
+  run: { readonly group: string; readonly logPath: string },
+  a: { readonly jobId?: string; readonly arrayJobId?: string; readonly taskId?: number },
+): string | null {
+  if (!a.jobId) return null;
+  // Array tasks of a group autoexp submitted; an adopted task (adhoc.ts) logs where --log says.
+  if (a.arrayJobId !== undefined && a.taskId !== undefined && plan.groups.length) {
+    return `${plan.sweep.dir}/logs/${run.group}/${a.arrayJobId}_${a.taskId}.log`;
+  }
+  return run.logPath.replace("{job_id}", a.jobId);
+}

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { userDir } from "./xdg.ts";
 
 /** Facts about the host and the current process. */
 export interface Host {
@@ -27,6 +28,12 @@ export interface Host {
   selfCommand(): string[];
   /** This process's id. */
   readonly pid: number;
+  /**
+   * The user-wide config directory (`$XDG_CONFIG_HOME/autoexp`, default `~/.config/autoexp`),
+   * read as a config layer between the built-in presets and `-C`; null or absent: none
+   * (`AUTOEXP_USER_CONFIG=0`).
+   */
+  readonly userConfigDir?: string | null;
 }
 
 /** What this running autoexp is: how it was started, on which runtime and target. */
@@ -105,5 +112,6 @@ export function denoHost(): Host {
     },
     pid: Deno.pid,
     selfCommand: () => [...self.command],
+    userConfigDir: env.AUTOEXP_USER_CONFIG === "0" ? null : userDir(env, "config"),
   };
 }

@@ -17,6 +17,8 @@ import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import { commentTag, jobNameOf } from "../render/script.ts";
 import { renderSbatchArgv } from "../scheduler/slurm.ts";
 import type { FileSystem } from "../runtime/mod.ts";
+import type { HistoryIndex, HistoryRecord } from "../runtime/history.ts";
+import { attemptLogPath } from "../plan/paths.ts";
 import {
   type JobObservation,
   LIVE_STATES,
@@ -56,6 +58,8 @@ export interface SubmitOptions {
   readonly now?: () => number;
   /** Submit only these runs (`--stage`); default every run of the plan. */
   readonly only?: ReadonlySet<string>;
+  /** The user's history index: each submitted attempt is recorded there too. */
+  readonly history?: HistoryIndex | null;
 }
 
 /** One planned sbatch call. */
@@ -971,8 +975,11 @@ async function submitBatch(
       });
     }
     if (call.chainedIn !== undefined) lastPart.set(call.chainedIn, res.jobId);
-    await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
+    const done = await store.append({ type: "submitted", intent: intent.seq, jobId: res.jobId });
     submitted.push({ key: call.key, jobId: res.jobId, runs: call.runs.length });
+    if (opts.history) {
+      await opts.history.append(submittedRecords(plan, store.state, call.runs, byName, done.at));
+    }
     const line = `submitted ${
       call.runs.length === 1 ? `run ${call.runs[0].name}` : `${call.runs.length} runs (${call.key})`
     } as job ${res.jobId}`;
@@ -981,4 +988,34 @@ async function submitBatch(
   }
   await store.snapshot();
   return { calls, submitted };
+}
+
+/** The history index's lines of one sbatch call's attempts (lib/runtime/history.ts). */
+export function submittedRecords(
+  plan: SweepPlan,
+  state: StoreState,
+  runs: readonly RunPlan[],
+  chosen: ReadonlyMap<string, { readonly attempt: number }>,
+  at: string,
+): HistoryRecord[] {
+  const out: HistoryRecord[] = [];
+  for (const run of runs) {
+    const n = chosen.get(run.name)?.attempt;
+    const a = state.runs[run.name]?.attempts.find((x) => x.attempt === n);
+    if (!a?.jobId) continue;
+    const log = attemptLogPath(plan, run, a);
+    out.push({
+      at,
+      event: "submitted",
+      job: a.jobId,
+      sweep: plan.sweep.dir,
+      run: run.name,
+      ...(run.stage ? { stage: run.stage } : {}),
+      attempt: a.attempt,
+      state: "pending",
+      run_dir: run.runDir,
+      ...(log ? { log } : {}),
+    });
+  }
+  return out;
 }

@@ -376,3 +376,45 @@ Deno.test("config: a line indented under a key that has a value is one problem, 
     await removeTree(dir);
   }
 });
+
+Deno.test("config --sources shows the user-wide layer ($XDG_CONFIG_HOME/autoexp)", async () => {
+  const xdg = await makeTree({
+    "autoexp/defaults.yaml": "config:\n  slurm: { sbatch: { account: proj123 } }\n" +
+      'partitions:\n  gpu: { time: "24:00:00" }\n',
+    "autoexp/compute/mine.yaml": "# @package slurm.sbatch\ngpus_per_node: 2\n",
+  });
+  try {
+    const env = { XDG_CONFIG_HOME: xdg };
+    const src = await runAutoexp(["config", "-C", QUICKSTART, "-o", "+compute=mine", "--sources"], {
+      env,
+    });
+    assertEquals(src.code, 0, src.stderr);
+    assertMatch(
+      src.stdout,
+      new RegExp(
+        `compute\\s+mine\\s+user-wide\\s+\\S+\\s+${xdg}/autoexp/compute/mine\\.yaml`,
+      ),
+    );
+    assertMatch(
+      src.stdout,
+      new RegExp(
+        `\\(root\\)\\s+defaults\\s+user-wide\\s+user-defaults\\s+${xdg}/autoexp/defaults\\.yaml`,
+      ),
+    );
+    const cfg = await runAutoexp(
+      ["config", "-C", QUICKSTART, "-o", "slurm.sbatch.partition=gpu", "--resolve", "--json"],
+      { env },
+    );
+    assertEquals(cfg.code, 0, cfg.stderr);
+    const sbatch = JSON.parse(cfg.stdout).slurm.sbatch;
+    assertEquals(sbatch.account, "proj123");
+    // The quickstart's own time limit wins over the partition's default.
+    assertEquals(sbatch.time, "00:30:00");
+    const off = await runAutoexp(["config", "-C", QUICKSTART, "--sources"], {
+      env: { ...env, AUTOEXP_USER_CONFIG: "0" },
+    });
+    assertNotMatch(off.stdout, /user-wide/);
+  } finally {
+    await removeTree(xdg);
+  }
+});

@@ -5,7 +5,9 @@
  */
 import { assert_, assertEquals, assertRejects } from "../_assert.ts";
 import { makeTree, removeTree } from "../_helpers.ts";
-import { replanRun } from "../../lib/cli/monitor_cmd.ts";
+import { deriveRun, replanRun } from "../../lib/cli/monitor_cmd.ts";
+import type { LoadedPlan } from "../../lib/monitor/monitor.ts";
+import type { RunPlan } from "../../lib/plan/types.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { computePlan } from "../../lib/plan/mod.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
@@ -54,5 +56,22 @@ Deno.test("replanRun: the run as planned with the overrides; a config changed on
     });
   } finally {
     await removeTree(dir);
+  }
+});
+
+Deno.test("replanRun and deriveRun: a pipeline stage's run is refused, saying what to do", async () => {
+  const run = { name: "pt_a_ft-code", stage: "finetune" } as unknown as RunPlan;
+  const rt = {} as Runtime;
+  for (
+    const call of [
+      () => replanRun({ loaded: {} as LoadedPlan, run, overrides: ["x=1"] }, rt),
+      () => deriveRun({ parent: {} as LoadedPlan, run, name: "c", overrides: [], dir: "/d" }, rt),
+    ]
+  ) {
+    await assertRejects(call, (e) => {
+      assert_(e instanceof ConfigError);
+      assert_(/stage finetune\) is not supported/.test(e.message), e.message);
+      assert_(/restart policy without overrides/.test(e.message), e.message);
+    });
   }
 });

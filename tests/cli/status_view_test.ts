@@ -14,6 +14,7 @@ import {
   type StatusRow,
 } from "../../lib/cli/status_cmd.ts";
 import { makeStyle, visibleWidth } from "../../lib/cli/style.ts";
+import { runDirsPattern } from "../../lib/cli/monitor_cmd.ts";
 import type { SweepPlan } from "../../lib/plan/types.ts";
 
 const NOW = new Date("2026-12-03T12:00:00Z");
@@ -136,4 +137,44 @@ Deno.test("status helpers: short durations, ETA from the attempt's own rate, eve
   assertEquals(etaSeconds({ iteration: 20, total: 40 }, start, 20, NOW.getTime()), null);
   assertEquals(eventLabel("megatron_checkpoint_saved 40"), "checkpoint saved 40");
   assertEquals(eventLabel("my_event"), "my event");
+});
+
+Deno.test("status table: a pipeline's stage column after the run; none without stages", () => {
+  const staged = ROWS.map((r, i) => ({ ...r, stage: ["pretrain", "finetune", "evaluate"][i] }));
+  const wide = renderStatus(staged, PLAN, { width: null, style: makeStyle(false), now: NOW });
+  assertMatch(wide.split("\n")[0], /^run\s+stage\s+state\s+attempt/);
+  assertMatch(wide, /\ndemo_lr0\.0003\s+finetune\s+running/);
+  assertNotMatch(
+    renderStatus(ROWS, PLAN, { width: null, style: makeStyle(false), now: NOW }),
+    /stage/,
+  );
+  // Narrow: the stage goes after the columns that say more (eta, actions, ...), before attempt.
+  const narrow = renderStatus(staged, PLAN, { width: 40, style: makeStyle(false), now: NOW });
+  const dropped = narrow.match(/--wide also shows: (.*)\n/)![1].split(", ");
+  assert_(dropped.indexOf("actions") < dropped.indexOf("stage"), narrow);
+  assert_(dropped.indexOf("stage") < dropped.indexOf("attempt"), narrow);
+});
+
+Deno.test("runDirsPattern: runs/<run>, a flat base, a pipeline's artifacts per stage", () => {
+  const plan = (runs: { name: string; runDir: string; stage?: string }[]) =>
+    ({ sweep: { dir: "/out/s" }, runs }) as unknown as SweepPlan;
+  assertEquals(
+    runDirsPattern(
+      plan([{ name: "a", runDir: "/out/s/runs/a" }, { name: "b", runDir: "/out/s/runs/b" }]),
+    ),
+    "/out/s/runs/<run>/",
+  );
+  assertEquals(
+    runDirsPattern(plan([
+      { name: "pt", runDir: "/out/artifacts/pretrain/pt-1a2b", stage: "pretrain" },
+      { name: "ft", runDir: "/out/artifacts/finetune/ft-3c4d", stage: "finetune" },
+    ])),
+    "/out/artifacts/<stage>/<run>-<identity>/",
+  );
+  assertEquals(
+    runDirsPattern(
+      plan([{ name: "pt", runDir: "/out/artifacts/pretrain/pt-1a2b", stage: "pretrain" }]),
+    ),
+    "/out/artifacts/pretrain/<run>-<identity>/",
+  );
 });

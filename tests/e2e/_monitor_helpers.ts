@@ -48,6 +48,9 @@ export async function newCtx(kind: Kind, env: Record<string, string> = {}): Prom
     env: {
       AUTOEXP_OUTPUT_DIR: out,
       AUTOEXP_LOCAL_DIR: `${out}/local-scheduler`,
+      // The user's history index and config layer: the test's own, not the user's.
+      XDG_DATA_HOME: `${out}/xdg-data`,
+      XDG_CONFIG_HOME: `${out}/xdg-config`,
       ...env,
     },
     children: new Set(),

@@ -3,7 +3,8 @@
  * evaluate 4) on the embedded local scheduler and on the SLURM test cluster. Each finetune starts
  * only after its own pretrain run completed (the jobs' own markers' times), the pretrain run that
  * crashes once delays only its own dependents, `--stage evaluate` is refused until its inputs
- * exist and then submits only the evaluations, and submitting again submits nothing.
+ * exist and then submits only the evaluations, and submitting again submits nothing; the user's
+ * history lists every job with its stage and state, and `logs <job id>` prints a job's log.
  */
 import { assert_, assertEquals } from "../_assert.ts";
 import { ROOT } from "../_helpers.ts";
@@ -113,6 +114,39 @@ async function pipeline(ctx: Ctx): Promise<void> {
   assert_(again.stdout.includes("nothing to submit"), again.stdout);
   const after = await readJournal(sweep);
   assertEquals(ofType(after, "submit_intent").length, ofType(events, "submit_intent").length);
+
+  // The user's history lists every job of the pipeline (its own index, XDG_DATA_HOME), with
+  // its stage and final state, newest first; `logs <job id>` prints a job's log from anywhere.
+  const h = await cli(ctx, ["history", "--json"], 30_000);
+  assertEquals(h.code, 0, shown(h));
+  const jobs: { job: string; run: string; stage: string; attempt: number; state: string }[] =
+    JSON.parse(h.stdout).jobs;
+  const journaled = ofType(after, "submitted").map((e) => e.jobId as string);
+  const attempts = [...PT, ...FT, ...EV].flatMap((run) =>
+    attemptsOf(after, run).map((a) => ({ run, attempt: a.attempt, state: a.final }))
+  );
+  assertEquals(jobs.length, attempts.length, h.stdout);
+  for (const a of attempts) {
+    const j = jobs.find((x) => x.run === a.run && x.attempt === a.attempt);
+    assert_(j, `${a.run} attempt ${a.attempt} missing from history\n${h.stdout}`);
+    assertEquals(j.state, a.state, `${a.run} attempt ${a.attempt}`);
+    assertEquals(
+      j.stage,
+      PT.includes(a.run) ? "pretrain" : FT.includes(a.run) ? "finetune" : "evaluate",
+    );
+    assert_(journaled.some((id) => j.job === id || j.job.startsWith(`${id}_`)), j.job);
+  }
+  const table = await cli(
+    ctx,
+    ["history", "--stage", "evaluate", "--in-state", "completed"],
+    30_000,
+  );
+  assertEquals(table.code, 0, shown(table));
+  assertEquals(table.stdout.split("\n").filter((l) => / evaluate /.test(l)).length, EV.length);
+  const crashed = jobs.find((x) => x.run === CRASHES && x.attempt === 1)!;
+  const log = await cli(ctx, ["logs", crashed.job], 30_000);
+  assertEquals(log.code, 0, shown(log));
+  assert_(/injected crash at iteration/.test(log.stdout), `not the crashed attempt\n${log.stdout}`);
 }
 
 function register(kind: Kind): void {

@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertMatch } from "../_assert.ts";
 import type { ConfigMap } from "../../lib/config/tree.ts";
-import { buildBackendProgram, renderCommandArgs } from "../../lib/plan/backends.ts";
+import { buildBackendProgram, renderCommandArgs, renderKwformat } from "../../lib/plan/backends.ts";
 import type { BackendConfig } from "../../lib/config/schema/mod.ts";
 
 const args: ConfigMap = {
@@ -190,4 +190,42 @@ Deno.test("buildBackendProgram: the command backend appends extra_args verbatim"
     extra_args: ["--flag", 3, true],
   });
   assertEquals(both.program, ["python", "t.py", "--lr", "0.1", "--flag", "3", "True"]);
+});
+
+Deno.test("renderKwformat: seed 002's kwformat, one or several words per argument", () => {
+  assertEquals(
+    renderKwformat(
+      { config: "config.yaml", output: "/data/output", lr: 0.001 },
+      "--{k}={v}",
+      false,
+    ),
+    ["--config=config.yaml", "--output=/data/output", "--lr=0.001"],
+  );
+  assertEquals(renderKwformat(args, "--{k} {v}", true), [
+    "--lr",
+    "0.001",
+    "--num-layers",
+    "4",
+    "--use-fast",
+    "True",
+    "--debug",
+    "False",
+    "--sizes",
+    "[1, 2]",
+    "--name",
+    "a b",
+  ]);
+  assertEquals(renderKwformat({ a: 1, b: "x" }, "{k}:{v}", false), ["a:1", "b:x"]);
+});
+
+Deno.test("buildBackendProgram: kwformat wins over arg_style; a bad format is a problem", () => {
+  const base = { name: "command", command: ["python", "t.py"], args: { lr: 0.1 } } as BackendConfig;
+  assertEquals(
+    buildBackendProgram({ ...base, arg_style: "--key value", kwformat: "--{k}={v}" }).program,
+    ["python", "t.py", "--lr=0.1"],
+  );
+  const bad = buildBackendProgram({ ...base, kwformat: "--{key}={v}" });
+  assertEquals(bad.problems.map((p) => p.path), ["backend.kwformat"]);
+  assertMatch(bad.problems[0].message, /only \{k\} .* and \{v\}/);
+  assertMatch(buildBackendProgram({ ...base, kwformat: "--flag" }).problems[0].message, /neither/);
 });

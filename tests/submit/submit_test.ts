@@ -8,6 +8,7 @@ import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/host.ts";
 import { parseJournal, SweepStore } from "../../lib/store/store.ts";
 import { reconcile, submitSweep } from "../../lib/submit/mod.ts";
+import type { HistoryRecord } from "../../lib/runtime/history.ts";
 
 const host: Host = {
   env: {},
@@ -336,4 +337,29 @@ Deno.test("reconcile: a job missing everywhere is unknown first, lost after the 
     assertEquals(store.state.runs.r0.attempts[0].state, "lost");
     const again = await submitSweep(plan, store, sched);
     assertEquals(again.submitted.length, 1, "a lost run gets a new attempt");
+  }));
+
+Deno.test("submitSweep: each submitted attempt is recorded in the history index", () =>
+  withStore(async (dir) => {
+    const made = makePlan(dir, 3, true);
+    const plan = {
+      ...made,
+      runs: made.runs.map((r, i) => i === 2 ? { ...r, stage: "finetune" } : r),
+    };
+    const sched = new FakeScheduler();
+    const store = await SweepStore.open(fs, host, dir);
+    const lines: HistoryRecord[] = [];
+    const history = {
+      file: "/h",
+      append: (rs: readonly HistoryRecord[]) => Promise.resolve(void lines.push(...rs)),
+      read: () => Promise.resolve({ records: lines, damaged: 0 }),
+    };
+    await submitSweep(plan, store, sched, { history });
+    assertEquals(lines.map((l) => [l.event, l.job, l.run, l.stage ?? null, l.attempt, l.state]), [
+      ["submitted", "100_0", "r0", null, 1, "pending"],
+      ["submitted", "100_1", "r1", null, 1, "pending"],
+      ["submitted", "101_0", "r2", "finetune", 1, "pending"],
+    ]);
+    assertEquals(lines[2].log, `${dir}/logs/array0/101_0.log`);
+    assertEquals([lines[0].sweep, lines[0].run_dir], [dir, `${dir}/runs/r0`]);
   }));

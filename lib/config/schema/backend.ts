@@ -58,6 +58,7 @@ export const backendSchema = z.strictObject({
   command: z.optional(words),
   args: z.optional(z.nullable(z.record(z.string(), anyValue))),
   arg_style: z.optional(z.enum(ARG_STYLES)),
+  kwformat: z.optional(z.nullable(z.string())),
   dash_keys: z.optional(z.boolean()),
   env: z.optional(z.nullable(envSchema)),
   workdir: z.optional(z.nullable(z.string())),
@@ -91,6 +92,11 @@ export const backendDocs: Record<string, string> = {
   args: "arguments: command backend appends them (see arg_style); megatron renders Megatron flags",
   arg_style:
     "how the command backend renders args: `--key value` (default), `--key=value`, `key=value` (Hydra apps)",
+  kwformat:
+    "command backend: render each of args with this format instead of arg_style (seed 002's " +
+    "kwformat): `--{k}={v}` gives `--lr=0.001`; `{k}` is the key, `{v}` the value as Python's " +
+    "str() writes it (`True`, `[1, 2]`); null args are left out; a format with spaces gives " +
+    "several words (`--{k} {v}`)",
   dash_keys: "command backend: turn underscores in keys into dashes",
   env: "environment variables of the run (added to slurm.env)",
   workdir: "working directory of the command (default: the run directory)",
