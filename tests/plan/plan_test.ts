@@ -11,6 +11,7 @@ import {
   applyPointValues,
   computePlan,
   type PlanRequest,
+  replaceWord,
   runContext,
   selfCommand,
 } from "../../lib/plan/mod.ts";
@@ -469,4 +470,18 @@ Deno.test("computePlan: a hydra_app run's task override keeps a whole float a fl
     p.runs[0].argv.filter((a) => a.startsWith("trainer.")),
     ["trainer.epochs=3.0", "trainer.learning_rate=1.0"],
   );
+});
+
+Deno.test("replaceWord: replaces a run name where the pattern /(?<![\\w.-])name(?![\\w.-])/g would", () => {
+  const cases: [string, string][] = [
+    ["a", '["a","--x=a","a.b","b-a","xa","a_","/p/a/q",":a}"]'],
+    ["1B_lr0.1_s2", '"1B_lr0.1_s2" 1B_lr0.1_s23 x1B_lr0.1_s2 1B_lr0.1_s2/x 1B_lr0.1_s21B_lr0.1_s2'],
+    ["aa", "aaa aa aaaa (aa)aa"],
+    ["n", ""],
+    ["n", "n"],
+  ];
+  for (const [word, text] of cases) {
+    const re = new RegExp(`(?<![\\w.-])${RegExp.escape(word)}(?![\\w.-])`, "g");
+    assertEquals(replaceWord(text, word, "<run>"), text.replace(re, "<run>"), `${word} in ${text}`);
+  }
 });
