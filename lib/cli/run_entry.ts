@@ -1,6 +1,6 @@
 /**
  * `autoexp run-entry --sweep FILE --index N`: the dispatcher inside every job. It reads entry N
- * (two small reads through the entry index), creates the run's directories, records a start
+ * (a few small reads through the run index), creates the run's directories, records a start
  * marker, runs the entry's argv without a shell with its environment, forwards signals, records
  * the end marker (exit code, signal) atomically, and exits with the child's code.
  *
@@ -8,7 +8,15 @@
  *
  * @module
  */
-import { entrySpan, type RunEntry } from "../plan/sweep_file.ts";
+import {
+  entryOfRunJson,
+  entrySpan,
+  parseRunIndexHeader,
+  RUN_INDEX_FILE,
+  type RunEntry,
+  type RunIndexHeader,
+  runSpan,
+} from "../plan/sweep_file.ts";
 import { DenoFileSystem } from "../runtime/fs.ts";
 import { fileSystemProblem } from "../errors.ts";
 
@@ -76,17 +84,87 @@ function parseArgs(args: string[]): { sweep: string; index: number; dryRun: bool
   return { sweep, index, dryRun };
 }
 
-/** Reads entry `index` of the sweep whose `sweep.json` is `sweepFile`. */
+/**
+ * Reads entry `index` of the sweep whose `sweep.json` is `sweepFile`: from the entries frozen at
+ * submission (`$AUTOEXP_ENTRIES`), else its line of `sweep.json` through the run index, else
+ * (sweeps planned by earlier versions) from `sweep.entries.jsonl`, else from `sweep.json` whole.
+ */
 export async function readEntry(sweepFile: string, index: number): Promise<RunEntry> {
   const dir = sweepFile.replace(/\/[^/]*$/, "") || ".";
   // The entries frozen when this job was submitted (a later plan may have changed sweep.json).
   const frozen = Deno.env.get("AUTOEXP_ENTRIES");
-  const jsonlPath = frozen ?? `${dir}/sweep.entries.jsonl`;
+  if (frozen) return await readEntryFile(frozen, sweepFile, index);
+  return await readIndexedRun(`${dir}/${RUN_INDEX_FILE}`, sweepFile, index) ??
+    await readEntryFile(`${dir}/sweep.entries.jsonl`, sweepFile, index);
+}
+
+/** `len` bytes of an open file from `pos` (fewer at its end). */
+async function readAt(file: Deno.FsFile, pos: number, len: number): Promise<Uint8Array> {
+  await file.seek(pos, Deno.SeekMode.Start);
+  const buf = new Uint8Array(len);
+  let off = 0;
+  while (off < len) {
+    const n = await file.read(buf.subarray(off));
+    if (n === null) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
+/**
+ * The entry through the run index (`sweep.runs.idx`); null when there is none, or when it does
+ * not match `sweep.json` (a plan rewriting both just now): the caller then reads the sweep whole.
+ */
+async function readIndexedRun(
+  idxPath: string,
+  sweepFile: string,
+  index: number,
+): Promise<RunEntry | null> {
+  let idx: Deno.FsFile;
+  try {
+    idx = await Deno.open(idxPath, { read: true });
+  } catch {
+    return null;
+  }
+  let span;
+  let header: RunIndexHeader;
+  try {
+    let head = await readAt(idx, 0, 4096);
+    let parsed = parseRunIndexHeader(head);
+    if (parsed && "need" in parsed) {
+      parsed = parseRunIndexHeader(head = await readAt(idx, 0, parsed.need));
+    }
+    if (!parsed || "need" in parsed) return null;
+    header = parsed.header;
+    if (index >= header.count) fail(`sweep ${sweepFile} has no entry ${index}`);
+    span = runSpan(await readAt(idx, parsed.recordsAt + index * 16, 16));
+    if (!span) fail(`sweep ${sweepFile} has no entry ${index}`);
+  } finally {
+    idx.close();
+  }
+  const file = await Deno.open(sweepFile, { read: true });
+  try {
+    const text = new TextDecoder().decode(await readAt(file, span.start, span.end - span.start));
+    const entry = entryOfRunJson(text, header);
+    return entry.index === index ? entry : null;
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+/** Entry `index` from an entries file (`*.jsonl` and its `.idx`), else from the sweep whole. */
+async function readEntryFile(
+  jsonlPath: string,
+  sweepFile: string,
+  index: number,
+): Promise<RunEntry> {
   let idx: Uint8Array;
   try {
     idx = await Deno.readFile(jsonlPath.replace(/\.jsonl$/, ".idx"));
   } catch {
-    // Older or hand-made sweeps: fall back to the full sweep.json.
+    // Hand-made sweeps (or a run index that did not match): the full sweep.json.
     const plan = JSON.parse(await Deno.readTextFile(sweepFile));
     const run = plan.runs?.find((r: { index: number }) => r.index === index);
     if (!run) fail(`sweep ${sweepFile} has no entry ${index}`);
@@ -101,15 +179,8 @@ export async function readEntry(sweepFile: string, index: number): Promise<RunEn
   if (!span || span.end <= span.start + 1) fail(`sweep ${sweepFile} has no entry ${index}`);
   const file = await Deno.open(jsonlPath, { read: true });
   try {
-    await file.seek(span.start, Deno.SeekMode.Start);
-    const buf = new Uint8Array(span.end - span.start);
-    let off = 0;
-    while (off < buf.length) {
-      const n = await file.read(buf.subarray(off));
-      if (n === null) break;
-      off += n;
-    }
-    const entry = JSON.parse(new TextDecoder().decode(buf.subarray(0, off)));
+    const buf = await readAt(file, span.start, span.end - span.start);
+    const entry = JSON.parse(new TextDecoder().decode(buf));
     if (entry?.index !== index) {
       throw new Error(
         `entry file ${jsonlPath} is inconsistent (asked for entry ${index}, found ${entry?.index})`,

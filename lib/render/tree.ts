@@ -1,6 +1,6 @@
 /**
- * Writes a planned sweep's tree: `scripts/` (rendered job scripts), `sweep.json` and the
- * run-entry index, `monitor.json`, `provenance/` (the composed config, resolved and not, how it
+ * Writes a planned sweep's tree: `scripts/` (rendered job scripts), `sweep.json` and its
+ * run index, `monitor.json`, `provenance/` (the composed config, resolved and not, how it
  * was planned, the git state), and the run and log directories SLURM writes into.
  *
  * @module
@@ -13,7 +13,7 @@ import { renderYaml } from "../config/yaml.ts";
 import { ConfigError } from "../errors.ts";
 import { MONITOR_FILE } from "../monitoring/monitor_file.ts";
 import { computePlan, type PlanDeps, type PlanOutcome, type PlanRequest } from "../plan/mod.ts";
-import { entryIndexChunks, runJsonLines, sweepJsonChunks } from "../plan/sweep_file.ts";
+import { RUN_INDEX_FILE, sweepJsonChunks } from "../plan/sweep_file.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { ProcessRunner } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
@@ -73,11 +73,15 @@ export async function writePlanTree(
     ([rel, text]) => fs.writeTextFile(scriptPathIn(dir, rel), text, false),
   );
 
-  const lines = runJsonLines(plan);
-  const entries = entryIndexChunks(plan, lines);
-  await fs.writeChunks(`${dir}/sweep.entries.jsonl`, entries.lines);
-  await fs.writeFile(`${dir}/sweep.entries.idx`, entries.idx());
-  await fs.writeChunks(`${dir}/sweep.json`, sweepJsonChunks(plan, lines));
+  // Each run is written once, in sweep.json; the run index says where each one's line is (jobs
+  // read their own line through it). Written after sweep.json: a job that reads a stale index
+  // finds another run at the place and falls back to reading sweep.json whole.
+  const sweepJson = sweepJsonChunks(plan);
+  await fs.writeChunks(`${dir}/sweep.json`, sweepJson.chunks);
+  await fs.writeFile(`${dir}/${RUN_INDEX_FILE}`, sweepJson.index());
+  // An earlier version's entry files: run-entry prefers the run index, but they are stale now.
+  await fs.remove(`${dir}/sweep.entries.jsonl`);
+  await fs.remove(`${dir}/sweep.entries.idx`);
   await fs.writeTextFile(`${dir}/${MONITOR_FILE}`, JSON.stringify(outcome.monitor));
 
   // A Hydra application's runs get the `.hydra/` folder Hydra would write (config.yaml,

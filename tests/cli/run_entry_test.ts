@@ -4,6 +4,7 @@
  */
 import { assert_, assertEquals, assertMatch } from "../_assert.ts";
 import { makeTree, removeTree, ROOT } from "../_helpers.ts";
+import { readEntry } from "../../lib/cli/run_entry.ts";
 import { writePlan } from "../../lib/render/tree.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/host.ts";
@@ -66,7 +67,12 @@ backend:
   return { dir, plan: outcome.plan };
 }
 
-function runEntry(sweepFile: string, index: number, env: Record<string, string> = {}) {
+function runEntry(
+  sweepFile: string,
+  index: number,
+  env: Record<string, string> = {},
+  extra: string[] = [],
+) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -78,6 +84,7 @@ function runEntry(sweepFile: string, index: number, env: Record<string, string> 
       sweepFile,
       "--index",
       String(index),
+      ...extra,
     ],
     env: { SLURM_JOB_ID: "4242", ...env },
     stdout: "piped",
@@ -178,13 +185,10 @@ Deno.test("run-entry reports a missing entry and a missing command clearly", asy
     }).output();
     assertEquals(bad.code, 2);
     assertMatch(new TextDecoder().decode(bad.stderr), /--index must be a non-negative integer/);
-    // Break the command (same length, so the entry offsets stay valid): the marker says why
+    // Break the command (same length, so the run index stays valid): the marker says why
     // the attempt failed.
-    const entries = await Deno.readTextFile(`${plan.sweep.dir}/sweep.entries.jsonl`);
-    await Deno.writeTextFile(
-      `${plan.sweep.dir}/sweep.entries.jsonl`,
-      entries.replace('"argv":["bash"', '"argv":["bazh"'),
-    );
+    const runs = await Deno.readTextFile(sweep);
+    await Deno.writeTextFile(sweep, runs.replace('"argv":["bash"', '"argv":["bazh"'));
     const missing = await runEntry(sweep, 0).output();
     assertEquals(missing.code, 127);
     const [m] = await markers(plan.runs[0].runDir);
@@ -298,3 +302,79 @@ slurm:
     await removeTree(dir);
   }
 });
+
+Deno.test("run-entry reads a sweep planned before sweep.runs.idx existed (sweep.entries.*), as the run index gives it", async () => {
+  // tests/testdata/plan/sweep_before_run_index: tests/testdata/plan/array planned by the version
+  // before the run index (commit 5d8958a) into /tmp/autoexp-fixture: sweep.json and the entry
+  // files it wrote then. The same config planned now reads back the same entries.
+  const fixture = `${ROOT}/tests/testdata/plan/sweep_before_run_index`;
+  const out = await Deno.makeTempDir({ prefix: "autoexp-runs-idx-" });
+  try {
+    const { plan } = await writePlan(
+      {
+        configDir: `${ROOT}/tests/testdata/plan/array`,
+        overrides: [`project.base_output_dir=${out}`],
+      },
+      { fs: new DenoFileSystem(), host: host(out) },
+    );
+    const now = `${plan.sweep.dir}/sweep.json`;
+    assert_(!(await exists(`${plan.sweep.dir}/sweep.entries.jsonl`)), "each run written once");
+    const before = JSON.parse(await Deno.readTextFile(`${fixture}/sweep.json`));
+    for (let i = 0; i < 10; i++) {
+      const old = await readEntry(`${fixture}/sweep.json`, i);
+      const cur = await readEntry(now, i);
+      assertEquals(
+        old.fingerprint,
+        before.runs.find((r: { index: number }) => r.index === i).fingerprint,
+      );
+      // The fingerprint and the sweep id hash the directory, which differs.
+      const { fingerprint: _a, sweep_id: _c, ...oldRest } = old;
+      const { fingerprint: _b, sweep_id: _d, ...curRest } = cur;
+      assertEquals(
+        JSON.parse(JSON.stringify(oldRest).replaceAll("/tmp/autoexp-fixture", out)),
+        JSON.parse(JSON.stringify(curRest)),
+      );
+      assertEquals([cur.kind, cur.group, cur.sweep_id], ["array", "array0", plan.sweep.id]);
+      assertEquals(old.sweep_id, before.sweep.id);
+    }
+    // As a job runs it: the old sweep's entry 3.
+    const dry = await runEntry(`${fixture}/sweep.json`, 3, {}, ["--dry-run"]).output();
+    assertEquals(dry.code, 0, new TextDecoder().decode(dry.stderr));
+    assertEquals(JSON.parse(new TextDecoder().decode(dry.stdout)).argv, [
+      "python3",
+      "eval.py",
+      "--seed=3",
+    ]);
+  } finally {
+    await removeTree(out);
+  }
+});
+
+Deno.test("run-entry: a run index that does not match sweep.json (re-planned meanwhile) falls back to sweep.json whole", async () => {
+  const out = await Deno.makeTempDir({ prefix: "autoexp-runs-idx-" });
+  try {
+    const { plan } = await writePlan(
+      {
+        configDir: `${ROOT}/tests/testdata/plan/array`,
+        overrides: [`project.base_output_dir=${out}`],
+      },
+      { fs: new DenoFileSystem(), host: host(out) },
+    );
+    const file = `${plan.sweep.dir}/sweep.json`;
+    // Shift every run line by a few bytes: the index now points into the wrong places.
+    const text = await Deno.readTextFile(file);
+    await Deno.writeTextFile(file, text.replace('"runs": [\n', '"runs": [\n   '));
+    for (const i of [0, 4, 9]) assertEquals((await readEntry(file, i)).index, i);
+  } finally {
+    await removeTree(out);
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

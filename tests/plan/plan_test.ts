@@ -11,11 +11,17 @@ import {
   applyPointValues,
   computePlan,
   type PlanRequest,
+  replaceWord,
   runContext,
   selfCommand,
 } from "../../lib/plan/mod.ts";
 import { writePlan } from "../../lib/render/tree.ts";
-import { entrySpan, parseSweepJson } from "../../lib/plan/sweep_file.ts";
+import {
+  entryOfRunJson,
+  parseRunIndexHeader,
+  parseSweepJson,
+  runSpan,
+} from "../../lib/plan/sweep_file.ts";
 import { DenoFileSystem } from "../../lib/runtime/fs.ts";
 import type { Host } from "../../lib/runtime/mod.ts";
 
@@ -246,7 +252,7 @@ Deno.test("selfCommand: slurm.autoexp_command, then $AUTOEXP_COMMAND, then this 
   assertEquals(selfCommand({}, fakeHost({}, ["/self/autoexp"])), ["/self/autoexp"]);
 });
 
-Deno.test("writePlan: the sweep tree, sweep.json and the run-entry index", async () => {
+Deno.test("writePlan: the sweep tree, sweep.json and its run index (each run written once)", async () => {
   const out = await Deno.makeTempDir({ prefix: "autoexp-plan-" });
   try {
     const { plan: p } = await writePlan(
@@ -262,9 +268,8 @@ Deno.test("writePlan: the sweep tree, sweep.json and the run-entry index", async
       "provenance",
       "runs",
       "scripts",
-      "sweep.entries.idx",
-      "sweep.entries.jsonl",
       "sweep.json",
+      "sweep.runs.idx",
     ]);
     assertEquals(names(`${dir}/scripts`), [
       "array0_part0.sh",
@@ -290,21 +295,30 @@ Deno.test("writePlan: the sweep tree, sweep.json and the run-entry index", async
       p.runs.map((r) => [r.index, r.name, r.fingerprint, r.argv]),
     );
 
-    // Entry N is found with the byte offsets of the index and matches run N.
-    const idx = await Deno.readFile(`${dir}/sweep.entries.idx`);
-    const jsonl = await Deno.readFile(`${dir}/sweep.entries.jsonl`);
+    // Entry N is its run's line of sweep.json, found through the run index.
+    const idx = await Deno.readFile(`${dir}/sweep.runs.idx`);
+    const json = await Deno.readFile(`${dir}/sweep.json`);
+    const head = parseRunIndexHeader(idx);
+    assert_(head && !("need" in head));
+    assertEquals(head.header.count, 10);
+    assertEquals(head.header.arrays, ["array0"]);
     for (const run of p.runs) {
-      const span = entrySpan(idx, run.index)!;
-      const entry = JSON.parse(new TextDecoder().decode(jsonl.subarray(span.start, span.end)));
+      const at = head.recordsAt + run.index * 16;
+      const span = runSpan(idx.subarray(at, at + 16))!;
+      const entry = entryOfRunJson(
+        new TextDecoder().decode(json.subarray(span.start, span.end)),
+        head.header,
+      );
       assertEquals(entry.index, run.index);
       assertEquals(entry.name, run.name);
       assertEquals(entry.argv, run.argv);
       assertEquals(entry.kind, "array");
       assertEquals(entry.group, "array0");
       assertEquals(entry.sweep_dir, dir);
+      assertEquals(entry.sweep_id, p.sweep.id);
       assertEquals(entry.fingerprint, run.fingerprint);
     }
-    assertEquals(entrySpan(idx, 10), null);
+    assertEquals(idx.length, head.recordsAt + 10 * 16);
   } finally {
     await removeTree(out);
   }
@@ -469,4 +483,18 @@ Deno.test("computePlan: a hydra_app run's task override keeps a whole float a fl
     p.runs[0].argv.filter((a) => a.startsWith("trainer.")),
     ["trainer.epochs=3.0", "trainer.learning_rate=1.0"],
   );
+});
+
+Deno.test("replaceWord: replaces a run name where the pattern /(?<![\\w.-])name(?![\\w.-])/g would", () => {
+  const cases: [string, string][] = [
+    ["a", '["a","--x=a","a.b","b-a","xa","a_","/p/a/q",":a}"]'],
+    ["1B_lr0.1_s2", '"1B_lr0.1_s2" 1B_lr0.1_s23 x1B_lr0.1_s2 1B_lr0.1_s2/x 1B_lr0.1_s21B_lr0.1_s2'],
+    ["aa", "aaa aa aaaa (aa)aa"],
+    ["n", ""],
+    ["n", "n"],
+  ];
+  for (const [word, text] of cases) {
+    const re = new RegExp(`(?<![\\w.-])${RegExp.escape(word)}(?![\\w.-])`, "g");
+    assertEquals(replaceWord(text, word, "<run>"), text.replace(re, "<run>"), `${word} in ${text}`);
+  }
 });

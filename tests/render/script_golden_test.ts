@@ -601,9 +601,8 @@ Deno.test("hostile values never execute and arrive byte-exact (single job and ar
       );
       const p = outcome.plan;
       assertEquals(p.runs.map((r) => r.name), ["run1", "run2"]);
-      // The entry file holds the values byte-exact.
-      const lines = (await Deno.readTextFile(`${p.sweep.dir}/sweep.entries.jsonl`)).trim()
-        .split("\n").map((l) => JSON.parse(l));
+      // sweep.json (whose lines the jobs read) holds the values byte-exact.
+      const lines = JSON.parse(await Deno.readTextFile(`${p.sweep.dir}/sweep.json`)).runs;
       assertEquals(lines[0].argv, [recorder, ...expectedArgv]);
       assertEquals(lines[0].env, {
         EVIL_PLAIN: oneLine,

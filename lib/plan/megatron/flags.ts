@@ -33,41 +33,64 @@ import { formatFloat, formatInt, readNumber } from "./_values.ts";
  */
 export function renderMegatronFlags(args: ConfigMap): string[] {
   const out: string[] = [];
-  for (const [key, value] of Object.entries(args)) {
+  for (const key in args) {
+    const value = args[key];
     if (value === null) continue;
-    const resolved = resolveMegatronKey(key);
-    if (!resolved) throw new Error(`renderMegatronFlags: unknown Megatron argument "${key}"`);
-    const { arg, switchFlag } = resolved;
-    const fail = () =>
-      new Error(`renderMegatronFlags: invalid value ${JSON.stringify(value)} for "${key}"`);
-    if (switchFlag !== undefined) {
-      if (typeof value !== "boolean") throw fail();
-      if (value) out.push(switchFlag);
+    // A sweep renders the same (key, value) pairs thousands of times: a scalar's tokens are
+    // kept (and shared by the runs' argv, which also saves memory).
+    if (typeof value !== "number" && typeof value !== "string" && typeof value !== "boolean") {
+      renderFlag(key, value, out);
       continue;
     }
-    switch (arg.action) {
-      case "store_true":
+    let byValue = rendered.get(key);
+    if (!byValue) rendered.set(key, byValue = new Map());
+    let tokens = byValue.get(value);
+    if (!tokens) {
+      tokens = renderFlag(key, value, []);
+      if (byValue.size < 4096) byValue.set(value, tokens);
+    }
+    for (const t of tokens) out.push(t);
+  }
+  return out;
+}
+
+/** Tokens of (key, scalar value) pairs already rendered: a pure function of the pair. */
+const rendered = new Map<string, Map<string | number | boolean, readonly string[]>>();
+
+/** Appends the tokens of one argument to `out` (and returns it). */
+function renderFlag(key: string, value: ConfigValue, out: string[]): string[] {
+  const resolved = resolveMegatronKey(key);
+  if (!resolved) throw new Error(`renderMegatronFlags: unknown Megatron argument "${key}"`);
+  const { arg, switchFlag } = resolved;
+  const fail = () =>
+    new Error(`renderMegatronFlags: invalid value ${JSON.stringify(value)} for "${key}"`);
+  if (switchFlag !== undefined) {
+    if (typeof value !== "boolean") throw fail();
+    if (value) out.push(switchFlag);
+    return out;
+  }
+  switch (arg.action) {
+    case "store_true":
+      if (typeof value !== "boolean") throw fail();
+      if (value) out.push(arg.flags[0]);
+      break;
+    case "store_false":
+      if (typeof value !== "boolean") throw fail();
+      if (!value) out.push(arg.flags[0]);
+      break;
+    case "custom":
+      if (typeof value !== "boolean") throw fail();
+      out.push(value ? arg.flags[0] : arg.flags[1]);
+      break;
+    case "store": {
+      if (arg.type === "bool") {
         if (typeof value !== "boolean") throw fail();
-        if (value) out.push(arg.flags[0]);
+        if (value) out.push(arg.flags[0], "True");
         break;
-      case "store_false":
-        if (typeof value !== "boolean") throw fail();
-        if (!value) out.push(arg.flags[0]);
-        break;
-      case "custom":
-        if (typeof value !== "boolean") throw fail();
-        out.push(value ? arg.flags[0] : arg.flags[1]);
-        break;
-      case "store": {
-        if (arg.type === "bool") {
-          if (typeof value !== "boolean") throw fail();
-          if (value) out.push(arg.flags[0], "True");
-          break;
-        }
-        const items = arg.nargs === null ? [value] : Array.isArray(value) ? value : [value];
-        if (arg.nargs === null && Array.isArray(value)) throw fail();
-        out.push(arg.flags[0], ...items.map((v) => formatValue(arg, v, fail)));
       }
+      const items = arg.nargs === null ? [value] : Array.isArray(value) ? value : [value];
+      if (arg.nargs === null && Array.isArray(value)) throw fail();
+      out.push(arg.flags[0], ...items.map((v) => formatValue(arg, v, fail)));
     }
   }
   return out;
