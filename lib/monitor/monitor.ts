@@ -23,7 +23,7 @@ import type { DeriveRequest } from "./action_runner.ts";
 import { EffectRunner, type ReplanRequest } from "./effects.ts";
 import type { RunPlan } from "../plan/types.ts";
 import type { LoadedPlan } from "./load_plan.ts";
-import { LogWatcher } from "./log_watch.ts";
+import { type LogPolling, LogWatcher, READ_ALL_BELOW } from "./log_watch.ts";
 import { askScheduler, observeMemory, observeRound, type SchedulerAnswer } from "./observe.ts";
 import {
   allDone,
@@ -51,8 +51,14 @@ export interface MonitorDeps {
   readonly tails: TailSource;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  /** Calls `onChange` when something under `paths` changes; returns a stop function. */
-  readonly watch?: (paths: readonly string[], onChange: () => void) => () => void;
+  /**
+   * Calls `onChange` when something under `paths` changes (with the changed files' paths when
+   * the file system says which); returns a stop function.
+   */
+  readonly watch?: (
+    paths: readonly string[],
+    onChange: (changed?: readonly string[]) => void,
+  ) => () => void;
   /** Plans and writes a derived run (RunAutoexpAction). */
   readonly derive?: (req: DeriveRequest) => Promise<LoadedPlan>;
   /** Re-plans a run with a restart policy's overrides. */
@@ -75,8 +81,14 @@ export interface MonitorOptions {
   readonly minIntervalMs?: number;
   /** Longest scheduler interval (ms); default: the smallest `poll_interval_seconds`. */
   readonly maxIntervalMs?: number;
-  /** Log round interval (ms); default: the smallest `log_poll_seconds`. */
+  /** Log round interval (ms); default: the smallest `log_poll_seconds`, at most 1 s. */
   readonly logIntervalMs?: number;
+  /**
+   * With more live logs than this, a round reads only those that may have changed and, in
+   * turn, the others (each at least every `log_poll_seconds`, or 1 ms per followed run when
+   * longer); default 1,000 (log_watch.ts {@link READ_ALL_BELOW}).
+   */
+  readonly readAllLogsBelow?: number;
   /** How long a job may be missing everywhere before it is lost (ms). */
   readonly lostAfterMs?: number;
   /** Trust an ended marker over RUNNING after this long (ms). */
@@ -128,6 +140,7 @@ export class Monitor {
   #rounds = 0;
   #opened = false;
   readonly #observed = observeMemory();
+  #polling: LogPolling | undefined;
 
   constructor(
     private readonly deps: MonitorDeps,
@@ -203,7 +216,10 @@ export class Monitor {
     await this.open();
     const stopWatch = this.deps.watch?.(
       [`${this.main.plan.sweep.dir}/runs`, `${this.main.plan.sweep.dir}/logs`],
-      () => this.#wake?.(),
+      (changed) => {
+        if (changed) this.#logs.noteChanged(changed);
+        this.#wake?.();
+      },
     );
     let ok = false;
     try {
@@ -228,10 +244,21 @@ export class Monitor {
     const min = this.opts.minIntervalMs ?? 2000;
     const max = this.opts.maxIntervalMs ??
       Math.max(min, Math.min(...specs.map((s) => s.pollIntervalSeconds * 1000), 60_000));
-    // About 0.1 ms per live log per round: with thousands of runs, poll less often (file
-    // watching still wakes the loop at once where the file system reports writes).
+    const readAllBelow = this.opts.readAllLogsBelow ?? READ_ALL_BELOW;
+    // About 0.1 ms per run per round (the logs and the step): up to `readAllBelow` runs, the
+    // rounds come less often as runs are added; beyond, every second.
     const logEvery = this.opts.logIntervalMs ??
-      Math.max(Math.min(...specs.map((s) => s.logPollSeconds * 1000), 1000), this.#tracked.size);
+      Math.max(
+        Math.min(...specs.map((s) => s.logPollSeconds * 1000), 1000),
+        Math.min(this.#tracked.size, readAllBelow),
+      );
+    // About 0.02 ms per log looked at: with thousands of runs, each round looks at its share
+    // (every log within max(interval, 1 ms per run)), and at once at those the file watcher
+    // reports where the file system reports writes (log_watch.ts chooseLogs).
+    this.#polling = {
+      pollMs: Math.max(logEvery, this.#tracked.size),
+      readAllBelow,
+    };
     let interval = min;
     let nextSched = 0;
     for (;;) {
@@ -318,6 +345,10 @@ export class Monitor {
         logs: this.#logs,
         proc: this.deps.proc,
         say: this.deps.say,
+        polling: this.#polling ?? {
+          pollMs: Math.max(1000, this.#tracked.size),
+          readAllBelow: this.opts.readAllLogsBelow ?? READ_ALL_BELOW,
+        },
       },
       answer?.value,
       this.deps.now(),

@@ -21,7 +21,12 @@ import {
 } from "../submit/mod.ts";
 import type { EndMarker, ObservedJob } from "./lifecycle.ts";
 import type { AttemptRecord } from "../store/state.ts";
-import type { LogWatcher } from "./log_watch.ts";
+import {
+  type LogCandidate,
+  type LogPolling,
+  type LogWatcher,
+  READ_ALL_BELOW,
+} from "./log_watch.ts";
 import { commandArgv } from "./action_runner.ts";
 import { type CheckpointReading, completeCheckpoints } from "./checkpoint_watch.ts";
 import { decideStart, following, startCheckDue, type StartGate } from "./start.ts";
@@ -49,6 +54,8 @@ export interface ObserveDeps {
   readonly proc?: ProcessRunner;
   /** Tells the user (start conditions, an unreadable checkpoint folder). */
   readonly say?: (line: string) => void;
+  /** How often logs are looked at (default: every log every round). */
+  readonly polling?: LogPolling;
 }
 
 /**
@@ -70,9 +77,6 @@ export interface ObserveMemory {
 export function observeMemory(): ObserveMemory {
   return { checkpointReads: new Map(), starts: new Map(), checking: new Set(), told: new Set() };
 }
-
-/** Logs read at once (each a stat, a read when it grew). */
-const LOG_BATCH = 64;
 
 /** The scheduler's answer for one round: a reading, null (nothing to ask), or `{ error }`. */
 export type SchedulerAnswer = NonNullable<RoundObservations["scheduler"]> | null;
@@ -113,31 +117,40 @@ export async function observeRound(
   const live = [];
   const gated = new Set<string>();
   for (const x of all) {
-    if (await started(x.t, x.a, x.log, deps, memory, now)) live.push(x);
-    else gated.add(x.t.run.name);
+    if (!x.t.spec.startConditions || await started(x.t, x.a, x.log, deps, memory, now)) {
+      live.push(x);
+    } else gated.add(x.t.run.name);
   }
   const seen = withScheduler && !silent(scheduler) ? schedulerView(state, all, reading) : null;
-  const logs = [];
-  for (let i = 0; i < live.length; i += LOG_BATCH) {
-    logs.push(
-      ...await Promise.all(
-        live.slice(i, i + LOG_BATCH).map(({ t, a, log }) => {
-          const key = attemptKey(t.run.name, a.attempt);
-          // A job that ended: its log is read to its end (the last lines say why).
-          const flush = seen?.has(key) === true && schedulerFinal(seen.get(key)!);
-          return deps.logs.read(key, log, { flush, outputPaths: outputPathsOf(t, a, log, now) });
-        }),
-      ),
-    );
-  }
+  const cands: LogCandidate[] = live.map(({ t, a, log }) => {
+    const key = attemptKey(t.run.name, a.attempt);
+    const obs = seen?.get(key);
+    // A job that ended: its log is read to its end (the last lines say why).
+    const flush = obs !== undefined && schedulerFinal(obs);
+    const pending = (obs !== undefined ? obs?.state : a.state) === "pending";
+    return {
+      key,
+      log,
+      flush,
+      pending,
+      stallDue: stallDue(t, a, log, now),
+      outputPaths: outputPathsOf(t, a, log, now),
+    };
+  });
+  const logs = await deps.logs.readRound(
+    cands,
+    now,
+    deps.polling ?? { pollMs: 0, readAllBelow: READ_ALL_BELOW },
+  );
+  const readings = new Map(logs.map((r) => [attemptKey(r.run, r.attempt), r]));
   const checkpoints: CheckpointReading[] = [];
-  for (const [i, { t, a, log }] of live.entries()) {
+  for (const { t, a, log } of live) {
     const watch = t.spec.checkpointWatch;
     if (!watch) continue;
     const key = attemptKey(t.run.name, a.attempt);
     // The round an attempt ends in reads the folder too: its last checkpoint came before.
     const ended = (seen?.has(key) === true && schedulerFinal(seen.get(key)!)) ||
-      logSaysEnded(t, logs[i].lines);
+      logSaysEnded(t, readings.get(key)?.lines ?? []);
     const last = memory.checkpointReads.get(key);
     if (!ended && last !== undefined && now - last < watch.intervalSeconds * 1000) continue;
     memory.checkpointReads.set(key, now);
@@ -160,6 +173,17 @@ export async function observeRound(
     ...(checkpoints.length ? { checkpoints } : {}),
     ...(gated.size ? { gated } : {}),
   };
+}
+
+/**
+ * Whether the step would judge the attempt stalled if its log said nothing new (its idle time
+ * reached the inactivity threshold): then its log is looked at in this round, first.
+ */
+function stallDue(t: TrackedRun, a: AttemptRecord, log: AttemptLog, now: number): boolean {
+  const threshold = (t.spec.inactivityThresholdSeconds ?? 0) * 1000;
+  if (threshold <= 0) return false;
+  const ref = log.lastActivity ?? (a.stateSince ? Date.parse(a.stateSince) : NaN);
+  return !Number.isFinite(ref) || now - ref >= threshold;
 }
 
 /** Whether these log lines say the program ended (training done, or it exited). */

@@ -53,6 +53,11 @@ export interface FileSystem {
   syncDir?(dir: string): Promise<void>;
   /** The names of a directory's subdirectories (not recursive), sorted; [] when it is missing. */
   listDirs(dir: string): Promise<string[]>;
+  /**
+   * The names of everything in a directory (not recursive, unsorted), or null when the
+   * directory does not exist: one read of a folder tells which of its files exist.
+   */
+  listNames(dir: string): Promise<string[] | null>;
   realPath(path: string): Promise<string>;
   /** Bytes free for this user on the file system holding `path` (null when unknown). */
   freeBytes(path: string): Promise<number | null>;
@@ -285,6 +290,17 @@ export class DenoFileSystem implements FileSystem {
       throw e;
     }
     return out.sort();
+  }
+
+  async listNames(dir: string): Promise<string[] | null> {
+    const out: string[] = [];
+    try {
+      for await (const e of Deno.readDir(dir)) out.push(e.name);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+      throw e;
+    }
+    return out;
   }
 
   realPath(path: string): Promise<string> {

@@ -7,10 +7,25 @@
  * @module
  */
 
-/** Calls `onChange` (at most every 20 ms) for changes under `paths`; returns a stop function. */
-export function watchPaths(paths: readonly string[], onChange: () => void): () => void {
+/**
+ * Calls `onChange` (at most every 20 ms) with the paths that changed under `paths`; returns a
+ * stop function.
+ */
+export function watchPaths(
+  paths: readonly string[],
+  onChange: (changed: readonly string[]) => void,
+): () => void {
   const watchers: Deno.FsWatcher[] = [];
+  let changed = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let last = 0;
+  const report = () => {
+    timer = undefined;
+    last = Date.now();
+    const c = [...changed];
+    changed = new Set();
+    onChange(c);
+  };
   for (const path of paths) {
     let w: Deno.FsWatcher;
     try {
@@ -21,16 +36,16 @@ export function watchPaths(paths: readonly string[], onChange: () => void): () =
     watchers.push(w);
     (async () => {
       try {
-        for await (const _ of w) {
-          const now = Date.now();
-          if (now - last < 20) continue;
-          last = now;
-          onChange();
+        for await (const e of w) {
+          for (const p of e.paths) changed.add(p);
+          // Told at once, then at most every 20 ms (what came meanwhile together).
+          if (timer === undefined) timer = setTimeout(report, Math.max(0, last + 20 - Date.now()));
         }
       } catch { /* closed, or the directory went away */ }
     })();
   }
   return () => {
+    clearTimeout(timer);
     for (const w of watchers) {
       try {
         w.close();

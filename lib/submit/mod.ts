@@ -181,17 +181,51 @@ export async function readScheduler(
     }
   }
   const find = indexJobs(result.jobs);
-  // Attempts of intents found now count too: their job ids come with the `submitted` event.
+  const missing = [];
   for (const { run, a } of active) {
     if (ownJob(state, a, find(a.jobId!, a.arrayJobId, a.taskId))) continue;
     const planRun = byRun.get(run.name);
-    if (!planRun) continue;
+    if (planRun) missing.push({ run, a, runDir: planRun.runDir });
+  }
+  // Many jobs missing from the queue (it forgot them, or all ended): one listing of each
+  // folder of run directories says which exist; those are read 64 at a time.
+  if (missing.length > 1) {
+    const absent = await absentDirs(fs, missing.map((m) => m.runDir));
+    for (const dir of absent) read.set(dir, Promise.resolve([]));
+    const todo = [...new Set(missing.map((m) => m.runDir))].filter((d) => !absent.has(d));
+    for (let i = 0; i < todo.length; i += 64) {
+      await Promise.all(todo.slice(i, i + 64).map(markersIn));
+    }
+  }
+  // Attempts of intents found now count too: their job ids come with the `submitted` event.
+  for (const { run, a, runDir } of missing) {
     markers.set(
       attemptKey(run.name, a.attempt),
-      markerOf(await markersIn(planRun.runDir), a.jobId!) ?? null,
+      markerOf(await markersIn(runDir), a.jobId!) ?? null,
     );
   }
   return { jobs: result.jobs, intentJobs, markers, asOf };
+}
+
+/** Of these directories, those that do not exist, by one listing of each parent folder. */
+async function absentDirs(fs: FileSystem, dirs: readonly string[]): Promise<Set<string>> {
+  const byParent = new Map<string, string[]>();
+  for (const d of new Set(dirs)) {
+    const cut = d.replace(/\/+$/, "").lastIndexOf("/");
+    if (cut <= 0) continue;
+    const parent = d.slice(0, cut);
+    const list = byParent.get(parent);
+    if (list) list.push(d);
+    else byParent.set(parent, [d]);
+  }
+  const out = new Set<string>();
+  for (const [parent, ds] of byParent) {
+    const names = await fs.listNames(parent).catch(() => undefined);
+    if (names === undefined) continue; // unreadable: each is read on its own
+    const has = new Set(names ?? []);
+    for (const d of ds) if (!has.has(d.slice(parent.length + 1).replace(/\/+$/, ""))) out.add(d);
+  }
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@ import { assert_ as assert, assertEquals } from "../_assert.ts";
 import { FakeScheduler } from "../_fake_scheduler.ts";
 import { ROOT } from "../_helpers.ts";
 import { SchedulerError } from "../../lib/errors.ts";
-import { Monitor, type MonitorDeps } from "../../lib/monitor/monitor.ts";
+import { Monitor, type MonitorDeps, type MonitorOptions } from "../../lib/monitor/monitor.ts";
 import { USER_CANCEL } from "../../lib/monitor/decide.ts";
 import { writePlan } from "../../lib/render/tree.ts";
 import type { SweepPlan } from "../../lib/plan/types.ts";
@@ -55,6 +55,13 @@ interface World {
   monitor: (store: SweepStore, over?: Partial<MonitorDeps>) => Monitor;
 }
 
+/** Options of the monitors a world makes (the tests of the logs run with both). */
+let monitorOptions: MonitorOptions = {};
+/** Every round reads every log; a round reads only what may have changed, in turn the rest. */
+const POLLINGS: [string, MonitorOptions][] = [["", {}], [" (logs in turn)", {
+  readAllLogsBelow: 0,
+}]];
+
 async function world(overrides: string[] = [], configName = "autoexp"): Promise<World> {
   const out = await Deno.makeTempDir({ prefix: "autoexp-monitor-" });
   const clock = { t: Date.parse("2026-11-22T10:00:00Z") };
@@ -98,7 +105,7 @@ async function world(overrides: string[] = [], configName = "autoexp"): Promise<
         },
         store,
         { plan, monitor: outcome.monitor },
-        { once: true, conditionPollMs: 1000 },
+        { once: true, conditionPollMs: 1000, ...monitorOptions },
       ),
   };
 }
@@ -112,35 +119,39 @@ const CKPT = (it: number, dir: string) =>
     String(it).padStart(7)
   } to ${dir} [ t 1/1, gtp_remat 1/1, p 1/1 ]\n`;
 
-Deno.test("monitor: a checkpoint line fires its actions once, also after a monitor restart that lost its tail state", async () => {
-  const w = await world();
-  try {
-    const ckpt = `${w.plan.runs[0].runDir}/checkpoints`;
-    await fs.mkdirp(ckpt);
-    await Deno.writeTextFile(`${ckpt}/latest_checkpointed_iteration.txt`, "10");
-    await Deno.writeTextFile(w.log, CKPT(10, ckpt));
-    w.fake.set("100", "running");
-    let store = await w.store();
-    await w.monitor(store).run();
-    assertEquals(w.proc.ran.length, 1);
-    assertEquals(w.proc.ran[0].argv.at(-1), w.plan.runs[0].runDir);
-    assert(w.said.some((l) => l.includes("checkpoint 10 saved")), w.said.join("\n"));
+for (const [label, opts] of POLLINGS) {
+  Deno.test(`monitor: a checkpoint line fires its actions once, also after a monitor restart that lost its tail state${label}`, async () => {
+    monitorOptions = opts;
+    const w = await world();
+    try {
+      const ckpt = `${w.plan.runs[0].runDir}/checkpoints`;
+      await fs.mkdirp(ckpt);
+      await Deno.writeTextFile(`${ckpt}/latest_checkpointed_iteration.txt`, "10");
+      await Deno.writeTextFile(w.log, CKPT(10, ckpt));
+      w.fake.set("100", "running");
+      let store = await w.store();
+      await w.monitor(store).run();
+      assertEquals(w.proc.ran.length, 1);
+      assertEquals(w.proc.ran[0].argv.at(-1), w.plan.runs[0].runDir);
+      assert(w.said.some((l) => l.includes("checkpoint 10 saved")), w.said.join("\n"));
 
-    // A new monitor, as after a crash, with its tail offsets gone: reads the log again.
-    await Deno.remove(`${store.dir}/monitor/watch.json`);
-    store = await w.store();
-    await Deno.writeTextFile(w.log, CKPT(20, ckpt), { append: true });
-    await w.monitor(store).run();
-    const ev = await journal(store);
-    const fired = ev.filter((e) => e.type === "fired").map((e) => (e as { key: string }).key);
-    assertEquals(fired.length, 2, "checkpoint 10 and 20, each once");
-    assertEquals(w.proc.ran.length, 2, "the conversion of 10 was not run again");
-    const done = ev.filter((e) => e.type === "action_done");
-    assertEquals(done.length, 4); // LogAction + RunCommandAction per checkpoint
-  } finally {
-    await Deno.remove(w.out, { recursive: true });
-  }
-});
+      // A new monitor, as after a crash, with its tail offsets gone: reads the log again.
+      await Deno.remove(`${store.dir}/monitor/watch.json`);
+      store = await w.store();
+      await Deno.writeTextFile(w.log, CKPT(20, ckpt), { append: true });
+      await w.monitor(store).run();
+      const ev = await journal(store);
+      const fired = ev.filter((e) => e.type === "fired").map((e) => (e as { key: string }).key);
+      assertEquals(fired.length, 2, "checkpoint 10 and 20, each once");
+      assertEquals(w.proc.ran.length, 2, "the conversion of 10 was not run again");
+      const done = ev.filter((e) => e.type === "action_done");
+      assertEquals(done.length, 4); // LogAction + RunCommandAction per checkpoint
+    } finally {
+      monitorOptions = {};
+      await Deno.remove(w.out, { recursive: true });
+    }
+  });
+}
 
 Deno.test("monitor: a crash restarts under the policy with the frozen entries, until the budget", async () => {
   const w = await world();
@@ -245,35 +256,39 @@ Deno.test("monitor: a scheduler that does not answer holds up no log event or ac
   }
 });
 
-Deno.test("monitor: a stalled attempt is cancelled and restarted; noise lines are no progress", async () => {
-  const w = await world([
-    "monitoring.inactivity_threshold_seconds=60",
-    "restart_policies=[{mode: stall, implementation: {class_name: AlwaysRestartPolicy, max_retries: 1}}]",
-  ]);
-  try {
-    w.fake.set("100", "running");
-    await Deno.writeTextFile(w.log, " [x] iteration        1/      30 | lm loss: 1.0E+00 |\n");
-    let store = await w.store();
-    await w.monitor(store).run();
-    // Only `srun: error:` chatter for two minutes.
-    for (let i = 0; i < 4; i++) {
-      w.clock.t += 30_000;
-      await Deno.writeTextFile(w.log, "srun: error: task 0: Exited\n", { append: true });
+for (const [label, opts] of POLLINGS) {
+  Deno.test(`monitor: a stalled attempt is cancelled and restarted; noise lines are no progress${label}`, async () => {
+    monitorOptions = opts;
+    const w = await world([
+      "monitoring.inactivity_threshold_seconds=60",
+      "restart_policies=[{mode: stall, implementation: {class_name: AlwaysRestartPolicy, max_retries: 1}}]",
+    ]);
+    try {
+      w.fake.set("100", "running");
+      await Deno.writeTextFile(w.log, " [x] iteration        1/      30 | lm loss: 1.0E+00 |\n");
+      let store = await w.store();
+      await w.monitor(store).run();
+      // Only `srun: error:` chatter for two minutes.
+      for (let i = 0; i < 4; i++) {
+        w.clock.t += 30_000;
+        await Deno.writeTextFile(w.log, "srun: error: task 0: Exited\n", { append: true });
+        store = await w.store();
+        await w.monitor(store).run();
+      }
+      const a1 = store.state.runs[w.plan.runs[0].name].attempts[0];
+      assert(a1.cancelRequested?.startsWith("stalled: "), JSON.stringify(a1));
+      assertEquals(w.fake.jobs.get("100")!.state, "cancelled");
       store = await w.store();
       await w.monitor(store).run();
+      const runs = store.state.runs[w.plan.runs[0].name];
+      assertEquals(runs.attempts.length, 2);
+      assertEquals(runs.attempts[0].restart?.mode, "stall");
+    } finally {
+      monitorOptions = {};
+      await Deno.remove(w.out, { recursive: true });
     }
-    const a1 = store.state.runs[w.plan.runs[0].name].attempts[0];
-    assert(a1.cancelRequested?.startsWith("stalled: "), JSON.stringify(a1));
-    assertEquals(w.fake.jobs.get("100")!.state, "cancelled");
-    store = await w.store();
-    await w.monitor(store).run();
-    const runs = store.state.runs[w.plan.runs[0].name];
-    assertEquals(runs.attempts.length, 2);
-    assertEquals(runs.attempts[0].restart?.mode, "stall");
-  } finally {
-    await Deno.remove(w.out, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("monitor: a run the user cancelled is neither restarted nor given derived runs", async () => {
   const w = await world();
