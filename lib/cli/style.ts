@@ -75,13 +75,17 @@ export function makeStyle(color: boolean): Style {
   };
 }
 
+/** Printable ASCII only: one column per character (the common case, measured fast). */
+const PLAIN = /^[\x20-\x7e]*$/;
+
 /** The width a text takes on the terminal (escapes removed). */
 export function visibleWidth(text: string): number {
-  return [...stripVTControlCharacters(text)].length;
+  return PLAIN.test(text) ? text.length : [...stripVTControlCharacters(text)].length;
 }
 
 /** Cuts plain text to `width` characters, ending with `…` when cut. */
 export function truncate(text: string, width: number): string {
+  if (text.length <= width) return text;
   const chars = [...text];
   if (chars.length <= width) return text;
   if (width <= 1) return "…".slice(0, width);
