@@ -20,15 +20,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Monitor, type MonitorDeps } from "../lib/monitor/monitor.ts";
+import { Monitor } from "../lib/monitor/monitor.ts";
 import { loadPlan } from "../lib/monitor/load_plan.ts";
 import { writePlan } from "../lib/render/tree.ts";
 import { DenoFileSystem } from "../lib/runtime/fs.ts";
-import type { CommandResult, ProcessRunner } from "../lib/runtime/mod.ts";
-import { denoTailSource } from "../lib/runtime/tail_source.ts";
 import { FakeScheduler } from "../tests/_fake_scheduler.ts";
 import { SweepStore } from "../lib/store/store.ts";
 import { submitSweep } from "../lib/submit/mod.ts";
+import { deps, host, runningScheduler } from "./_sweep.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const fs = new DenoFileSystem();
@@ -41,57 +40,6 @@ const { values: args } = parseArgs({
     status: { type: "string" },
   },
 });
-
-function host(out: string) {
-  return {
-    env: { AUTOEXP_OUTPUT_DIR: out },
-    hostname: () => "bench",
-    cwd: () => out,
-    now: () => new Date(),
-    color: false,
-    pid: Deno.pid,
-    selfCommand: () => ["/usr/bin/autoexp"],
-  } as never;
-}
-
-/** Commands exit 0 at once. */
-class InstantProc implements ProcessRunner {
-  run(): Promise<CommandResult> {
-    return Promise.resolve({ code: 0, stdout: "", stderr: "", timedOut: false });
-  }
-}
-
-function deps(scheduler: FakeScheduler): MonitorDeps {
-  return {
-    fs,
-    scheduler,
-    proc: new InstantProc(),
-    tails: denoTailSource(),
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    say: () => {},
-  };
-}
-
-/** The in-memory scheduler of a sweep submitted earlier: every job and task running. */
-function runningScheduler(store: SweepStore): FakeScheduler {
-  const fake = new FakeScheduler();
-  for (const intent of Object.values(store.state.intents)) {
-    if (!intent.jobId) continue;
-    const tasks = new Map<number, { state: "running" }>();
-    for (const name of intent.runs) {
-      const a = store.state.runs[name]?.attempts.find((x) => x.intent === intent.seq);
-      if (a?.taskId !== undefined) tasks.set(a.taskId, { state: "running" });
-    }
-    fake.jobs.set(intent.jobId, {
-      id: intent.jobId,
-      request: { script: "", cwd: "", jobName: "", comment: intent.comment },
-      state: "running",
-      ...(intent.array !== undefined ? { tasks } : {}),
-    });
-  }
-  return fake;
-}
 
 /** The iteration of the recorded checkpoint: a number found nowhere else in the journal. */
 const MARK = 987000;
