@@ -8,10 +8,15 @@ import type { MonitorDeps } from "../lib/monitor/monitor.ts";
 import { DenoFileSystem } from "../lib/runtime/fs.ts";
 import type { CommandResult, ProcessRunner } from "../lib/runtime/mod.ts";
 import { denoTailSource } from "../lib/runtime/tail_source.ts";
-import type { SweepStore } from "../lib/store/store.ts";
+import { SweepStore } from "../lib/store/store.ts";
+import { latestAttempt } from "../lib/store/state.ts";
+import { attemptLogPath } from "../lib/plan/paths.ts";
+import { writePlan } from "../lib/render/tree.ts";
+import { submitSweep } from "../lib/submit/mod.ts";
 import { FakeScheduler } from "../tests/_fake_scheduler.ts";
 
 const fs = new DenoFileSystem();
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 export function host(out: string) {
   return {
@@ -62,4 +67,35 @@ export function runningScheduler(store: SweepStore): FakeScheduler {
     });
   }
   return fake;
+}
+
+/**
+ * A sweep of `runs` points of the monitor test config, planned into `out`, submitted to an
+ * in-memory scheduler with every job running, and each run's log created (where the monitor
+ * looks for it) with `firstLine`. The store is locked; release it when done.
+ */
+export async function runningSweep(out: string, runs: number, firstLine: string) {
+  const h = host(out);
+  const outcome = await writePlan(
+    {
+      configDir: `${ROOT}/tests/testdata/monitor`,
+      overrides: ["slurm.array=true", `backend.args.train_iters=range(100000,${100000 + runs})`],
+      multirun: true,
+    },
+    { fs, host: h },
+  );
+  const plan = outcome.plan;
+  const store = await SweepStore.open(fs, h, plan.sweep.dir);
+  const release = await store.lock("bench");
+  const scheduler = new FakeScheduler();
+  await submitSweep(plan, store, scheduler, { fs });
+  for (const id of scheduler.jobs.keys()) scheduler.set(id, "running");
+  const logs: string[] = [];
+  for (const r of plan.runs) {
+    const log = attemptLogPath(plan, r, latestAttempt(store.state.runs[r.name])!)!;
+    await fs.mkdirp(log.replace(/\/[^/]*$/, ""));
+    await Deno.writeTextFile(log, firstLine);
+    logs.push(log);
+  }
+  return { plan, monitorFile: outcome.monitor, store, release, scheduler, logs };
 }

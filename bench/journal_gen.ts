@@ -22,12 +22,9 @@
 import { parseArgs } from "node:util";
 import { Monitor } from "../lib/monitor/monitor.ts";
 import { loadPlan } from "../lib/monitor/load_plan.ts";
-import { writePlan } from "../lib/render/tree.ts";
 import { DenoFileSystem } from "../lib/runtime/fs.ts";
-import { FakeScheduler } from "../tests/_fake_scheduler.ts";
 import { SweepStore } from "../lib/store/store.ts";
-import { submitSweep } from "../lib/submit/mod.ts";
-import { deps, host, runningScheduler } from "./_sweep.ts";
+import { deps, host, runningScheduler, runningSweep } from "./_sweep.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const fs = new DenoFileSystem();
@@ -53,31 +50,16 @@ const ckptLine = (i: number, dir: string) =>
   } to ${dir} [ t 1/1, gtp_remat 1/1, p 1/1 ]\n`;
 
 async function generate(runs: number, checkpoints: number, out: string): Promise<string> {
-  const h = host(out);
-  const outcome = await writePlan(
-    {
-      configDir: `${ROOT}/tests/testdata/monitor`,
-      overrides: ["slurm.array=true", `backend.args.train_iters=range(1000000,${1000000 + runs})`],
-      multirun: true,
-    },
-    { fs, host: h },
+  const { plan, monitorFile, store, release, scheduler, logs } = await runningSweep(
+    out,
+    runs,
+    iterLine(1),
   );
-  const plan = outcome.plan;
-  const store = await SweepStore.open(fs, h, plan.sweep.dir);
-  const release = await store.lock("bench");
-  const scheduler = new FakeScheduler();
-  await submitSweep(plan, store, scheduler, { fs });
-  for (const id of scheduler.jobs.keys()) scheduler.set(id, "running");
-  const arrayId = [...scheduler.jobs.keys()][0];
-  const group = plan.groups[0].id;
-  await fs.mkdirp(`${plan.sweep.dir}/logs/${group}`);
-  const logs = plan.runs.map((r) => `${plan.sweep.dir}/logs/${group}/${arrayId}_${r.index}.log`);
-  for (const l of logs) await Deno.writeTextFile(l, iterLine(1));
   for (const r of plan.runs) {
     await fs.mkdirp(`${r.runDir}/checkpoints`);
     await Deno.writeTextFile(`${r.runDir}/checkpoints/latest_checkpointed_iteration.txt`, "0");
   }
-  const monitor = new Monitor(deps(scheduler), store, { plan, monitor: outcome.monitor }, {
+  const monitor = new Monitor(deps(scheduler), store, { plan, monitor: monitorFile }, {
     maxConcurrentActions: 100_000,
     conditionPollMs: 10,
   });

@@ -23,14 +23,10 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { Monitor } from "../lib/monitor/monitor.ts";
 import { loadPlan } from "../lib/monitor/load_plan.ts";
-import { writePlan } from "../lib/render/tree.ts";
 import { DenoFileSystem } from "../lib/runtime/fs.ts";
-import { FakeScheduler } from "../tests/_fake_scheduler.ts";
 import { SweepStore } from "../lib/store/store.ts";
-import { latestAttempt } from "../lib/store/state.ts";
-import { attemptLogPath } from "../lib/monitor/step.ts";
-import { submitSweep } from "../lib/submit/mod.ts";
-import { deps, host, runningScheduler } from "./_sweep.ts";
+import { FakeScheduler } from "../tests/_fake_scheduler.ts";
+import { deps, host, runningScheduler, runningSweep } from "./_sweep.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const fs = new DenoFileSystem();
@@ -51,27 +47,12 @@ const iterLine = (i: number) =>
   } | elapsed time per iteration (ms): 100.0 | lm loss: 5.0E+00 |\n`;
 
 async function generate(runs: number, out: string): Promise<string> {
-  const h = host(out);
-  const outcome = await writePlan(
-    {
-      configDir: `${ROOT}/tests/testdata/monitor`,
-      overrides: ["slurm.array=true", `backend.args.train_iters=range(100000,${100000 + runs})`],
-      multirun: true,
-    },
-    { fs, host: h },
+  const { plan, monitorFile, store, release, scheduler } = await runningSweep(
+    out,
+    runs,
+    iterLine(1),
   );
-  const plan = outcome.plan;
-  const store = await SweepStore.open(fs, h, plan.sweep.dir);
-  const release = await store.lock("bench");
-  const scheduler = new FakeScheduler();
-  await submitSweep(plan, store, scheduler, { fs });
-  for (const id of scheduler.jobs.keys()) scheduler.set(id, "running");
-  for (const r of plan.runs) {
-    const log = attemptLogPath(plan, r, latestAttempt(store.state.runs[r.name])!)!;
-    await fs.mkdirp(log.replace(/\/[^/]*$/, ""));
-    await Deno.writeTextFile(log, iterLine(1));
-  }
-  const monitor = new Monitor(deps(scheduler), store, { plan, monitor: outcome.monitor });
+  const monitor = new Monitor(deps(scheduler), store, { plan, monitor: monitorFile });
   await monitor.round();
   await monitor.round();
   await release();
