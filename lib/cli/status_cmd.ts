@@ -11,7 +11,7 @@ import { UsageError } from "../errors.ts";
 import { didYouMean } from "../config/suggest.ts";
 import type { RunPlan, SweepPlan } from "../plan/types.ts";
 import type { Runtime } from "../runtime/mod.ts";
-import type { JobObservation } from "../scheduler/types.ts";
+import type { JobObservation, Scheduler } from "../scheduler/types.ts";
 import {
   actionTallies,
   ACTIVE_ATTEMPT_STATES,
@@ -130,14 +130,15 @@ async function readWatches(r: Runtime, storeDir: string): Promise<Record<string,
 /**
  * Builds the status rows; with `live`, active attempts get their state from the scheduler.
  * `progress: false` skips reading logs' tails for the progress column (when the monitor's watch
- * file does not have it), for callers that read the logs themselves.
+ * file does not have it), for callers that read the logs themselves. `scheduler` gives the one
+ * to ask (`status --watch` makes it once for all its rounds).
  */
 export async function statusRows(
   r: Runtime,
   loc: { plan: SweepPlan; kind?: "slurm" | "local" },
   live: boolean,
   opened?: SweepStore,
-  opts: { progress?: boolean } = {},
+  opts: { progress?: boolean; scheduler?: () => Promise<Scheduler> } = {},
 ): Promise<StatusRow[]> {
   const store = opened ??
     await SweepStore.open(r.fs, r.host, loc.plan.sweep.dir, { readOnly: true });
@@ -147,7 +148,7 @@ export async function statusRows(
   );
   if (live && active.length && loc.kind) {
     try {
-      const scheduler = await makeScheduler(loc.kind, r);
+      const scheduler = await (opts.scheduler?.() ?? makeScheduler(loc.kind, r));
       const ids = [...new Set(active.map((a) => a!.arrayJobId ?? a!.jobId!))];
       jobs = (await scheduler.query({ ids })).jobs;
     } catch (e) {
@@ -365,11 +366,13 @@ Examples:
       ? 0
       : Math.max(1, Number(o.watch === true ? 5 : o.watch) || 5);
     const style = makeStyle(r.host.color);
+    // One scheduler for every refresh of --watch (made when first needed).
+    let made: Promise<Scheduler> | undefined;
+    const scheduler = () => made ??= makeScheduler(loc.kind ?? "slurm", r);
+    const only = o.stage?.length ? stageRuns(loc.plan, o.stage) : null;
     for (;;) {
-      const only = o.stage?.length ? stageRuns(loc.plan, o.stage) : null;
-      const rows = (await statusRows(r, loc, o.live !== false)).filter((x) =>
-        !only || only.has(x.run)
-      );
+      const all = await statusRows(r, loc, o.live !== false, undefined, { scheduler });
+      const rows = only ? all.filter((x) => only.has(x.run)) : all;
       const now = r.host.now();
       const ended = rows.every((x) => x.final || x.state === "not submitted") &&
         rows.some((x) => x.final);

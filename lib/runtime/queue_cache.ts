@@ -6,8 +6,9 @@
  * login node (a monitor per sweep, status, cancel) reads it, so the controller sees one squeue
  * per interval from that user, however many sweeps they follow.
  *
- * The directory is private to the user (`$XDG_RUNTIME_DIR/autoexp`, else
- * `/tmp/autoexp-<uid>`, mode 0700); `AUTOEXP_SHARED_QUEUE=0` turns sharing off.
+ * The directory is private to the user (`$XDG_RUNTIME_DIR/autoexp`, else `/tmp/autoexp-<uid>`,
+ * mode 0700), made once by {@link denoQueueCache}, which checks it is the user's own;
+ * `AUTOEXP_SHARED_QUEUE=0` turns sharing off.
  *
  * @module
  */
@@ -72,7 +73,6 @@ export class FileQueueCache {
       const c = await this.#cached();
       return c && c.at > opts.after && this.#now() - c.at <= opts.maxAgeMs ? c.text : null;
     };
-    await this.#o.files.mkdirp(this.#o.dir, 0o700);
     const started = this.#now();
     const owner = JSON.stringify({ ...(this.#o.owner ?? {}), at: started });
     for (;;) {
