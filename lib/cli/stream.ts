@@ -48,11 +48,15 @@ interface Group {
   readonly since: number;
 }
 
+/** SLURM's reasons for a pending job that say only that the queue is doing its work. */
+const ROUTINE_WAITS: ReadonlySet<string> = new Set(["None", "Resources", "Priority"]);
+
 /** Details that only repeat the state word. */
 function detailOf(note: Extract<SayNote, { kind: "state" }>): string {
   const d = (note.detail ?? "").trim();
-  const queued = d.match(/^pending in the queue(?: \((.*)\))?$/);
-  if (queued) return queued[1] ? `waiting: ${queued[1]}` : "";
+  if (note.state === "pending" && d.startsWith("pending")) {
+    return note.queueReason ? `waiting: ${note.queueReason}` : "";
+  }
   if (d === note.state || d === "running" || (note.state === "completed" && d === "exited 0")) {
     return "";
   }
@@ -170,8 +174,8 @@ export class StreamView {
     if (o.level === "quiet" && active) return;
     // Waiting for resources or priority is what a queue does; other reasons say something.
     if (
-      o.level === "normal" && note.state === "pending" &&
-      /^(?:|waiting: (?:Resources|Priority|None))$/.test(detailOf(note))
+      o.level === "normal" && note.state === "pending" && !detailOf(note).startsWith("requeued") &&
+      ROUTINE_WAITS.has(note.queueReason ?? "None")
     ) return;
     const bits = [o.style.state(note.state)];
     if (note.job) bits.push(`job ${note.job}`);

@@ -713,6 +713,9 @@ class Step {
         attempt: a.attempt,
         ...(a.jobId ? { job: a.jobId } : {}),
         detail: verdict.reason,
+        ...(verdict.state === "pending" && a.reason && a.reason !== "None"
+          ? { queueReason: a.reason }
+          : {}),
       },
     );
     return stalled;

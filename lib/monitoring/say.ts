@@ -19,6 +19,8 @@ export type SayNote =
     readonly attempt: number;
     readonly job?: string;
     readonly detail?: string;
+    /** Why the scheduler keeps a pending attempt waiting (SLURM's reason: `Resources`). */
+    readonly queueReason?: string;
   }
   | {
     readonly kind: "part";

@@ -38,14 +38,19 @@ const part = (
   text: string,
   failed = false,
 ): SayNote => ({ kind: "part", run, group, index, of, text, ...(failed ? { failed } : {}) });
-const state = (run: string, s: string, detail: string, attempt = 1): SayNote => ({
-  kind: "state",
-  run,
-  state: s,
-  attempt,
-  job: "66_0",
-  detail,
-});
+const state = (run: string, s: string, detail: string, attempt = 1): SayNote => {
+  // As the step says it: the lifecycle's sentence, and SLURM's own reason for a pending job.
+  const queued = detail.match(/^pending in the queue \((.*)\)$/)?.[1];
+  return {
+    kind: "state",
+    run,
+    state: s,
+    attempt,
+    job: "66_0",
+    detail,
+    ...(queued ? { queueReason: queued } : {}),
+  };
+};
 
 Deno.test("stream: a checkpoint and its actions are one timestamped line, in the actions' order", () => {
   const s = stream("normal");
