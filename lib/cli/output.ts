@@ -111,3 +111,12 @@ export function fitTable(
   ].join("\n") + "\n";
   return { text, dropped };
 }
+
+/** A duration in one short unit: `45s`, `12m`, `3h`, `2d`. */
+export function shortDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 86400) return `${Math.round(s / 360) / 10}h`.replace(".0h", "h");
+  return `${Math.round(s / 8640) / 10}d`.replace(".0d", "d");
+}

@@ -22,7 +22,7 @@ import { SweepStore } from "../store/store.ts";
 import { markerOf, readMarkers } from "../submit/markers.ts";
 import { findObservation } from "../submit/mod.ts";
 import { addSweepLocationOptions, locateSweep, type SweepLocation } from "./locate.ts";
-import { type Column, fitTable, renderJson } from "./output.ts";
+import { type Column, fitTable, renderJson, shortDuration } from "./output.ts";
 import { makeStyle, type Style } from "./style.ts";
 import { modeOf } from "../monitoring/vocabulary.ts";
 import { makeScheduler } from "./scheduler_wiring.ts";
@@ -244,15 +244,6 @@ export function actionCounts(a: StatusRow["actions"]): string {
   if (a.failed) parts.push(`${a.failed} failed`);
   if (a.open) parts.push(`${a.open} open`);
   return parts.join(", ");
-}
-
-/** A duration in one short unit: `45s`, `12m`, `3h`, `2d`. */
-export function shortDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.round(s / 60)}m`;
-  if (s < 86400) return `${Math.round(s / 360) / 10}h`.replace(".0h", "h");
-  return `${Math.round(s / 8640) / 10}d`.replace(".0d", "d");
 }
 
 /** A log event's name as users read it: `megatron_training_done 40` -> `training done 40`. */

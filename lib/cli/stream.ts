@@ -13,7 +13,7 @@
 import { stripVTControlCharacters } from "node:util";
 import type { RunView } from "../monitor/monitor.ts";
 import type { SayNote } from "../monitor/step.ts";
-import { shortDuration } from "./status_cmd.ts";
+import { shortDuration } from "./output.ts";
 import { pythonStr } from "../config/python_str.ts";
 import type { Host } from "../runtime/host.ts";
 import { makeStyle, type Style, truncate, visibleWidth } from "./style.ts";

@@ -5,14 +5,8 @@
  */
 import { assert_, assertEquals, assertMatch, assertNotMatch } from "../_assert.ts";
 import { stripVTControlCharacters } from "node:util";
-import { fitTable } from "../../lib/cli/output.ts";
-import {
-  etaSeconds,
-  eventLabel,
-  renderStatus,
-  shortDuration,
-  type StatusRow,
-} from "../../lib/cli/status_cmd.ts";
+import { fitTable, shortDuration } from "../../lib/cli/output.ts";
+import { etaSeconds, eventLabel, renderStatus, type StatusRow } from "../../lib/cli/status_cmd.ts";
 import { makeStyle, visibleWidth } from "../../lib/cli/style.ts";
 import { runDirsPattern } from "../../lib/cli/monitor_cmd.ts";
 import type { SweepPlan } from "../../lib/plan/types.ts";
