@@ -407,7 +407,7 @@ export async function followSweep(
     : null;
   report?.refresh();
   const ticker = setInterval(() => {
-    const views = monitor.view();
+    const views = () => monitor.view();
     view.tick(views);
     report?.tick(views);
   }, 1000);
@@ -513,10 +513,11 @@ function reportKeeper(r: Runtime, plan: SweepPlan, view: StreamView) {
   };
   return {
     refresh,
-    tick(views: readonly RunView[]) {
+    tick(views: () => readonly RunView[]) {
       const now = r.host.now().getTime();
-      const key = JSON.stringify(views);
-      if (now - lastAt < 60_000 || key === last) return;
+      if (now - lastAt < 60_000) return;
+      const key = JSON.stringify(views());
+      if (key === last) return;
       last = key;
       lastAt = now;
       refresh();

@@ -107,20 +107,23 @@ export class StreamView {
     }
   }
 
-  /** Prints checkpoint lines whose actions took too long; call about once a second. */
-  tick(views?: readonly RunView[]): void {
+  /**
+   * Prints checkpoint lines whose actions took too long, and the status line from `views` (the
+   * runs now); call about once a second.
+   */
+  tick(views?: () => readonly RunView[]): void {
     const now = this.#o.now().getTime();
     for (const [key, g] of this.#groups) {
       if (now - g.since >= (this.#o.partWaitMs ?? 30_000)) this.#flushGroup(key, g);
     }
     if (!views || this.#o.json) return;
-    const line = this.#summary(views, now);
+    // The runs' view is gathered only when a line shows it (each second on a terminal).
     if (this.#o.terminal) {
-      this.#sticky = line;
+      this.#sticky = this.#summary(views(), now);
       this.#redraw();
     } else if (now - this.#lastSummary >= (this.#o.summaryEveryMs ?? 60_000)) {
       this.#lastSummary = now;
-      this.#print(null, line);
+      this.#print(null, this.#summary(views(), now));
     }
   }
 

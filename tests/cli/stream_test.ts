@@ -141,9 +141,9 @@ const views = (done: number): RunView[] => [
 
 Deno.test("stream on a terminal: a sticky bottom line with counts, progress and ETA", () => {
   const s = stream("normal", { terminal: true });
-  s.view.tick(views(10));
+  s.view.tick(() => views(10));
   s.advance(10_000);
-  s.view.tick(views(20));
+  s.view.tick(() => views(20));
   // 60 of 80 iterations done, 10 per 10 s: 20 more take 20 s.
   assertEquals(
     s.out.at(-1)!,
@@ -159,10 +159,10 @@ Deno.test("stream on a terminal: a sticky bottom line with counts, progress and 
 
 Deno.test("stream not on a terminal: a summary line every minute, no escapes", () => {
   const s = stream("normal");
-  s.view.tick(views(10));
+  s.view.tick(() => views(10));
   assertEquals(s.out.length, 0);
   s.advance(61_000);
-  s.view.tick(views(30));
+  s.view.tick(() => views(30));
   assertEquals(s.lines().length, 1);
   assertMatch(s.lines()[0], /1\/3 ended · 1 completed · 1 running · 1 pending · 87%/);
   assert_(!s.text().includes("\x1b"));
