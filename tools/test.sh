@@ -108,6 +108,15 @@ else
   skip "the report in a browser" "$why_not; install the Debian package chromium"
 fi
 
+# tmux: the real program in a pseudo-terminal at 80 and 160 columns (tests/e2e/terminal_test.ts)
+if command -v tmux >/dev/null 2>&1; then
+  :
+elif [ "$can_install" = 1 ]; then
+  apt_install tmux || note "tmux could not be installed: the terminal test is skipped"
+else
+  skip "the terminal test in tmux" "$why_not; install the Debian package tmux"
+fi
+
 # qemu-user and an aarch64 C library: the aarch64 single file is run under emulation
 aarch64_libs=/usr/aarch64-linux-gnu
 if command -v qemu-aarch64 >/dev/null 2>&1 && [ -e "$aarch64_libs/lib/ld-linux-aarch64.so.1" ] &&
